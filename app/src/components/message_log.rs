@@ -1,0 +1,68 @@
+//! The room's log. Every piece of user text goes into a text node, never into markup.
+
+use crate::connection::RoomLink;
+use crate::log::{LineKind, LogLine};
+use crate::protocol::Millis;
+use leptos::prelude::*;
+
+#[component]
+pub fn MessageLog(link: RoomLink) -> impl IntoView {
+    let list = NodeRef::<leptos::html::Ol>::new();
+    let log = link.log;
+    // Keep the newest line in view as lines arrive.
+    Effect::new(move |_| {
+        log.track();
+        if let Some(el) = list.get() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    });
+    view! {
+        <ol class="log" node_ref=list aria-live="polite" aria-label="Messages">
+            <For
+                each=move || log.with(|l| l.lines().cloned().collect::<Vec<_>>())
+                key=|line| line.key
+                let:line
+            >
+                <Line line/>
+            </For>
+        </ol>
+    }
+}
+
+#[component]
+fn Line(line: LogLine) -> impl IntoView {
+    match line.kind {
+        LineKind::Message { author, text, at } => view! {
+            <li class="line message">
+                <time class="at">{local_time(at)}</time>
+                <span class="author">{author}</span>
+                <span class="text">{text}</span>
+            </li>
+        }
+        .into_any(),
+        LineKind::Joined { name } => view! {
+            <li class="line presence joined"><span class="author">{name}</span>" joined"</li>
+        }
+        .into_any(),
+        LineKind::Left { name } => view! {
+            <li class="line presence left"><span class="author">{name}</span>" left"</li>
+        }
+        .into_any(),
+        LineKind::Notice { text } => view! { <li class="line notice">{text}</li> }.into_any(),
+    }
+}
+
+/// `HH:MM` in the reader's time zone.
+fn local_time(at: Millis) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+        format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+    }
+    // The server has no idea of the reader's zone; it renders UTC.
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let minutes = at.div_euclid(60_000);
+        format!("{:02}:{:02}", minutes.div_euclid(60).rem_euclid(24), minutes.rem_euclid(60))
+    }
+}

@@ -1,0 +1,54 @@
+//! The chat application shared by the server (rendered with `ssr`) and the browser (compiled to
+//! wasm with `hydrate`): the wire protocol, the checked names, and the Leptos components.
+
+mod connection;
+pub mod log;
+pub mod names;
+pub mod protocol;
+
+mod components;
+#[cfg(feature = "hydrate")]
+mod client;
+
+use components::room_page::{LobbyPage, RoomPage};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    ParamSegment, StaticSegment,
+};
+
+/// The name cargo-leptos gives the site's wasm, JS and CSS (`[[workspace.metadata.leptos]] name`).
+pub const SITE_NAME: &str = "chat";
+
+/// The HTML document around the app: rendered by the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href=format!("/pkg/{SITE_NAME}.css")/>
+        <Router>
+            <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
+                <Route path=StaticSegment("") view=LobbyPage/>
+                <Route path=(StaticSegment("r"), ParamSegment("room")) view=RoomPage/>
+            </Routes>
+        </Router>
+    }
+}

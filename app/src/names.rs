@@ -1,0 +1,194 @@
+//! Checked strings: room names, nicknames and message text. Everything that comes from a user
+//! passes through one of these `parse` constructors, so the rest of the code never holds an
+//! unchecked string.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why a room name, nickname or message text was refused; the text is shown to the user as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("{what} must not be empty")]
+    Empty { what: &'static str },
+    #[error("{what} is too long: at most {max} characters")]
+    TooLong { what: &'static str, max: usize },
+    #[error("{what} may only contain {allowed}")]
+    BadCharacter { what: &'static str, allowed: &'static str },
+}
+
+/// A room name: what follows `/chat/` and `/r/` in a URL, so it is kept URL-safe and lowercase,
+/// like a Slack channel name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RoomName(String);
+
+impl RoomName {
+    pub const MAX_LEN: usize = 64;
+    /// The default room: `/chat`, `/` and the seeds' pages land here.
+    pub const LOBBY: &'static str = "lobby";
+
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        const WHAT: &str = "a room name";
+        if raw.is_empty() {
+            return Err(NameError::Empty { what: WHAT });
+        }
+        if raw.chars().count() > Self::MAX_LEN {
+            return Err(NameError::TooLong { what: WHAT, max: Self::MAX_LEN });
+        }
+        let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
+        let starts_well = raw.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+        if !raw.chars().all(ok_char) || !starts_well {
+            return Err(NameError::BadCharacter {
+                what: WHAT,
+                allowed: "lowercase letters, digits, '-' and '_', starting with a letter or digit",
+            });
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn lobby() -> Self {
+        Self(Self::LOBBY.to_owned())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A nickname. It appears in the plain-text dialect as `<name>:<msg>` and `Welcome, <name> !`,
+/// so it can hold neither ':' nor white space, which would make those lines ambiguous.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Nickname(String);
+
+impl Nickname {
+    pub const MAX_LEN: usize = 32;
+
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        const WHAT: &str = "a nickname";
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(NameError::Empty { what: WHAT });
+        }
+        if raw.chars().count() > Self::MAX_LEN {
+            return Err(NameError::TooLong { what: WHAT, max: Self::MAX_LEN });
+        }
+        let ok_char = |c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == '.';
+        if !raw.chars().all(ok_char) {
+            return Err(NameError::BadCharacter {
+                what: WHAT,
+                allowed: "letters, digits, '-', '_' and '.'",
+            });
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// A name for someone who gave none: never derived from the peer's address (the seeds leaked
+    /// the client's IP to the whole room that way).
+    pub fn guest(number: u16) -> Self {
+        Self(format!("guest-{number:04}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The text of one chat message: not blank, at most `MAX_BYTES` of UTF-8.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct MessageText(String);
+
+impl MessageText {
+    /// A few KiB, like the limits of Slack (40,000 characters), Zulip (10,000) and Discord (2,000):
+    /// room traffic is chat, not file transfer.
+    pub const MAX_BYTES: usize = 4096;
+
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        const WHAT: &str = "a message";
+        if raw.trim().is_empty() {
+            return Err(NameError::Empty { what: WHAT });
+        }
+        if raw.len() > Self::MAX_BYTES {
+            return Err(NameError::TooLong { what: WHAT, max: Self::MAX_BYTES });
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+macro_rules! string_newtype_impls {
+    ($($t:ty),*) => {$(
+        impl TryFrom<String> for $t {
+            type Error = NameError;
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                Self::parse(&raw)
+            }
+        }
+        impl From<$t> for String {
+            fn from(value: $t) -> String {
+                value.0
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl AsRef<str> for $t {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    )*};
+}
+string_newtype_impls!(RoomName, Nickname, MessageText);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_names() {
+        assert!(RoomName::parse("lobby").is_ok());
+        assert!(RoomName::parse("rust-2026_q4").is_ok());
+        assert!(RoomName::parse(&"a".repeat(64)).is_ok());
+        assert_eq!(
+            RoomName::parse(&"a".repeat(65)),
+            Err(NameError::TooLong { what: "a room name", max: 64 })
+        );
+        for bad in ["", "Lobby", "a b", "-x", "_x", "../etc", "é", "a/b", "a?b"] {
+            assert!(RoomName::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn nicknames() {
+        assert_eq!(Nickname::parse("  alice ").map(|n| n.0), Ok("alice".to_owned()));
+        assert!(Nickname::parse("Zoë.b-1_").is_ok());
+        assert!(Nickname::parse(&"x".repeat(32)).is_ok());
+        for bad in ["", "   ", "a:b", "a b", "<script>", &"x".repeat(33)] {
+            assert!(Nickname::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert_eq!(Nickname::guest(7).as_str(), "guest-0007");
+    }
+
+    #[test]
+    fn message_text() {
+        assert!(MessageText::parse("hi").is_ok());
+        assert!(MessageText::parse(" leading and trailing space is kept ").is_ok());
+        assert!(MessageText::parse(" \n\t").is_err());
+        assert!(MessageText::parse(&"é".repeat(2048)).is_ok());
+        assert!(MessageText::parse(&"é".repeat(2049)).is_err());
+    }
+
+    #[test]
+    fn serde_goes_through_parse() {
+        assert!(serde_json::from_str::<Nickname>("\"bob\"").is_ok());
+        assert!(serde_json::from_str::<Nickname>("\"a:b\"").is_err());
+        assert_eq!(serde_json::to_string(&RoomName::lobby()).ok().as_deref(), Some("\"lobby\""));
+    }
+}

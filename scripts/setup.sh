@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Installs whatever building and testing need and is missing, then exports the environment the
+# other scripts use. Idempotent: every step checks first and skips what is already there.
+#
+#   source scripts/setup.sh build   # toolchain, wasm target, cargo-leptos, wasm-bindgen, sass, wasm-opt
+#   source scripts/setup.sh test    # the same, plus Chromium for Playwright
+#
+# Two kinds of machine are supported:
+#   - a developer machine with rustup and internet: `rustup target add wasm32-unknown-unknown`;
+#   - a machine that reaches only the package registries (crates.io, npm, PyPI, Debian): Debian's
+#     rustc-web toolchain, with the wasm32 standard library built once from Debian's rust source.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WHAT=${1:-build}
+CARGO_LEPTOS_VERSION=0.3.11
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+APT_UPDATED=""
+# Installs the Debian packages among "$@" that are not installed yet.
+apt_need() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || { say "missing ${missing[*]}, and no apt-get to install them"; return 1; }
+  if [ -z "$APT_UPDATED" ]; then
+    say "apt-get update"
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  say "apt-get install ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# --- Rust toolchain able to build wasm32 -------------------------------------------------------
+
+debian_std_stamp() { echo "$(/usr/bin/rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown/lib/.std-stamp"; }
+
+use_debian_rust() {
+  apt_need rustc-web cargo-web rust-web-src rust-web-llvm lld-22
+  export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
+  local stamp; stamp=$(debian_std_stamp)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(/usr/bin/rustc -vV)" ]; then
+    return 0
+  fi
+  # What a libstd-rust-dev-wasm32 package would ship: std for wasm32 built from Debian's source.
+  say "building the wasm32 standard library for $(/usr/bin/rustc -V) (once)"
+  local tmp; tmp=$(mktemp -d)
+  mkdir -p "$tmp/src"
+  printf '[package]\nname = "wasm_std_probe"\nversion = "0.0.0"\nedition = "2021"\n[lib]\npath = "src/lib.rs"\n' >"$tmp/Cargo.toml"
+  echo '#![no_std]' >"$tmp/src/lib.rs"
+  (cd "$tmp" && RUSTC_BOOTSTRAP=1 RUSTFLAGS=-Cembed-bitcode=yes \
+    cargo build --quiet --release --target wasm32-unknown-unknown \
+      -Zbuild-std=std,panic_abort,panic_unwind,proc_macro,test)
+  local dest; dest=$(dirname "$stamp")
+  as_root mkdir -p "$dest"
+  find "$tmp/target/wasm32-unknown-unknown/release/deps" -maxdepth 1 \( -name 'lib*.rlib' -o -name 'lib*.rmeta' \) \
+    ! -name 'libwasm_std_probe*' -exec cp {} "$dest/" \;
+  /usr/bin/rustc -vV | as_root tee "$stamp" >/dev/null
+  rm -rf "$tmp"
+}
+
+choose_rust() {
+  # Once this machine has Debian's wasm-capable toolchain, keep using it: switching compilers
+  # rebuilds everything.
+  if [ -x /usr/bin/rustc ] && [ -f "$(debian_std_stamp)" ]; then
+    use_debian_rust
+  elif command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    :
+  elif command -v rustup >/dev/null && timeout 60 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+    say "added the wasm32-unknown-unknown target with rustup"
+  else
+    say "rustup cannot add wasm32 here: using Debian's rustc-web toolchain"
+    use_debian_rust
+  fi
+}
+
+# --- Build tools ------------------------------------------------------------------------------
+
+cargo_install() { # name version [extra args...]
+  local name=$1 version=$2; shift 2
+  say "cargo install $name $version (first time only)"
+  # No LTO and many codegen units: these are tools, and this is the longest step of a setup.
+  CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install --quiet "$name" --version "$version" "$@"
+}
+
+tool_version_is() { # command expected-version
+  command -v "$1" >/dev/null && "$1" --version 2>/dev/null | grep -qw "$2"
+}
+
+install_cargo_leptos() {
+  tool_version_is cargo-leptos "$CARGO_LEPTOS_VERSION" && return 0
+  # no_downloads: find sass, wasm-opt and wasm-bindgen on PATH instead of fetching binaries.
+  cargo_install cargo-leptos "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+}
+
+install_wasm_bindgen() {
+  # cargo-leptos runs whichever wasm-bindgen is on PATH: it must match the crate exactly.
+  local version
+  version=$(grep -A1 '^name = "wasm-bindgen"$' "$ROOT/Cargo.lock" | sed -n 's/^version = "\(.*\)"/\1/p')
+  [ -n "$version" ] || { say "no wasm-bindgen in Cargo.lock"; return 1; }
+  tool_version_is wasm-bindgen "$version" && return 0
+  # Without --locked: the CLI's own lock file names a crate version the index no longer has.
+  cargo_install wasm-bindgen-cli "$version" --force
+}
+
+install_node_tools() {
+  command -v npm >/dev/null || apt_need nodejs npm
+  local dir="$ROOT/end2end" stamp="$ROOT/end2end/node_modules/.installed-lock"
+  if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+    say "npm ci in end2end/ (sass, wasm-opt, Playwright; no browser download)"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    cp "$dir/package-lock.json" "$stamp"
+  fi
+  export PATH="$dir/node_modules/.bin:$PATH"
+}
+
+install_browser() {
+  if [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; then return 0; fi
+  if ! command -v chromium >/dev/null; then
+    apt_need chromium
+  fi
+  CHROMIUM_PATH=$(command -v chromium)
+  export CHROMIUM_PATH
+}
+
+export PATH="$HOME/.cargo/bin:$PATH"
+choose_rust
+install_cargo_leptos
+install_wasm_bindgen
+install_node_tools
+if [ "$WHAT" = test ]; then
+  install_browser
+fi
+say "ready ($(${RUSTC:-rustc} -V))"

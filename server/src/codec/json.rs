@@ -1,0 +1,32 @@
+//! The JSON dialect: `app::protocol` types to and from text frames.
+
+use app::protocol::{ClientMessage, ErrorCode, ServerEvent};
+use axum::extract::ws::Utf8Bytes;
+
+pub fn encode(event: &ServerEvent) -> Utf8Bytes {
+    event.to_json().into()
+}
+
+/// A client frame, or the error event that answers it.
+pub fn decode(text: &str) -> Result<ClientMessage, ServerEvent> {
+    ClientMessage::from_json(text).map_err(|err| ServerEvent::Error {
+        code: ErrorCode::BadRequest,
+        message: format!("message refused: {err}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_input_becomes_an_error_event() {
+        match decode("{\"type\":\"send\",\"text\":\"\"}") {
+            Err(ServerEvent::Error { code: ErrorCode::BadRequest, message }) => {
+                assert!(message.contains("a message must not be empty"), "{message}")
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(decode(r#"{"type":"send","text":"ok"}"#).is_ok());
+    }
+}

@@ -1,0 +1,42 @@
+//! Frames to protocol messages and back, for the two dialects a room speaks.
+
+pub mod json;
+pub mod plain;
+
+use app::protocol::SUBPROTOCOL;
+
+/// Which dialect a connection speaks, fixed at the handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// The seeds' plain-text room: `Welcome, <name> !`, `<name>:<msg>`, `quit`, `<name> Logout`.
+    Plain,
+    /// The structured JSON dialect of `app::protocol`.
+    Json,
+}
+
+/// The subprotocols the server accepts, most preferred first. `chat` is what seed 002's page
+/// offers (with `superchat`); a browser fails the connection unless one of its offers is echoed.
+pub const OFFERED_SUBPROTOCOLS: [&str; 2] = [SUBPROTOCOL, "chat"];
+
+impl Dialect {
+    /// The dialect for the subprotocol the handshake selected (`None`: the client offered none
+    /// that the server speaks).
+    pub fn from_selected(selected: Option<&str>) -> Self {
+        match selected {
+            Some(SUBPROTOCOL) => Self::Json,
+            _ => Self::Plain,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiation() {
+        assert_eq!(Dialect::from_selected(Some(SUBPROTOCOL)), Dialect::Json);
+        assert_eq!(Dialect::from_selected(Some("chat")), Dialect::Plain);
+        assert_eq!(Dialect::from_selected(None), Dialect::Plain);
+    }
+}

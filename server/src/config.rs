@@ -1,0 +1,76 @@
+//! The server's configuration: command-line flags (each also an environment variable) and the
+//! limits that protect it, in one place with safe defaults.
+
+use clap::Parser;
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "server", about = "A WebSocket chat server with a Leptos web client")]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "CHAT_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Directory for the server's data; created if missing.
+    #[arg(long, env = "CHAT_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Directory of the built site (wasm, JS, CSS, assets), as cargo-leptos writes it.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+
+    #[arg(skip)]
+    pub limits: Limits,
+}
+
+impl Config {
+    /// The configuration a test uses: every default, a given data directory.
+    pub fn for_tests(data_dir: PathBuf) -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            site_root: "target/site".to_owned(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Every limit the server enforces. The defaults are meant to be safe on the open internet;
+/// library defaults (64 MiB messages, 128 KiB buffers per connection) are not.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest WebSocket message (and frame) a room connection may send. Room text is at most
+    /// `MessageText::MAX_BYTES`; the rest leaves room for the JSON envelope and its escapes.
+    pub room_max_message_bytes: usize,
+    /// Largest message on `/echo`, which exists for conformance testing (Autobahn sends 16 MiB).
+    pub echo_max_message_bytes: usize,
+    /// Per-connection read buffer: chat messages are small, so a small buffer per connection
+    /// keeps idle connections cheap.
+    pub read_buffer_bytes: usize,
+    /// Bytes gathered before a write reaches the socket; a flush always writes everything.
+    pub write_buffer_bytes: usize,
+    /// How many events a room keeps for members that are behind. A member that falls further
+    /// behind is disconnected (close 1008) rather than letting its queue grow.
+    pub room_backlog: usize,
+    /// At most this many queued events are written before one flush.
+    pub write_batch: usize,
+    /// How long a closing connection waits for the peer's close frame.
+    pub close_grace: Duration,
+    /// How long shutdown waits for sessions to finish before giving up.
+    pub drain_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            room_max_message_bytes: 64 * 1024,
+            echo_max_message_bytes: 16 * 1024 * 1024,
+            read_buffer_bytes: 8 * 1024,
+            write_buffer_bytes: 8 * 1024,
+            room_backlog: 1024,
+            write_batch: 64,
+            close_grace: Duration::from_secs(1),
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}

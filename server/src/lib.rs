@@ -1,0 +1,57 @@
+//! The chat server: WebSocket rooms in two dialects (the seeds' plain text and a JSON protocol)
+//! and the Leptos web client, served by axum.
+//!
+//! Layers, each in its own module: `transport` (handshake, dialect negotiation) -> `codec`
+//! (frames <-> protocol messages) -> `session` (one connection) -> `room` / `rooms` (order and
+//! fan-out).
+
+pub mod codec;
+pub mod config;
+mod room;
+mod rooms;
+mod routes;
+pub mod session;
+mod state;
+mod transport;
+
+pub use config::{Config, Limits};
+
+use anyhow::Context;
+use leptos::config::{Env, LeptosOptions};
+use rooms::Rooms;
+use state::AppState;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+/// Serves on `listener` until `shutdown` is cancelled, then drains: tells every WebSocket client
+/// (close 1001) and waits for the sessions, at most `limits.drain_timeout`.
+pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let addr = listener.local_addr().context("reading the listening address")?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name(app::SITE_NAME)
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(Env::PROD)
+        .build();
+    let state = AppState {
+        leptos_options,
+        rooms: Rooms::new(config.limits.room_backlog),
+        limits: Arc::new(config.limits.clone()),
+        sessions: TaskTracker::new(),
+        shutdown: shutdown.clone(),
+    };
+    let app = routes::app(state.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+        .context("serving")?;
+    state.sessions.close();
+    if tokio::time::timeout(config.limits.drain_timeout, state.sessions.wait()).await.is_err() {
+        tracing::warn!(left = state.sessions.len(), "drain deadline passed with sessions still open");
+    }
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! The registry of live rooms. A room exists while it has members: the last one to leave
+//! removes it, so connecting to random room names cannot grow the server's memory.
+
+use crate::room::{EventRx, Room};
+use app::names::RoomName;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+#[derive(Debug, Clone)]
+pub struct Rooms {
+    map: Arc<Mutex<HashMap<RoomName, Arc<Room>>>>,
+    backlog: usize,
+}
+
+impl Rooms {
+    pub fn new(backlog: usize) -> Self {
+        Self { map: Arc::default(), backlog }
+    }
+
+    /// Enters `name`, creating the room if needed. Subscribing happens under the registry lock,
+    /// so a room being removed by its last leaver can never be joined halfway.
+    pub fn join(&self, name: &RoomName) -> Membership {
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        let room = map
+            .entry(name.clone())
+            .or_insert_with(|| Arc::new(Room::new(name.clone(), self.backlog)))
+            .clone();
+        let events = room.subscribe();
+        Membership { rooms: self.clone(), room, events: Some(events) }
+    }
+
+    /// How many rooms exist now.
+    pub fn len(&self) -> usize {
+        self.map.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn leave(&self, room: &Arc<Room>, events: EventRx) {
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        drop(events);
+        if room.member_count() == 0 {
+            map.remove(room.name());
+        }
+    }
+}
+
+/// A connection's place in a room. Dropping it leaves the room, whatever ended the session.
+#[derive(Debug)]
+pub struct Membership {
+    rooms: Rooms,
+    room: Arc<Room>,
+    events: Option<EventRx>,
+}
+
+impl Membership {
+    pub fn room(&self) -> &Arc<Room> {
+        &self.room
+    }
+
+    /// The events of the room since this member joined.
+    pub fn events(&mut self) -> &mut EventRx {
+        // Only `Drop` takes the receiver, so it is always here while `self` is alive.
+        self.events.get_or_insert_with(|| self.room.subscribe())
+    }
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        if let Some(events) = self.events.take() {
+            self.rooms.leave(&self.room, events);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rooms_live_while_they_have_members() {
+        let rooms = Rooms::new(8);
+        let a = RoomName::parse("a").unwrap();
+        let first = rooms.join(&a);
+        let second = rooms.join(&a);
+        assert!(Arc::ptr_eq(first.room(), second.room()));
+        assert_eq!(rooms.len(), 1);
+        drop(first);
+        assert_eq!(rooms.len(), 1);
+        drop(second);
+        assert!(rooms.is_empty());
+    }
+}

@@ -1,0 +1,32 @@
+//! The server's shared state: cheap handles, cloned into every handler.
+
+use crate::config::Limits;
+use crate::rooms::Rooms;
+use app::names::Nickname;
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use std::sync::Arc;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub rooms: Rooms,
+    pub limits: Arc<Limits>,
+    /// Every live WebSocket session, so that shutdown can wait for them.
+    pub sessions: TaskTracker,
+    /// Cancelled when the server starts to drain.
+    pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    pub fn guest_name(&self) -> Nickname {
+        Nickname::guest(fastrand::u16(..10_000))
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

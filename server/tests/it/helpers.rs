@@ -1,0 +1,136 @@
+//! A real server on port 0 with a fresh data directory, and a real WebSocket client.
+
+use app::protocol::{ServerEvent, SUBPROTOCOL};
+use futures_util::{SinkExt, StreamExt};
+use server::Config;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_util::sync::CancellationToken;
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How long a test waits for something that should happen at once.
+pub const PATIENCE: Duration = Duration::from_secs(5);
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub shutdown: CancellationToken,
+    pub handle: JoinHandle<anyhow::Result<()>>,
+    _data: tempfile::TempDir,
+}
+
+pub async fn spawn_server() -> TestServer {
+    let data = tempfile::tempdir().expect("temp dir");
+    let config = Config::for_tests(data.path().to_path_buf());
+    let listener = TcpListener::bind(config.addr).await.expect("bind port 0");
+    let addr = listener.local_addr().expect("local addr");
+    let shutdown = CancellationToken::new();
+    let handle = tokio::spawn(server::run(config, listener, shutdown.clone()));
+    TestServer { addr, shutdown, handle, _data: data }
+}
+
+impl TestServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("ws://{}{}", self.addr, path)
+    }
+
+    /// A client of the plain-text dialect (no subprotocol offered), as the seeds' pages are.
+    pub async fn plain(&self, path: &str) -> Ws {
+        connect(&self.url(path), None).await.0
+    }
+
+    /// A client of the JSON dialect; returns it after its `ready` event.
+    pub async fn json(&self, path: &str) -> (Ws, ServerEvent) {
+        let (mut ws, selected) = connect(&self.url(path), Some(SUBPROTOCOL)).await;
+        assert_eq!(selected.as_deref(), Some(SUBPROTOCOL));
+        let ready = next_event(&mut ws).await;
+        (ws, ready)
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let result = tokio::time::timeout(Duration::from_secs(15), self.handle).await;
+        assert!(matches!(result, Ok(Ok(Ok(())))), "server did not stop cleanly: {result:?}");
+    }
+}
+
+/// Connects, offering `protocols` (comma-separated) if any; returns the selected subprotocol.
+pub async fn connect(url: &str, protocols: Option<&str>) -> (Ws, Option<String>) {
+    let mut request = url.into_client_request().expect("request");
+    if let Some(protocols) = protocols {
+        request.headers_mut().insert("Sec-WebSocket-Protocol", protocols.parse().expect("header"));
+    }
+    let (ws, response) = tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(request))
+        .await
+        .expect("connect timed out")
+        .expect("connect");
+    let selected = response
+        .headers()
+        .get("Sec-WebSocket-Protocol")
+        .map(|v| v.to_str().expect("ascii").to_owned());
+    (ws, selected)
+}
+
+/// The next data or close message, skipping pongs.
+pub async fn next_message(ws: &mut Ws) -> Message {
+    loop {
+        let message = tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("nothing arrived in time")
+            .expect("stream ended")
+            .expect("read failed");
+        if !matches!(message, Message::Pong(_) | Message::Ping(_)) {
+            return message;
+        }
+    }
+}
+
+pub async fn next_text(ws: &mut Ws) -> String {
+    match next_message(ws).await {
+        Message::Text(text) => text.to_string(),
+        other => panic!("expected text, got {other:?}"),
+    }
+}
+
+pub async fn next_event(ws: &mut Ws) -> ServerEvent {
+    let text = next_text(ws).await;
+    ServerEvent::from_json(&text).unwrap_or_else(|e| panic!("not an event: {text}: {e}"))
+}
+
+pub async fn send_text(ws: &mut Ws, text: &str) {
+    ws.send(Message::text(text)).await.expect("send");
+}
+
+/// Waits for the server's close frame.
+pub async fn expect_close(ws: &mut Ws) -> CloseFrame {
+    match next_message(ws).await {
+        Message::Close(Some(frame)) => frame,
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
+
+/// Nothing arrives for a short while.
+pub async fn expect_silence(ws: &mut Ws) {
+    let got = tokio::time::timeout(Duration::from_millis(200), ws.next()).await;
+    assert!(got.is_err(), "expected nothing, got {got:?}");
+}
+
+/// A bare HTTP/1.1 GET; returns the status code and the body.
+pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut raw)).await.expect("slow").expect("read");
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let status = raw.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}

@@ -1,0 +1,28 @@
+//! The HTTP side: health, and the server-rendered pages.
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn healthz_answers_200() {
+    let server = spawn_server().await;
+    assert_eq!(http_get(server.addr, "/healthz").await, (200, "ok".to_owned()));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn pages_are_rendered_on_the_server() {
+    let server = spawn_server().await;
+    let (status, body) = http_get(server.addr, "/").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("#lobby"), "{body}");
+    assert!(body.contains("id=\"message\""), "the composer is in the page");
+
+    let (status, body) = http_get(server.addr, "/r/rust-talk").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("#rust-talk"));
+
+    let (status, body) = http_get(server.addr, "/r/Bad%20Name").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("There is no room by that name"));
+    server.stop().await;
+}

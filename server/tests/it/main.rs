@@ -1,0 +1,11 @@
+//! Integration tests: the real server on port 0, real WebSocket clients. One test binary, so
+//! that the server crate is linked once.
+
+mod echo;
+mod framing;
+mod helpers;
+mod http;
+mod json_dialect;
+mod mixed_room;
+mod plain_dialect;
+mod shutdown;

@@ -1,0 +1,131 @@
+//! The seeds' plain-text room, line for line (SEED-PROTOCOLS.md section 2).
+
+use crate::helpers::*;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+#[tokio::test]
+async fn welcome_message_and_logout_lines() {
+    let server = spawn_server().await;
+    let mut alice = server.plain("/chat?name=alice").await;
+    assert_eq!(next_text(&mut alice).await, "Welcome, alice !");
+
+    let mut bob = server.plain("/chat?name=bob").await;
+    assert_eq!(next_text(&mut bob).await, "Welcome, bob !");
+    assert_eq!(next_text(&mut alice).await, "Welcome, bob !");
+
+    send_text(&mut alice, "hello bob").await;
+    assert_eq!(next_text(&mut alice).await, "alice:hello bob");
+    assert_eq!(next_text(&mut bob).await, "alice:hello bob");
+
+    // `quit`: everyone, the quitter included, reads the logout; then the server closes.
+    send_text(&mut bob, "quit").await;
+    assert_eq!(next_text(&mut bob).await, "bob Logout");
+    assert_eq!(expect_close(&mut bob).await.code, CloseCode::Normal);
+    assert_eq!(next_text(&mut alice).await, "bob Logout");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn closing_announces_the_logout() {
+    let server = spawn_server().await;
+    let mut alice = server.plain("/chat/den?name=alice").await;
+    assert_eq!(next_text(&mut alice).await, "Welcome, alice !");
+    let mut carol = server.plain("/chat/den?name=carol").await;
+    assert_eq!(next_text(&mut alice).await, "Welcome, carol !");
+    carol.close(None).await.expect("close");
+    assert_eq!(next_text(&mut alice).await, "carol Logout");
+
+    // Dropping the TCP connection without a close frame counts as leaving too.
+    let dave = server.plain("/chat/den?name=dave").await;
+    assert_eq!(next_text(&mut alice).await, "Welcome, dave !");
+    drop(dave);
+    assert_eq!(next_text(&mut alice).await, "dave Logout");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_without_a_name_gets_a_guest_name_never_its_address() {
+    let server = spawn_server().await;
+    let mut anon = server.plain("/chat").await;
+    let welcome = next_text(&mut anon).await;
+    let name = welcome
+        .strip_prefix("Welcome, guest-")
+        .and_then(|rest| rest.strip_suffix(" !"))
+        .unwrap_or_else(|| panic!("unexpected greeting {welcome:?}"));
+    assert!(name.len() == 4 && name.chars().all(|c| c.is_ascii_digit()), "{welcome}");
+    assert!(!welcome.contains("127.0.0.1"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_seed_root_url_reaches_the_lobby() {
+    let server = spawn_server().await;
+    let mut at_root = server.plain("/?name=old_page").await;
+    assert_eq!(next_text(&mut at_root).await, "Welcome, old_page !");
+    let mut at_chat = server.plain("/chat?name=new_page").await;
+    assert_eq!(next_text(&mut at_chat).await, "Welcome, new_page !");
+    assert_eq!(next_text(&mut at_root).await, "Welcome, new_page !");
+    send_text(&mut at_root, "same room").await;
+    assert_eq!(next_text(&mut at_chat).await, "old_page:same room");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn seed_002s_subprotocol_offer_is_answered_with_chat() {
+    let server = spawn_server().await;
+    let (mut ws, selected) = connect(&server.url("/chat?name=s002"), Some("chat, superchat")).await;
+    assert_eq!(selected.as_deref(), Some("chat"));
+    assert_eq!(next_text(&mut ws).await, "Welcome, s002 !");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn rooms_are_separate() {
+    let server = spawn_server().await;
+    let mut a = server.plain("/chat/one?name=a").await;
+    let mut b = server.plain("/chat/two?name=b").await;
+    assert_eq!(next_text(&mut a).await, "Welcome, a !");
+    assert_eq!(next_text(&mut b).await, "Welcome, b !");
+    send_text(&mut a, "only in one").await;
+    assert_eq!(next_text(&mut a).await, "a:only in one");
+    expect_silence(&mut b).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn blank_messages_are_dropped_and_text_is_relayed_verbatim() {
+    let server = spawn_server().await;
+    let mut a = server.plain("/chat?name=a").await;
+    assert_eq!(next_text(&mut a).await, "Welcome, a !");
+    send_text(&mut a, "").await;
+    send_text(&mut a, "   ").await;
+    send_text(&mut a, "<script>alert(1)</script> : ünï ✓").await;
+    assert_eq!(next_text(&mut a).await, "a:<script>alert(1)</script> : ünï ✓");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_names_are_refused_with_a_reason() {
+    let server = spawn_server().await;
+    let mut ws = server.plain("/chat?name=a:b").await;
+    let frame = expect_close(&mut ws).await;
+    assert_eq!(frame.code, CloseCode::Policy);
+    assert!(frame.reason.contains("bad name"), "{}", frame.reason);
+
+    let mut ws = server.plain("/chat/No%20Such?name=x").await;
+    let frame = expect_close(&mut ws).await;
+    assert_eq!(frame.code, CloseCode::Policy);
+    assert!(frame.reason.contains("bad room name"), "{}", frame.reason);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_over_long_message_closes_with_1009() {
+    let server = spawn_server().await;
+    let mut a = server.plain("/chat?name=a").await;
+    assert_eq!(next_text(&mut a).await, "Welcome, a !");
+    send_text(&mut a, &"x".repeat(app::names::MessageText::MAX_BYTES + 1)).await;
+    let frame = expect_close(&mut a).await;
+    assert_eq!(frame.code, CloseCode::Size);
+    server.stop().await;
+}
