@@ -6,9 +6,9 @@ pub mod log;
 pub mod names;
 pub mod protocol;
 
-mod components;
 #[cfg(feature = "hydrate")]
 mod client;
+mod components;
 
 use components::room_page::{LobbyPage, RoomPage};
 use leptos::prelude::*;
@@ -29,6 +29,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

@@ -18,11 +18,21 @@ pub struct LogLine {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineKind {
-    Message { author: String, text: String, at: Millis },
-    Joined { name: String },
-    Left { name: String },
+    Message {
+        author: String,
+        text: String,
+        at: Millis,
+    },
+    Joined {
+        name: String,
+    },
+    Left {
+        name: String,
+    },
     /// A local notice (an error from the server, a lost connection).
-    Notice { text: String },
+    Notice {
+        text: String,
+    },
 }
 
 /// The bounded log with its key counter.

@@ -75,10 +75,7 @@ impl Nickname {
         }
         let ok_char = |c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == '.';
         if !raw.chars().all(ok_char) {
-            return Err(NameError::BadCharacter {
-                what: WHAT,
-                allowed: "letters, digits, '-', '_' and '.'",
-            });
+            return Err(NameError::BadCharacter { what: WHAT, allowed: "letters, digits, '-', '_' and '.'" });
         }
         Ok(Self(raw.to_owned()))
     }

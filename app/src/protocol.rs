@@ -63,6 +63,10 @@ impl ClientMessage {
     }
 
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        // serde also reads tagged enums from arrays (`["send","hi"]`); the protocol is objects only.
+        if !text.trim_start().starts_with('{') {
+            return Err(serde::de::Error::custom("expected a JSON object"));
+        }
         serde_json::from_str(text)
     }
 }

@@ -35,20 +35,18 @@ impl ChatSocket {
         let on_open = Closure::<dyn FnMut(Event)>::new(move |_: Event| (h.on_open)());
 
         let h = Rc::clone(&handlers);
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-            match ev.data().as_string() {
+        let on_message =
+            Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| match ev.data().as_string() {
                 Some(text) => match ServerEvent::from_json(&text) {
                     Ok(event) => (h.on_event)(event),
                     Err(err) => (h.on_garbage)(format!("unreadable message from the server: {err}")),
                 },
                 None => (h.on_garbage)("the server sent a binary frame".to_owned()),
-            }
-        });
+            });
 
         let h = Rc::clone(&handlers);
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |ev: CloseEvent| {
-            (h.on_close)(ev.code(), ev.reason())
-        });
+        let on_close =
+            Closure::<dyn FnMut(CloseEvent)>::new(move |ev: CloseEvent| (h.on_close)(ev.code(), ev.reason()));
 
         // An error is always followed by a close event, which carries what the page needs to
         // know; the handler exists so the browser does not log it as unhandled.

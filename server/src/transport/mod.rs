@@ -12,8 +12,8 @@ use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tracing::Instrument;
 use serde::Deserialize;
+use tracing::Instrument;
 
 pub use echo::echo;
 
@@ -25,7 +25,11 @@ pub struct JoinParams {
 }
 
 /// `/chat`: the lobby.
-pub async fn lobby(ws: WebSocketUpgrade, State(state): State<AppState>, Query(params): Query<JoinParams>) -> Response {
+pub async fn lobby(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    Query(params): Query<JoinParams>,
+) -> Response {
     upgrade_room(ws, state, Ok(RoomName::lobby()), params)
 }
 
@@ -64,7 +68,12 @@ pub async fn seed_root(State(state): State<AppState>, request: Request, next: Ne
     upgrade_room(ws, state, Ok(RoomName::lobby()), params)
 }
 
-fn upgrade_room(ws: WebSocketUpgrade, state: AppState, room: Result<RoomName, String>, params: JoinParams) -> Response {
+fn upgrade_room(
+    ws: WebSocketUpgrade,
+    state: AppState,
+    room: Result<RoomName, String>,
+    params: JoinParams,
+) -> Response {
     let limits = &state.limits;
     let ws = ws
         .protocols(OFFERED_SUBPROTOCOLS)
@@ -88,7 +97,8 @@ fn upgrade_room(ws: WebSocketUpgrade, state: AppState, room: Result<RoomName, St
             };
             let span = tracing::info_span!("session", room = %room, name = %name, ?dialect);
             let membership = state.rooms.join(&room);
-            let session = Session::new(socket, dialect, name, membership, state.limits.clone(), state.shutdown.clone());
+            let session =
+                Session::new(socket, dialect, name, membership, state.limits.clone(), state.shutdown.clone());
             session.run().instrument(span).await;
         })
     })

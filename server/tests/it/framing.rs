@@ -24,8 +24,12 @@ async fn fragmented_messages_are_reassembled() {
     let text = "and a happy new year! ✓";
     let bytes = text.as_bytes();
     let cut = bytes.len() - 2; // inside the 3-byte check mark
-    send_fragments(&mut ws, OpCode::Data(Data::Text), &[&bytes[..6], &bytes[6..15], &bytes[15..cut], &bytes[cut..]])
-        .await;
+    send_fragments(
+        &mut ws,
+        OpCode::Data(Data::Text),
+        &[&bytes[..6], &bytes[6..15], &bytes[15..cut], &bytes[cut..]],
+    )
+    .await;
     assert_eq!(next_text(&mut ws).await, format!("frag:{text}"));
 
     let mut echo = server.plain("/echo").await;

@@ -71,10 +71,8 @@ pub async fn connect(url: &str, protocols: Option<&str>) -> (Ws, Option<String>)
         .await
         .expect("connect timed out")
         .expect("connect");
-    let selected = response
-        .headers()
-        .get("Sec-WebSocket-Protocol")
-        .map(|v| v.to_str().expect("ascii").to_owned());
+    let selected =
+        response.headers().get("Sec-WebSocket-Protocol").map(|v| v.to_str().expect("ascii").to_owned());
     (ws, selected)
 }
 

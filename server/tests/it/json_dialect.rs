@@ -57,6 +57,8 @@ async fn bad_requests_get_an_error_event_and_the_connection_stays() {
     assert!(matches!(next_event(&mut ws).await, ServerEvent::Error { code: ErrorCode::Unsupported, .. }));
     // Still in the room.
     send_text(&mut ws, r#"{"type":"send","text":"still here"}"#).await;
-    assert!(matches!(next_event(&mut ws).await, ServerEvent::Message { text, .. } if text.as_str() == "still here"));
+    assert!(
+        matches!(next_event(&mut ws).await, ServerEvent::Message { text, .. } if text.as_str() == "still here")
+    );
     server.stop().await;
 }

@@ -1,0 +1,60 @@
+import { defineConfig } from "@playwright/test";
+
+// The release server built by `cargo leptos build --release`, on its own port and data directory.
+const port = Number(process.env.E2E_PORT ?? 3100);
+const server = process.env.E2E_SERVER_BIN ?? "../target/release/server";
+// A second little server hosts the plain JavaScript page written like the seed pages.
+export const pagesPort = port + 1;
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  workers: 2,
+  retries: 0,
+  reporter: [["list"]],
+  outputDir: "test-results",
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        browserName: "chromium",
+        launchOptions: {
+          // Debian's Chromium: Playwright's own browser download is not available everywhere.
+          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            // Without these a machine with no internet floods Chromium with refused connections.
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: [
+    {
+      command: `node pages/serve.mjs ${pagesPort}`,
+      url: `http://127.0.0.1:${pagesPort}/healthz`,
+      reuseExistingServer: false,
+    },
+    {
+      command: `${server} --addr 127.0.0.1:${port} --data-dir ../target/e2e-data`,
+      url: `http://127.0.0.1:${port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: { LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? "../target/site", RUST_LOG: "warn" },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  ],
+});

@@ -1,0 +1,64 @@
+import { test, expect } from "@playwright/test";
+import { joinAs, say, messages } from "./helpers";
+
+test("two people chat through the Leptos page", async ({ browser }) => {
+  const alice = await (await browser.newContext()).newPage();
+  const bob = await (await browser.newContext()).newPage();
+  const room = `/r/e2e-${Date.now()}`;
+  await joinAs(alice, room, "alice");
+  await joinAs(bob, room, "bob");
+  await expect(alice.locator(".log .joined").last()).toHaveText("bob joined");
+
+  await say(alice, "hello bob");
+  for (const page of [alice, bob]) {
+    await expect(messages(page).last().locator(".author")).toHaveText("alice");
+    await expect(messages(page).last().locator(".text")).toHaveText("hello bob");
+  }
+  await expect(alice.getByLabel("Message", { exact: true })).toHaveValue("");
+
+  // The button sends too.
+  await bob.getByLabel("Message", { exact: true }).fill("hi alice");
+  await bob.getByRole("button", { name: "Send" }).click();
+  await expect(messages(alice).last().locator(".text")).toHaveText("hi alice");
+  await expect(messages(alice).last().locator(".author")).toHaveText("bob");
+
+  await bob.close();
+  await expect(alice.locator(".log .left").last()).toHaveText("bob left");
+});
+
+test("an empty message is refused with a visible hint", async ({ page }) => {
+  await joinAs(page, `/r/empty-${Date.now()}`, "quiet");
+  await say(page, "   ");
+  await expect(page.locator(".composer .hint")).toHaveText("Type a message first.");
+  await expect(messages(page)).toHaveCount(0);
+  await page.getByLabel("Message", { exact: true }).fill("now something");
+  await expect(page.locator(".composer .hint")).toHaveText("");
+});
+
+test("user text is shown as text, never run as HTML", async ({ page }) => {
+  await joinAs(page, `/r/xss-${Date.now()}`, "mallory");
+  const payload = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`;
+  await say(page, payload);
+  await expect(messages(page).last().locator(".text")).toHaveText(payload);
+  await expect(page.locator(".log img")).toHaveCount(0);
+  expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
+});
+
+test("a refused nickname gets a hint and the connection state is visible", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.locator(".status")).toHaveAttribute("data-state", "connected");
+  await expect(page.locator(".status-text")).toHaveText(/^Connected as guest-\d{4}$/);
+  await page.getByLabel("Nickname").fill("no spaces please");
+  await page.getByRole("button", { name: "Change" }).click();
+  await expect(page.locator(".nickname .hint")).toContainText("Not changed");
+});
+
+test("the page is rendered on the server before the wasm runs", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/r/static-view");
+  await expect(page.locator("h1")).toHaveText("#static-view");
+  await expect(page.locator(".status")).toHaveAttribute("data-state", "connecting");
+  await expect(page.getByLabel("Message", { exact: true })).toBeVisible();
+  await context.close();
+});

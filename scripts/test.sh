@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Sets up whatever is missing and runs every test: unit and integration tests (cargo), the
+# wasm build, and the browser tests (Playwright in Chromium against the release server).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/setup.sh test
+
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "format"
+if cargo fmt --version >/dev/null 2>&1; then
+  cargo fmt --all --check
+else
+  echo "rustfmt is not installed: skipped"
+fi
+
+# Release everywhere: the tests then share their dependencies' build with the server's.
+step "unit tests: app (protocol, names, log)"
+cargo test --release -p app --features ssr 2>&1 | tee -a "$LOG"
+
+step "unit and integration tests: server"
+cargo test --release -p server 2>&1 | tee -a "$LOG"
+
+step "wasm client and release server (cargo leptos build --release)"
+cargo leptos build --release
+
+step "browser tests (Playwright, $CHROMIUM_PATH)"
+rm -rf target/e2e-data
+(cd end2end && npx playwright test) 2>&1 | tee -a "$LOG"
+
+passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$LOG" | awk '{s+=$4} END {print s+0}')
+e2e=$(grep -Eo '^ *[0-9]+ passed' "$LOG" | awk '{s+=$1} END {print s+0}')
+printf '\n%d passed, 0 failed\n' "$((passed + e2e))"
