@@ -68,17 +68,27 @@ use_debian_rust() {
   rm -rf "$tmp"
 }
 
+# The oldest rustc that builds cargo-leptos $CARGO_LEPTOS_VERSION from its lock file.
+MIN_RUST_MINOR=96
+
+rustup_is_recent() {
+  command -v rustup >/dev/null && command -v rustc >/dev/null || return 1
+  local minor
+  minor=$(rustc -V | sed -n 's/^rustc 1\.\([0-9]*\)\..*/\1/p')
+  [ -n "$minor" ] && [ "$minor" -ge "$MIN_RUST_MINOR" ]
+}
+
 choose_rust() {
   # Once this machine has Debian's wasm-capable toolchain, keep using it: switching compilers
   # rebuilds everything.
   if [ -x /usr/bin/rustc ] && [ -f "$(debian_std_stamp)" ]; then
     use_debian_rust
-  elif command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  elif rustup_is_recent && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     :
-  elif command -v rustup >/dev/null && timeout 60 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+  elif rustup_is_recent && timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
     say "added the wasm32-unknown-unknown target with rustup"
   else
-    say "rustup cannot add wasm32 here: using Debian's rustc-web toolchain"
+    say "no rustup toolchain >= 1.$MIN_RUST_MINOR with wasm32 here: using Debian's rustc-web toolchain"
     use_debian_rust
   fi
 }
