@@ -50,7 +50,7 @@ pub struct Limits {
     /// Bytes gathered before a write reaches the socket; a flush always writes everything.
     pub write_buffer_bytes: usize,
     /// How many events a room keeps for members that are behind. A member that falls further
-    /// behind is disconnected (close 1008) rather than letting its queue grow.
+    /// behind is disconnected (close 1013, "try again later") rather than letting its queue grow.
     pub room_backlog: usize,
     /// At most this many queued events are written before one flush.
     pub write_batch: usize,

@@ -26,7 +26,7 @@ impl Rooms {
             .or_insert_with(|| Arc::new(Room::new(name.clone(), self.backlog)))
             .clone();
         let events = room.subscribe();
-        Membership { rooms: self.clone(), room, events: Some(events) }
+        Membership { rooms: self.clone(), room, events }
     }
 
     /// How many rooms exist now.
@@ -38,10 +38,11 @@ impl Rooms {
         self.len() == 0
     }
 
-    fn leave(&self, room: &Arc<Room>, events: EventRx) {
+    /// Called by a leaving member whose receiver is still alive: the room is empty when that
+    /// receiver is the only one. Joins subscribe under the same lock, so none can slip in.
+    fn leave(&self, room: &Arc<Room>) {
         let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        drop(events);
-        if room.member_count() == 0 {
+        if room.member_count() <= 1 && map.get(room.name()).is_some_and(|r| Arc::ptr_eq(r, room)) {
             map.remove(room.name());
         }
     }
@@ -52,7 +53,7 @@ impl Rooms {
 pub struct Membership {
     rooms: Rooms,
     room: Arc<Room>,
-    events: Option<EventRx>,
+    events: EventRx,
 }
 
 impl Membership {
@@ -62,16 +63,13 @@ impl Membership {
 
     /// The events of the room since this member joined.
     pub fn events(&mut self) -> &mut EventRx {
-        // Only `Drop` takes the receiver, so it is always here while `self` is alive.
-        self.events.get_or_insert_with(|| self.room.subscribe())
+        &mut self.events
     }
 }
 
 impl Drop for Membership {
     fn drop(&mut self) {
-        if let Some(events) = self.events.take() {
-            self.rooms.leave(&self.room, events);
-        }
+        self.rooms.leave(&self.room);
     }
 }
 
@@ -91,5 +89,9 @@ mod tests {
         assert_eq!(rooms.len(), 1);
         drop(second);
         assert!(rooms.is_empty());
+        // A room made anew after the last member left is a fresh one.
+        let third = rooms.join(&a);
+        assert_eq!(third.room().member_count(), 1);
+        assert_eq!(rooms.len(), 1);
     }
 }
