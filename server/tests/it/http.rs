@@ -26,3 +26,13 @@ async fn pages_are_rendered_on_the_server() {
     assert!(body.contains("There is no room by that name"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn pages_are_compressed_for_clients_that_accept_gzip() {
+    let server = spawn_server().await;
+    let raw = http_get_raw(server.addr, "/", "Accept-Encoding: gzip\r\n").await;
+    let head = String::from_utf8_lossy(&raw[..raw.len().min(1024)]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    server.stop().await;
+}
