@@ -16,7 +16,10 @@ else
   echo "rustfmt is not installed: skipped"
 fi
 
-# Release everywhere: the tests then share their dependencies' build with the server's.
+# Release everywhere, with the one variable cargo-leptos sets that leptos reads at compile time
+# (option_env!): the tests then share every build artifact with `cargo leptos build --release`
+# instead of rebuilding leptos, app and server each time.
+export LEPTOS_OUTPUT_NAME=chat
 step "unit tests: app (protocol, names, log)"
 cargo test --release -p app --features ssr 2>&1 | tee -a "$LOG"
 
