@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh test
 
 LOG=$(mktemp)
-trap 'rm -f "$LOG"' EXIT
+trap 'rm -f "$LOG"; scripts/postgres.sh stop || true' EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "format"
@@ -23,8 +23,13 @@ export LEPTOS_OUTPUT_NAME=chat
 step "unit tests: app (protocol, names, log)"
 cargo test --release -p app --features ssr 2>&1 | tee -a "$LOG"
 
-step "unit and integration tests: server"
-cargo test --release -p server 2>&1 | tee -a "$LOG"
+step "PostgreSQL on loopback, for the storage suite"
+CHAT_TEST_POSTGRES_URL=$(scripts/postgres.sh start)
+export CHAT_TEST_POSTGRES_URL
+echo "$CHAT_TEST_POSTGRES_URL"
+
+step "unit and integration tests: server (storage suite on SQLite and PostgreSQL)"
+cargo test --release -p server --features postgres-tests 2>&1 | tee -a "$LOG"
 
 step "wasm client and release server (cargo leptos build --release)"
 cargo leptos build --release

@@ -80,7 +80,16 @@ impl RoomLink {
         self.state.set(ConnState::Connecting);
         self.close_reason.set(None);
         let room = self.room.with_value(|r| r.to_string());
-        let Some(url) = crate::client::room_url(&room, nickname.as_deref()) else {
+        let mut query = Vec::new();
+        if let Some(name) = nickname {
+            query.push(("name", name));
+        }
+        // Resume where the log left off: the server sends exactly what this page missed.
+        if let Some((epoch, seq)) = self.log.with_untracked(|log| log.resume_position()) {
+            query.push(("after", seq.to_string()));
+            query.push(("epoch", epoch.to_string()));
+        }
+        let Some(url) = crate::client::room_url(&room, &query) else {
             self.state.set(ConnState::Lost);
             return;
         };
@@ -113,7 +122,7 @@ impl RoomLink {
         #[cfg(feature = "hydrate")]
         {
             use crate::protocol::ClientMessage;
-            let message = ClientMessage::Send { text };
+            let message = ClientMessage::Send { id: crate::client::new_client_id(), text };
             let sent = self.socket.with_value(|socket| match socket {
                 Some(s) if s.is_open() => s.send(&message).is_ok(),
                 _ => false,

@@ -1,7 +1,7 @@
 //! The client's view of a room: the lines of its log, built from server events. Kept apart from
 //! the components so that it can be unit-tested without a browser.
 
-use crate::protocol::{Millis, ServerEvent};
+use crate::protocol::{Epoch, Millis, Seq, ServerEvent};
 use std::collections::VecDeque;
 
 /// How many lines a page keeps: older ones are dropped, so a tab left open for days does not
@@ -35,11 +35,14 @@ pub enum LineKind {
     },
 }
 
-/// The bounded log with its key counter.
+/// The bounded log with its key counter, and how far into the room's log it has seen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoomLog {
     lines: VecDeque<LogLine>,
     next_key: u64,
+    /// The room log's epoch and the last message id shown: where a reconnect resumes.
+    epoch: Epoch,
+    last_seq: Seq,
 }
 
 impl RoomLog {
@@ -51,18 +54,35 @@ impl RoomLog {
         self.next_key += 1;
     }
 
-    /// Adds the line an event shows, if it shows one (`Ready` only changes state).
+    /// Adds the line an event shows, if it shows one. A message already shown (delivered again
+    /// across a reconnect) is skipped.
     pub fn apply(&mut self, event: &ServerEvent) {
         let kind = match event {
-            ServerEvent::Ready { .. } => return,
+            ServerEvent::Ready { .. } | ServerEvent::Ack { .. } | ServerEvent::Pong { .. } => return,
+            ServerEvent::Reset { epoch } => {
+                self.lines.clear();
+                self.epoch = *epoch;
+                self.last_seq = 0;
+                return;
+            }
             ServerEvent::Joined { name, .. } => LineKind::Joined { name: name.to_string() },
             ServerEvent::Left { name, .. } => LineKind::Left { name: name.to_string() },
-            ServerEvent::Message { author, text, at, .. } => {
+            ServerEvent::Message { id, epoch, author, text, at, .. } => {
+                if *epoch == self.epoch && *id <= self.last_seq {
+                    return;
+                }
+                self.epoch = *epoch;
+                self.last_seq = *id;
                 LineKind::Message { author: author.to_string(), text: text.to_string(), at: *at }
             }
             ServerEvent::Error { message, .. } => LineKind::Notice { text: message.clone() },
         };
         self.push(kind);
+    }
+
+    /// Where a reconnect should resume: `(epoch, last message id)`, or `None` before any message.
+    pub fn resume_position(&self) -> Option<(Epoch, Seq)> {
+        (self.last_seq > 0).then_some((self.epoch, self.last_seq))
     }
 
     pub fn lines(&self) -> impl Iterator<Item = &LogLine> {
@@ -83,19 +103,31 @@ mod tests {
     use super::*;
     use crate::names::{MessageText, Nickname, RoomName};
 
+    fn message(id: Seq, epoch: Epoch, text: &str) -> ServerEvent {
+        ServerEvent::Message {
+            id,
+            epoch,
+            room: RoomName::lobby(),
+            author: Nickname::parse("alice").unwrap(),
+            text: MessageText::parse(text).unwrap(),
+            at: 3,
+            client_id: None,
+        }
+    }
+
     #[test]
     fn events_become_lines() {
         let mut log = RoomLog::default();
         let alice = Nickname::parse("alice").unwrap();
-        log.apply(&ServerEvent::Ready { protocol: 1, room: RoomName::lobby(), you: alice.clone() });
-        log.apply(&ServerEvent::Joined { room: RoomName::lobby(), name: alice.clone(), at: 1 });
-        log.apply(&ServerEvent::Message {
-            id: 2,
+        log.apply(&ServerEvent::Ready {
+            protocol: 1,
             room: RoomName::lobby(),
-            author: alice.clone(),
-            text: MessageText::parse("hi").unwrap(),
-            at: 3,
+            you: alice.clone(),
+            epoch: 0,
+            seq: 0,
         });
+        log.apply(&ServerEvent::Joined { room: RoomName::lobby(), name: alice.clone(), at: 1 });
+        log.apply(&message(2, 7, "hi"));
         let kinds: Vec<_> = log.lines().map(|l| l.kind.clone()).collect();
         assert_eq!(
             kinds,
@@ -104,6 +136,23 @@ mod tests {
                 LineKind::Message { author: "alice".into(), text: "hi".into(), at: 3 },
             ]
         );
+        assert_eq!(log.resume_position(), Some((7, 2)));
+    }
+
+    #[test]
+    fn messages_seen_before_are_not_shown_twice() {
+        let mut log = RoomLog::default();
+        assert_eq!(log.resume_position(), None);
+        for id in [1, 2, 3, 2, 3, 4] {
+            log.apply(&message(id, 7, &format!("m{id}")));
+        }
+        assert_eq!(log.len(), 4);
+        assert_eq!(log.resume_position(), Some((7, 4)));
+        // A reset log starts over.
+        log.apply(&ServerEvent::Reset { epoch: 8 });
+        assert!(log.is_empty());
+        log.apply(&message(1, 8, "new"));
+        assert_eq!(log.resume_position(), Some((8, 1)));
     }
 
     #[test]

@@ -117,6 +117,42 @@ impl MessageText {
     }
 }
 
+/// The id a client gives each message it sends, so that a resend after a reconnect is recognised
+/// and neither stored nor shown twice. Unique per author and room; a UUID or a counter will do.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ClientId(String);
+
+impl ClientId {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        const WHAT: &str = "a message id";
+        if raw.is_empty() {
+            return Err(NameError::Empty { what: WHAT });
+        }
+        if raw.len() > Self::MAX_LEN {
+            return Err(NameError::TooLong { what: WHAT, max: Self::MAX_LEN });
+        }
+        if !raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.') {
+            return Err(NameError::BadCharacter {
+                what: WHAT,
+                allowed: "ASCII letters, digits, '-', '_' and '.'",
+            });
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// An id made of random bits (valid by construction: `c` and 24 hex digits).
+    pub fn from_random(words: [u32; 3]) -> Self {
+        Self(format!("c{:08x}{:08x}{:08x}", words[0], words[1], words[2]))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 macro_rules! string_newtype_impls {
     ($($t:ty),*) => {$(
         impl TryFrom<String> for $t {
@@ -142,7 +178,7 @@ macro_rules! string_newtype_impls {
         }
     )*};
 }
-string_newtype_impls!(RoomName, Nickname, MessageText);
+string_newtype_impls!(RoomName, Nickname, MessageText, ClientId);
 
 #[cfg(test)]
 mod tests {
@@ -180,6 +216,17 @@ mod tests {
         assert!(MessageText::parse(" \n\t").is_err());
         assert!(MessageText::parse(&"é".repeat(2048)).is_ok());
         assert!(MessageText::parse(&"é".repeat(2049)).is_err());
+    }
+
+    #[test]
+    fn client_ids() {
+        assert!(ClientId::parse("c-1f3a.7_x").is_ok());
+        assert!(ClientId::parse(&"a".repeat(64)).is_ok());
+        for bad in ["", "a b", "a/b", "é", &"a".repeat(65)] {
+            assert!(ClientId::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        let random = ClientId::from_random([0, u32::MAX, 7]);
+        assert_eq!(ClientId::parse(random.as_str()), Ok(random));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! WebSocket text message carries one JSON object whose `type` field names the variant.
 //! A client that offers no subprotocol gets the seeds' plain-text dialect instead.
 
-use crate::names::{MessageText, Nickname, RoomName};
+use crate::names::{ClientId, MessageText, Nickname, RoomName};
 use serde::{Deserialize, Serialize};
 
 /// The `Sec-WebSocket-Protocol` token of this dialect. A breaking change gets a new token
@@ -18,26 +18,57 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// Milliseconds since the Unix epoch (UTC), as assigned by the server.
 pub type Millis = i64;
 
+/// A message's place in its room's log: grows by one with each stored message.
+pub type Seq = u64;
+
+/// Identifies one incarnation of a room's log. It changes only if the log is reset, which tells
+/// a resuming client that its `(epoch, seq)` no longer means anything. 0: the room has no log yet.
+pub type Epoch = i64;
+
 /// What a client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {
-    /// Post `text` to the room this connection is in.
-    Send { text: MessageText },
+    /// Post `text` to the room this connection is in. `id` is the client's own name for the
+    /// message: the server answers with [`ServerEvent::Ack`] once it is durably stored, and a
+    /// resend with the same `id` (after a reconnect, say) is acknowledged but not stored again.
+    Send { id: ClientId, text: MessageText },
+    /// Asks for a [`ServerEvent::Pong`]; lets a browser, which cannot send WebSocket pings,
+    /// notice a dead connection.
+    Ping { nonce: u64 },
 }
 
 /// What the server sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerEvent {
-    /// The first event on every connection: the dialect version, the room, and the nickname the
-    /// server bound to this connection (a guest name when the client asked for none).
-    Ready { protocol: u32, room: RoomName, you: Nickname },
+    /// The first event on every connection: the dialect version, the room, the nickname the
+    /// server bound to this connection (a guest name when the client asked for none), and the
+    /// room's log position. The messages the client asked for (the recent ones, or everything
+    /// after its resume position) follow as `message` events, then live events.
+    Ready { protocol: u32, room: RoomName, you: Nickname, epoch: Epoch, seq: Seq },
     /// `name` entered the room (the plain dialect's `Welcome, <name> !`).
     Joined { room: RoomName, name: Nickname, at: Millis },
-    /// A chat message. `id` grows by one or more with each event of the room, so every member
-    /// sees messages in the same order.
-    Message { id: u64, room: RoomName, author: Nickname, text: MessageText, at: Millis },
+    /// A stored chat message. `id` is its sequence number in the room's log (epoch `epoch`):
+    /// every member sees messages in this order, and a client resumes after the last `id` it saw.
+    /// `client_id` is the id its author gave it.
+    Message {
+        id: Seq,
+        epoch: Epoch,
+        room: RoomName,
+        author: Nickname,
+        text: MessageText,
+        at: Millis,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<ClientId>,
+    },
+    /// The message this client sent as `client_id` is durably stored as `id`.
+    Ack { client_id: ClientId, id: Seq },
+    /// The client's resume position belongs to an earlier incarnation of the room's log (it was
+    /// reset): the client should forget what it shows; the current log follows.
+    Reset { epoch: Epoch },
+    /// Answers [`ClientMessage::Ping`].
+    Pong { nonce: u64 },
     /// `name` left the room (the plain dialect's `<name> Logout`).
     Left { room: RoomName, name: Nickname, at: Millis },
     /// The server refused something this client sent; nothing was posted. The connection stays
@@ -54,6 +85,9 @@ pub enum ErrorCode {
     BadRequest,
     /// A binary frame: this dialect is text only.
     Unsupported,
+    /// The message could not be stored (storage is unavailable); it was not posted. Resending it
+    /// later, with the same id, is safe.
+    Unavailable,
 }
 
 impl ClientMessage {
@@ -86,14 +120,20 @@ mod tests {
     use super::*;
 
     fn nick(s: &str) -> Nickname {
-        Nickname::parse(s).unwrap_or_else(|e| panic!("{e}"))
+        Nickname::parse(s).unwrap()
+    }
+
+    fn cid(s: &str) -> ClientId {
+        ClientId::parse(s).unwrap()
     }
 
     #[test]
     fn client_message_wire_shape() {
-        let msg = ClientMessage::Send { text: MessageText::parse("hi").unwrap_or_else(|e| panic!("{e}")) };
-        assert_eq!(msg.to_json(), r#"{"type":"send","text":"hi"}"#);
-        assert_eq!(ClientMessage::from_json(r#"{"type":"send","text":"hi"}"#).ok(), Some(msg));
+        let msg = ClientMessage::Send { id: cid("c1"), text: MessageText::parse("hi").unwrap() };
+        assert_eq!(msg.to_json(), r#"{"type":"send","id":"c1","text":"hi"}"#);
+        assert_eq!(ClientMessage::from_json(r#"{"type":"send","id":"c1","text":"hi"}"#).ok(), Some(msg));
+        let ping = ClientMessage::Ping { nonce: 7 };
+        assert_eq!(ping.to_json(), r#"{"type":"ping","nonce":7}"#);
     }
 
     #[test]
@@ -101,16 +141,19 @@ mod tests {
         for bad in [
             "",
             "hello",
-            r#"{"type":"send"}"#,
-            r#"{"type":"send","text":""}"#,
-            r#"{"type":"send","text":"   "}"#,
+            r#"{"type":"send","id":"c1"}"#,
+            r#"{"type":"send","text":"no id"}"#,
+            r#"{"type":"send","id":"c1","text":""}"#,
+            r#"{"type":"send","id":"c1","text":"   "}"#,
+            r#"{"type":"send","id":"not ok","text":"x"}"#,
             r#"{"type":"shout","text":"x"}"#,
-            r#"{"type":"send","text":"x","extra":1}"#,
-            r#"["send","x"]"#,
+            r#"{"type":"send","id":"c1","text":"x","extra":1}"#,
+            r#"["send","c1","x"]"#,
         ] {
             assert!(ClientMessage::from_json(bad).is_err(), "{bad:?} should be refused");
         }
-        let long = format!(r#"{{"type":"send","text":"{}"}}"#, "x".repeat(MessageText::MAX_BYTES + 1));
+        let long =
+            format!(r#"{{"type":"send","id":"c","text":"{}"}}"#, "x".repeat(MessageText::MAX_BYTES + 1));
         assert!(ClientMessage::from_json(&long).is_err());
     }
 
@@ -118,15 +161,26 @@ mod tests {
     fn server_events_round_trip() {
         let room = RoomName::lobby();
         let events = [
-            ServerEvent::Ready { protocol: PROTOCOL_VERSION, room: room.clone(), you: nick("guest-0001") },
+            ServerEvent::Ready {
+                protocol: PROTOCOL_VERSION,
+                room: room.clone(),
+                you: nick("guest-0001"),
+                epoch: 42,
+                seq: 9,
+            },
             ServerEvent::Joined { room: room.clone(), name: nick("alice"), at: 1 },
             ServerEvent::Message {
                 id: 7,
+                epoch: 42,
                 room: room.clone(),
                 author: nick("alice"),
-                text: MessageText::parse("<b>not html</b> \"quoted\"").unwrap_or_else(|e| panic!("{e}")),
+                text: MessageText::parse("<b>not html</b> \"quoted\"").unwrap(),
                 at: 1_700_000_000_000,
+                client_id: Some(cid("c7")),
             },
+            ServerEvent::Ack { client_id: cid("c7"), id: 7 },
+            ServerEvent::Reset { epoch: 43 },
+            ServerEvent::Pong { nonce: 1 },
             ServerEvent::Left { room, name: nick("alice"), at: 2 },
             ServerEvent::Error { code: ErrorCode::BadRequest, message: "nope".into() },
         ];
@@ -140,16 +194,18 @@ mod tests {
     fn server_event_wire_shape() {
         let event = ServerEvent::Message {
             id: 3,
+            epoch: 5,
             room: RoomName::lobby(),
             author: nick("bob"),
-            text: MessageText::parse("hey").unwrap_or_else(|e| panic!("{e}")),
+            text: MessageText::parse("hey").unwrap(),
             at: 5,
+            client_id: None,
         };
         assert_eq!(
             event.to_json(),
-            r#"{"type":"message","id":3,"room":"lobby","author":"bob","text":"hey","at":5}"#
+            r#"{"type":"message","id":3,"epoch":5,"room":"lobby","author":"bob","text":"hey","at":5}"#
         );
-        let err = ServerEvent::Error { code: ErrorCode::Unsupported, message: "m".into() };
-        assert_eq!(err.to_json(), r#"{"type":"error","code":"unsupported","message":"m"}"#);
+        let err = ServerEvent::Error { code: ErrorCode::Unavailable, message: "m".into() };
+        assert_eq!(err.to_json(), r#"{"type":"error","code":"unavailable","message":"m"}"#);
     }
 }

@@ -15,6 +15,11 @@ pub struct Config {
     #[arg(long, env = "CHAT_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
+    /// Where messages are stored: a `postgres://` URL, or `sqlite://<file>`. Default: the SQLite
+    /// file `chat.db` in the data directory.
+    #[arg(long, env = "CHAT_DATABASE_URL")]
+    pub database_url: Option<String>,
+
     /// Directory of the built site (wasm, JS, CSS, assets), as cargo-leptos writes it.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -29,6 +34,7 @@ impl Config {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
+            database_url: None,
             site_root: "target/site".to_owned(),
             limits: Limits::default(),
         }
@@ -50,10 +56,18 @@ pub struct Limits {
     /// Bytes gathered before a write reaches the socket; a flush always writes everything.
     pub write_buffer_bytes: usize,
     /// How many events a room keeps for members that are behind. A member that falls further
-    /// behind is disconnected (close 1013, "try again later") rather than letting its queue grow.
+    /// behind re-reads what it missed from the log instead of letting its queue grow.
     pub room_backlog: usize,
     /// At most this many queued events are written before one flush.
     pub write_batch: usize,
+    /// How many recent messages a client gets when it joins without a resume position.
+    pub history_on_join: u32,
+    /// Messages per read when a client catches up from the log.
+    pub replay_page: u32,
+    /// Messages waiting for the writer's next commit; senders wait when it is full.
+    pub write_queue: usize,
+    /// At most this many messages in one commit.
+    pub commit_batch: usize,
     /// How long a closing connection waits for the peer's close frame.
     pub close_grace: Duration,
     /// How long shutdown waits for sessions to finish before giving up.
@@ -69,6 +83,10 @@ impl Default for Limits {
             write_buffer_bytes: 8 * 1024,
             room_backlog: 1024,
             write_batch: 64,
+            history_on_join: 50,
+            replay_page: 500,
+            write_queue: 4096,
+            commit_batch: 512,
             close_grace: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(10),
         }

@@ -12,7 +12,9 @@ mod rooms;
 mod routes;
 pub mod session;
 mod state;
+pub mod store;
 mod transport;
+pub mod writer;
 
 pub use config::{Config, Limits};
 
@@ -23,9 +25,11 @@ use state::AppState;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use writer::Writer;
 
 /// Serves on `listener` until `shutdown` is cancelled, then drains: tells every WebSocket client
-/// (close 1001) and waits for the sessions, at most `limits.drain_timeout`.
+/// (close 1001), waits for the sessions (at most `limits.drain_timeout`), and lets the writer
+/// commit every message it has accepted.
 pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
@@ -37,9 +41,16 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         .site_addr(addr)
         .env(Env::PROD)
         .build();
+    let store =
+        store::open(config.database_url.as_deref(), &config.data_dir).await.context("opening the store")?;
+    let rooms = Rooms::new(config.limits.room_backlog);
+    let (writer, writer_task) =
+        Writer::spawn(store.clone(), rooms.clone(), config.limits.write_queue, config.limits.commit_batch);
     let state = AppState {
         leptos_options,
-        rooms: Rooms::new(config.limits.room_backlog),
+        rooms,
+        store,
+        writer,
         limits: Arc::new(config.limits.clone()),
         sessions: TaskTracker::new(),
         shutdown: shutdown.clone(),
@@ -49,6 +60,11 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     state.sessions.close();
     if tokio::time::timeout(config.limits.drain_timeout, state.sessions.wait()).await.is_err() {
         tracing::warn!(left = state.sessions.len(), "drain deadline passed with sessions still open");
+    }
+    // The writer stops once the last handle is gone and its queue is committed.
+    drop(state);
+    if tokio::time::timeout(config.limits.drain_timeout, writer_task).await.is_err() {
+        tracing::warn!("drain deadline passed before the last messages were committed");
     }
     Ok(())
 }

@@ -3,30 +3,65 @@
 //! Each event is encoded once per dialect when it is published; every member then gets a cheap
 //! clone of the same bytes. The fan-out queue is a bounded ring (`tokio::sync::broadcast`), so
 //! a member that cannot keep up falls behind the ring instead of growing memory, and is told so.
+//!
+//! Messages are published by the writer only, after they are stored, in sequence order.
+//! Presence (joins, leaves) is published by sessions and is not stored.
 
 use crate::codec::{json, plain};
-use app::names::{MessageText, Nickname, RoomName};
-use app::protocol::{Millis, ServerEvent};
+use crate::store::StoredMessage;
+use app::names::{Nickname, RoomName};
+use app::protocol::{Millis, Seq, ServerEvent};
 use axum::extract::ws::Utf8Bytes;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast;
 
-/// What a member does in a room.
+/// What happens in a room.
 #[derive(Debug, Clone)]
 pub enum Action {
     Join(Nickname),
-    Say(Nickname, MessageText),
+    Say(StoredMessage),
     Leave(Nickname),
 }
 
-/// One published event, already encoded for each dialect.
+/// One event, already encoded for each dialect.
 #[derive(Debug)]
 pub struct RoomEvent {
-    /// Position in the room's order: strictly increasing.
-    pub seq: u64,
+    /// The message's sequence number; `None` for presence, which is not part of the log.
+    pub seq: Option<Seq>,
     pub plain: Utf8Bytes,
     pub json: Utf8Bytes,
+}
+
+impl RoomEvent {
+    /// The frames of a stored message: for live delivery and for history alike.
+    pub fn message(stored: &StoredMessage) -> Self {
+        let event = ServerEvent::Message {
+            id: stored.seq,
+            epoch: stored.epoch,
+            room: stored.room.clone(),
+            author: stored.author.clone(),
+            text: stored.text.clone(),
+            at: stored.at,
+            client_id: stored.client_id.clone(),
+        };
+        Self {
+            seq: Some(stored.seq),
+            plain: plain::message(&stored.author, &stored.text).into(),
+            json: json::encode(&event),
+        }
+    }
+
+    fn presence(room: &RoomName, action: Action) -> Self {
+        let at = now_millis();
+        let room = room.clone();
+        let (plain, event) = match action {
+            Action::Join(name) => (plain::welcome(&name), ServerEvent::Joined { room, name, at }),
+            Action::Leave(name) => (plain::logout(&name), ServerEvent::Left { room, name, at }),
+            Action::Say(stored) => return Self::message(&stored),
+        };
+        Self { seq: None, plain: plain.into(), json: json::encode(&event) }
+    }
 }
 
 pub type EventRx = broadcast::Receiver<Arc<RoomEvent>>;
@@ -35,15 +70,12 @@ pub type EventRx = broadcast::Receiver<Arc<RoomEvent>>;
 pub struct Room {
     name: RoomName,
     tx: broadcast::Sender<Arc<RoomEvent>>,
-    /// The next sequence number. Held while an event is numbered *and* queued, so that the
-    /// order of numbers is the order every member receives.
-    next_seq: Mutex<u64>,
 }
 
 impl Room {
     pub fn new(name: RoomName, backlog: usize) -> Self {
         let (tx, _) = broadcast::channel(backlog.max(1));
-        Self { name, tx, next_seq: Mutex::new(1) }
+        Self { name, tx }
     }
 
     pub fn name(&self) -> &RoomName {
@@ -59,32 +91,15 @@ impl Room {
         self.tx.receiver_count()
     }
 
-    /// Numbers, encodes and queues `action` for every member; returns its sequence number.
-    pub fn publish(&self, action: Action) -> u64 {
-        let at = now_millis();
-        let mut next = self.next_seq.lock().unwrap_or_else(PoisonError::into_inner);
-        let seq = *next;
-        *next += 1;
-        let event = self.encode(seq, at, action);
+    /// Encodes and queues `action` for every member.
+    pub fn publish(&self, action: Action) {
+        let event = RoomEvent::presence(&self.name, action);
         // An error only means nobody is listening, which is fine for a room.
         let _ = self.tx.send(Arc::new(event));
-        seq
-    }
-
-    fn encode(&self, seq: u64, at: Millis, action: Action) -> RoomEvent {
-        let room = self.name.clone();
-        let (plain, event) = match action {
-            Action::Join(name) => (plain::welcome(&name), ServerEvent::Joined { room, name, at }),
-            Action::Say(author, text) => {
-                (plain::message(&author, &text), ServerEvent::Message { id: seq, room, author, text, at })
-            }
-            Action::Leave(name) => (plain::logout(&name), ServerEvent::Left { room, name, at }),
-        };
-        RoomEvent { seq, plain: plain.into(), json: json::encode(&event) }
     }
 }
 
-fn now_millis() -> Millis {
+pub fn now_millis() -> Millis {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX))
@@ -94,9 +109,22 @@ fn now_millis() -> Millis {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::names::MessageText;
 
     fn nick(s: &str) -> Nickname {
         Nickname::parse(s).unwrap()
+    }
+
+    fn stored(seq: Seq, text: &str) -> StoredMessage {
+        StoredMessage {
+            room: RoomName::lobby(),
+            epoch: 9,
+            seq,
+            author: nick("ann"),
+            text: MessageText::parse(text).unwrap(),
+            at: 5,
+            client_id: None,
+        }
     }
 
     #[tokio::test]
@@ -108,8 +136,7 @@ mod tests {
                 let room = Arc::clone(&room);
                 std::thread::spawn(move || {
                     for i in 0..100 {
-                        let text = MessageText::parse(&format!("{w}-{i}")).unwrap();
-                        room.publish(Action::Say(nick("w"), text));
+                        room.publish(Action::Join(nick(&format!("w{w}-{i}"))));
                     }
                 })
             })
@@ -119,13 +146,12 @@ mod tests {
         }
         let mut orders = Vec::new();
         for rx in &mut members {
-            let mut seqs = Vec::new();
+            let mut seen = Vec::new();
             while let Ok(event) = rx.try_recv() {
-                seqs.push((event.seq, event.plain.to_string()));
+                seen.push(event.plain.to_string());
             }
-            assert_eq!(seqs.len(), 400);
-            assert!(seqs.windows(2).all(|w| w[0].0 < w[1].0), "sequence numbers grow");
-            orders.push(seqs);
+            assert_eq!(seen.len(), 400);
+            orders.push(seen);
         }
         assert!(orders.windows(2).all(|w| w[0] == w[1]), "all members saw one order");
     }
@@ -135,14 +161,19 @@ mod tests {
         let room = Room::new(RoomName::lobby(), 8);
         let mut rx = room.subscribe();
         room.publish(Action::Join(nick("ann")));
-        room.publish(Action::Say(nick("ann"), MessageText::parse("hi").unwrap()));
+        room.publish(Action::Say(stored(2, "hi")));
         room.publish(Action::Leave(nick("ann")));
         let joined = rx.try_recv().unwrap();
         assert_eq!(joined.plain.as_str(), "Welcome, ann !");
+        assert_eq!(joined.seq, None);
         assert!(joined.json.as_str().starts_with(r#"{"type":"joined","room":"lobby","name":"ann","#));
         let said = rx.try_recv().unwrap();
         assert_eq!(said.plain.as_str(), "ann:hi");
-        assert!(said.json.as_str().contains(r#""id":2"#));
+        assert_eq!(said.seq, Some(2));
+        assert_eq!(
+            said.json.as_str(),
+            r#"{"type":"message","id":2,"epoch":9,"room":"lobby","author":"ann","text":"hi","at":5}"#
+        );
         assert_eq!(rx.try_recv().unwrap().plain.as_str(), "ann Logout");
     }
 

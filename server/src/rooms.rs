@@ -1,7 +1,7 @@
 //! The registry of live rooms. A room exists while it has members: the last one to leave
 //! removes it, so connecting to random room names cannot grow the server's memory.
 
-use crate::room::{EventRx, Room};
+use crate::room::{Action, EventRx, Room};
 use app::names::RoomName;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,6 +27,14 @@ impl Rooms {
             .clone();
         let events = room.subscribe();
         Membership { rooms: self.clone(), room, events }
+    }
+
+    /// Publishes `action` to the room `name`, if anyone is in it.
+    pub fn publish(&self, name: &RoomName, action: Action) {
+        let room = self.map.lock().unwrap_or_else(PoisonError::into_inner).get(name).cloned();
+        if let Some(room) = room {
+            room.publish(action);
+        }
     }
 
     /// How many rooms exist now.

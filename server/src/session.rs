@@ -6,19 +6,28 @@
 
 use crate::codec::{json, plain, Dialect};
 use crate::config::Limits;
-use crate::room::{Action, Room, RoomEvent};
+use crate::room::{now_millis, Action, Room, RoomEvent};
 use crate::rooms::Membership;
-use app::names::{MessageText, Nickname};
-use app::protocol::{ClientMessage, ErrorCode, ServerEvent, PROTOCOL_VERSION};
+use crate::store::{DynStore, NewMessage, Position, StoreError, StoredMessage};
+use crate::writer::{WriteError, Writer};
+use app::names::{ClientId, MessageText, Nickname};
+use app::protocol::{ClientMessage, Epoch, ErrorCode, Seq, ServerEvent, PROTOCOL_VERSION};
 use axum::extract::ws::{close_code, CloseFrame, Message};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use std::sync::Arc;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio_util::sync::CancellationToken;
 
-/// Close code for a member that fell behind its room's backlog: "try again later" (RFC 6455's
-/// registry), which a client answers by reconnecting.
-pub const CLOSE_TOO_SLOW: u16 = 1013;
+/// Close code for "try again later" (RFC 6455's registry): the log could not be read or written.
+pub const CLOSE_TRY_AGAIN: u16 = 1013;
+
+/// Where a client of the JSON dialect asks to resume: after message `after` of epoch `epoch`
+/// (0 when the room had no log when it last looked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resume {
+    pub epoch: Epoch,
+    pub after: Seq,
+}
 
 /// Why a session ended.
 #[derive(Debug)]
@@ -29,10 +38,9 @@ enum End {
     Quit,
     /// The server is shutting down.
     Shutdown,
-    /// The client broke a rule; close with this code and reason, then announce the logout.
+    /// The client broke a rule, or the log failed it; close with this code and reason, then
+    /// announce the logout.
     Refused(u16, String),
-    /// The client fell behind the room's backlog by this many events.
-    Lagged(u64),
 }
 
 pub struct Session<S> {
@@ -40,8 +48,23 @@ pub struct Session<S> {
     dialect: Dialect,
     name: Nickname,
     membership: Membership,
+    store: DynStore,
+    writer: Writer,
+    resume: Option<Resume>,
     limits: Arc<Limits>,
     shutdown: CancellationToken,
+    /// The last message this client has been sent: live events up to it are duplicates of what
+    /// history already delivered.
+    delivered: Seq,
+}
+
+/// What a session needs besides its socket and its name.
+#[derive(Debug, Clone)]
+pub struct SessionDeps {
+    pub store: DynStore,
+    pub writer: Writer,
+    pub limits: Arc<Limits>,
+    pub shutdown: CancellationToken,
 }
 
 impl<S> Session<S>
@@ -53,43 +76,100 @@ where
         dialect: Dialect,
         name: Nickname,
         membership: Membership,
-        limits: Arc<Limits>,
-        shutdown: CancellationToken,
+        resume: Option<Resume>,
+        deps: SessionDeps,
     ) -> Self {
-        Self { socket, dialect, name, membership, limits, shutdown }
+        Self {
+            socket,
+            dialect,
+            name,
+            membership,
+            store: deps.store,
+            writer: deps.writer,
+            resume,
+            limits: deps.limits,
+            shutdown: deps.shutdown,
+            delivered: 0,
+        }
     }
 
     pub async fn run(mut self) {
         let room = Arc::clone(self.membership.room());
-        if self.dialect == Dialect::Json {
-            let ready = ServerEvent::Ready {
-                protocol: PROTOCOL_VERSION,
-                room: room.name().clone(),
-                you: self.name.clone(),
-            };
-            if self.socket.send(Message::Text(json::encode(&ready))).await.is_err() {
-                return;
+        let end = match self.greet(&room).await {
+            Ok(()) => {
+                room.publish(Action::Join(self.name.clone()));
+                self.serve(&room).await
             }
-        }
-        room.publish(Action::Join(self.name.clone()));
-        let end = self.serve(&room).await;
+            Err(end) => end,
+        };
         tracing::debug!(?end, "session ended");
         match end {
-            End::Gone => {
-                room.publish(Action::Leave(self.name.clone()));
-            }
+            End::Gone => room.publish(Action::Leave(self.name.clone())),
             End::Quit => self.close(close_code::NORMAL, "bye").await,
             End::Shutdown => self.close(close_code::AWAY, "server shutting down").await,
             End::Refused(code, reason) => {
                 room.publish(Action::Leave(self.name.clone()));
                 self.close(code, &reason).await;
             }
-            End::Lagged(missed) => {
-                room.publish(Action::Leave(self.name.clone()));
-                let reason = format!("too slow: missed {missed} messages, reconnect");
-                self.close(CLOSE_TOO_SLOW, &reason).await;
+        }
+    }
+
+    /// Sends `ready` (JSON) and the history the client asked for: everything after its resume
+    /// position, or the room's recent messages. The membership already receives live events, so
+    /// nothing published meanwhile is missed; what both deliver is skipped by sequence number.
+    async fn greet(&mut self, room: &Room) -> Result<(), End> {
+        let position = self.store.position(room.name()).await.map_err(unavailable)?;
+        if self.dialect == Dialect::Json {
+            let ready = ServerEvent::Ready {
+                protocol: PROTOCOL_VERSION,
+                room: room.name().clone(),
+                you: self.name.clone(),
+                epoch: position.epoch,
+                seq: position.seq,
+            };
+            self.send_event(&ready).await?;
+        }
+        match self.resume {
+            Some(resume) if resume.epoch == position.epoch || resume.epoch == 0 => {
+                self.delivered = resume.after;
+                self.catch_up(room).await
+            }
+            Some(_) => {
+                self.send_event(&ServerEvent::Reset { epoch: position.epoch }).await?;
+                self.send_recent(room, position).await
+            }
+            None => self.send_recent(room, position).await,
+        }
+    }
+
+    async fn send_recent(&mut self, room: &Room, position: Position) -> Result<(), End> {
+        let recent = self.store.read_before(room.name(), None, self.limits.history_on_join).await;
+        let recent = recent.map_err(unavailable)?;
+        self.delivered = recent.first().map_or(position.seq, |m| m.seq.saturating_sub(1));
+        self.send_history(&recent).await
+    }
+
+    /// Sends every stored message after `self.delivered`, page by page, however many there are.
+    async fn catch_up(&mut self, room: &Room) -> Result<(), End> {
+        loop {
+            let page = self.store.read_after(room.name(), self.delivered, self.limits.replay_page).await;
+            let page = page.map_err(unavailable)?;
+            self.send_history(&page).await?;
+            if page.len() < self.limits.replay_page as usize {
+                return Ok(());
             }
         }
+    }
+
+    async fn send_history(&mut self, messages: &[StoredMessage]) -> Result<(), End> {
+        for stored in messages {
+            if stored.seq > self.delivered {
+                let frame = self.encode(&RoomEvent::message(stored));
+                self.socket.feed(frame).await.map_err(|_| End::Gone)?;
+                self.delivered = stored.seq;
+            }
+        }
+        self.socket.flush().await.map_err(|_| End::Gone)
     }
 
     async fn serve(&mut self, room: &Room) -> End {
@@ -97,15 +177,21 @@ where
             tokio::select! {
                 biased;
                 () = self.shutdown.cancelled() => return End::Shutdown,
-                event = self.membership.events().recv() => match event {
-                    Ok(event) => {
-                        if let Err(end) = self.forward(event).await {
-                            return end;
+                event = self.membership.events().recv() => {
+                    let outcome = match event {
+                        Ok(event) => self.forward(room, event).await,
+                        // Fell behind the room's backlog: what it missed of the log is re-read
+                        // from the store, so nothing is lost and memory stays bounded.
+                        Err(RecvError::Lagged(missed)) => {
+                            tracing::debug!(missed, "lagged behind the room; resyncing from the log");
+                            self.catch_up(room).await
                         }
+                        // The room outlives its members, so this cannot happen while we hold one.
+                        Err(RecvError::Closed) => Err(End::Gone),
+                    };
+                    if let Err(end) = outcome {
+                        return end;
                     }
-                    Err(RecvError::Lagged(missed)) => return End::Lagged(missed),
-                    // The room outlives its members, so this cannot happen while we hold one.
-                    Err(RecvError::Closed) => return End::Gone,
                 },
                 inbound = self.socket.next() => match inbound {
                     None => return End::Gone,
@@ -124,19 +210,31 @@ where
     }
 
     /// Writes `first` and whatever else is already queued, then flushes once.
-    async fn forward(&mut self, first: Arc<RoomEvent>) -> Result<(), End> {
-        self.socket.feed(self.encode(&first)).await.map_err(|_| End::Gone)?;
+    async fn forward(&mut self, room: &Room, first: Arc<RoomEvent>) -> Result<(), End> {
+        self.feed_live(&first).await?;
         for _ in 1..self.limits.write_batch {
             match self.membership.events().try_recv() {
-                Ok(event) => {
-                    let frame = self.encode(&event);
-                    self.socket.feed(frame).await.map_err(|_| End::Gone)?;
+                Ok(event) => self.feed_live(&event).await?,
+                Err(TryRecvError::Lagged(_)) => {
+                    self.socket.flush().await.map_err(|_| End::Gone)?;
+                    return self.catch_up(room).await;
                 }
-                Err(TryRecvError::Lagged(missed)) => return Err(End::Lagged(missed)),
                 Err(TryRecvError::Empty | TryRecvError::Closed) => break,
             }
         }
         self.socket.flush().await.map_err(|_| End::Gone)
+    }
+
+    /// Queues a live event unless history already delivered it.
+    async fn feed_live(&mut self, event: &RoomEvent) -> Result<(), End> {
+        if let Some(seq) = event.seq {
+            if seq <= self.delivered {
+                return Ok(());
+            }
+            self.delivered = seq;
+        }
+        let frame = self.encode(event);
+        self.socket.feed(frame).await.map_err(|_| End::Gone)
     }
 
     fn encode(&self, event: &RoomEvent) -> Message {
@@ -149,8 +247,13 @@ where
     async fn on_message(&mut self, room: &Room, message: Message) -> Option<End> {
         match (self.dialect, message) {
             (Dialect::Plain, Message::Text(text)) => match plain::parse(text.as_str()) {
-                plain::Command::Say(text) => self.say(room, text),
-                plain::Command::Quit => return Some(self.quit(room).await),
+                plain::Command::Say(text) => match self.store_message(room, text, None).await {
+                    Ok(_) => None,
+                    // The plain dialect has no error line: a close with the reason is the only
+                    // way to say that the message was not stored.
+                    Err(err) => Some(End::Refused(CLOSE_TRY_AGAIN, err.to_string())),
+                },
+                plain::Command::Quit => Some(self.quit(room).await),
                 plain::Command::Nothing => None,
                 plain::Command::TooLong => Some(End::Refused(
                     close_code::SIZE,
@@ -158,7 +261,16 @@ where
                 )),
             },
             (Dialect::Json, Message::Text(text)) => match json::decode(text.as_str()) {
-                Ok(ClientMessage::Send { text }) => self.say(room, text),
+                Ok(ClientMessage::Send { id, text }) => {
+                    let reply = match self.store_message(room, text, Some(id.clone())).await {
+                        Ok(seq) => ServerEvent::Ack { client_id: id, id: seq },
+                        Err(err) => {
+                            ServerEvent::Error { code: ErrorCode::Unavailable, message: err.to_string() }
+                        }
+                    };
+                    self.reply(&reply).await
+                }
+                Ok(ClientMessage::Ping { nonce }) => self.reply(&ServerEvent::Pong { nonce }).await,
                 Err(error) => self.reply(&error).await,
             },
             (Dialect::Plain, Message::Binary(_)) => {
@@ -181,25 +293,42 @@ where
         }
     }
 
-    fn say(&self, room: &Room, text: MessageText) -> Option<End> {
-        room.publish(Action::Say(self.name.clone(), text));
-        None
+    /// Stores a message; the writer publishes it to the room once it is durable.
+    async fn store_message(
+        &mut self,
+        room: &Room,
+        text: MessageText,
+        client_id: Option<ClientId>,
+    ) -> Result<Seq, WriteError> {
+        let message = NewMessage {
+            room: room.name().clone(),
+            author: self.name.clone(),
+            text,
+            at: now_millis(),
+            client_id,
+        };
+        Ok(self.writer.append(message).await?.message().seq)
     }
 
     async fn reply(&mut self, event: &ServerEvent) -> Option<End> {
-        self.socket.send(Message::Text(json::encode(event))).await.err().map(|_| End::Gone)
+        self.send_event(event).await.err()
+    }
+
+    async fn send_event(&mut self, event: &ServerEvent) -> Result<(), End> {
+        self.socket.send(Message::Text(json::encode(event))).await.map_err(|_| End::Gone)
     }
 
     /// Announces the logout, and keeps delivering until this client has seen its own
     /// `<name> Logout` line, as the seeds' room sends it to everyone before closing.
     async fn quit(&mut self, room: &Room) -> End {
-        let logout = room.publish(Action::Leave(self.name.clone()));
+        room.publish(Action::Leave(self.name.clone()));
         let grace = self.limits.close_grace;
+        let logout = plain::logout(&self.name);
         loop {
             match tokio::time::timeout(grace, self.membership.events().recv()).await {
                 Ok(Ok(event)) => {
-                    let seq = event.seq;
-                    if self.socket.feed(self.encode(&event)).await.is_err() || seq >= logout {
+                    let mine = event.seq.is_none() && event.plain.as_str() == logout;
+                    if self.feed_live(&event).await.is_err() || mine {
                         break;
                     }
                 }
@@ -218,6 +347,12 @@ where
             let _ = tokio::time::timeout(self.limits.close_grace, drain).await;
         }
     }
+}
+
+/// The log could not be read: the client is told to come back later; the cause is logged.
+fn unavailable(err: StoreError) -> End {
+    tracing::error!(%err, "reading the log failed");
+    End::Refused(CLOSE_TRY_AGAIN, "history is unavailable, try again later".into())
 }
 
 /// A close frame's reason must fit in 123 bytes (RFC 6455, 5.5.1): cut at a char boundary.

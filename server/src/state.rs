@@ -2,6 +2,9 @@
 
 use crate::config::Limits;
 use crate::rooms::Rooms;
+use crate::session::SessionDeps;
+use crate::store::DynStore;
+use crate::writer::Writer;
 use app::names::Nickname;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
@@ -12,6 +15,8 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub rooms: Rooms,
+    pub store: DynStore,
+    pub writer: Writer,
     pub limits: Arc<Limits>,
     /// Every live WebSocket session, so that shutdown can wait for them.
     pub sessions: TaskTracker,
@@ -20,6 +25,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    pub fn session_deps(&self) -> SessionDeps {
+        SessionDeps {
+            store: self.store.clone(),
+            writer: self.writer.clone(),
+            limits: self.limits.clone(),
+            shutdown: self.shutdown.clone(),
+        }
+    }
+
     pub fn guest_name(&self) -> Nickname {
         Nickname::guest(fastrand::u16(..10_000))
     }

@@ -21,12 +21,12 @@ mod tests {
 
     #[test]
     fn bad_input_becomes_an_error_event() {
-        match decode("{\"type\":\"send\",\"text\":\"\"}") {
+        match decode(r#"{"type":"send","id":"c1","text":""}"#) {
             Err(ServerEvent::Error { code: ErrorCode::BadRequest, message }) => {
                 assert!(message.contains("a message must not be empty"), "{message}")
             }
             other => panic!("unexpected {other:?}"),
         }
-        assert!(decode(r#"{"type":"send","text":"ok"}"#).is_ok());
+        assert!(decode(r#"{"type":"send","id":"c1","text":"ok"}"#).is_ok());
     }
 }

@@ -4,9 +4,10 @@
 mod echo;
 
 use crate::codec::{Dialect, OFFERED_SUBPROTOCOLS};
-use crate::session::{truncate_reason, Session};
+use crate::session::{truncate_reason, Resume, Session};
 use crate::state::AppState;
 use app::names::{Nickname, RoomName};
+use app::protocol::{Epoch, Seq};
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::header;
@@ -22,6 +23,10 @@ pub use echo::echo;
 pub struct JoinParams {
     /// The nickname to use; a guest name is assigned when absent.
     name: Option<String>,
+    /// Resume after this message (JSON dialect): the last `id` the client saw...
+    after: Option<Seq>,
+    /// ...in this epoch of the room's log.
+    epoch: Option<Epoch>,
 }
 
 /// `/chat`: the lobby.
@@ -86,6 +91,11 @@ fn upgrade_room(
         None | Some("") => Ok(state.guest_name()),
         Some(raw) => Nickname::parse(raw).map_err(|e| format!("bad name: {e}")),
     };
+    // Only the JSON dialect can resume: the plain one has no message ids.
+    let resume = match (dialect, params.after) {
+        (Dialect::Json, Some(after)) => Some(Resume { epoch: params.epoch.unwrap_or(0), after }),
+        _ => None,
+    };
     let tracker = state.sessions.clone();
     ws.on_upgrade(move |socket| {
         tracker.track_future(async move {
@@ -97,8 +107,7 @@ fn upgrade_room(
             };
             let span = tracing::info_span!("session", room = %room, name = %name, ?dialect);
             let membership = state.rooms.join(&room);
-            let session =
-                Session::new(socket, dialect, name, membership, state.limits.clone(), state.shutdown.clone());
+            let session = Session::new(socket, dialect, name, membership, resume, state.session_deps());
             session.run().instrument(span).await;
         })
     })

@@ -29,6 +29,11 @@ pub struct TestServer {
 pub async fn spawn_server() -> TestServer {
     let data = tempfile::tempdir().expect("temp dir");
     let config = Config::for_tests(data.path().to_path_buf());
+    spawn_with(config, data).await
+}
+
+/// A server with `config`, keeping `data` (its data directory) alive as long as it runs.
+pub async fn spawn_with(config: Config, data: tempfile::TempDir) -> TestServer {
     let listener = TcpListener::bind(config.addr).await.expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
     let shutdown = CancellationToken::new();
@@ -55,9 +60,21 @@ impl TestServer {
     }
 
     pub async fn stop(self) {
+        self.stop_keeping_data().await;
+    }
+
+    /// Stops the server; returns its data directory for a restart.
+    pub async fn stop_keeping_data(self) -> tempfile::TempDir {
         self.shutdown.cancel();
         let result = tokio::time::timeout(Duration::from_secs(15), self.handle).await;
         assert!(matches!(result, Ok(Ok(Ok(())))), "server did not stop cleanly: {result:?}");
+        self._data
+    }
+
+    /// Stops the server and starts a new one on the same data directory.
+    pub async fn restart(self) -> TestServer {
+        let data = self.stop_keeping_data().await;
+        spawn_with(Config::for_tests(data.path().to_path_buf()), data).await
     }
 }
 
@@ -100,6 +117,26 @@ pub async fn next_text(ws: &mut Ws) -> String {
 pub async fn next_event(ws: &mut Ws) -> ServerEvent {
     let text = next_text(ws).await;
     ServerEvent::from_json(&text).unwrap_or_else(|e| panic!("not an event: {text}: {e}"))
+}
+
+/// Sends a JSON `send` with client id `id`; returns its stored id from the `ack`, after also
+/// reading the room's echo of it (the two may come in either order).
+pub async fn say_json(ws: &mut Ws, id: &str, text: &str) -> u64 {
+    let frame = serde_json::json!({"type": "send", "id": id, "text": text}).to_string();
+    send_text(ws, &frame).await;
+    let (mut acked, mut echoed) = (None, None);
+    while acked.is_none() || echoed.is_none() {
+        match next_event(ws).await {
+            ServerEvent::Ack { client_id, id: seq } if client_id.as_str() == id => acked = Some(seq),
+            ServerEvent::Message { id: seq, client_id: Some(c), .. } if c.as_str() == id => {
+                echoed = Some(seq)
+            }
+            ServerEvent::Joined { .. } | ServerEvent::Left { .. } => {}
+            other => panic!("unexpected {other:?} while sending {id}"),
+        }
+    }
+    assert_eq!(acked, echoed, "ack and echo name the same stored message");
+    acked.unwrap_or_default()
 }
 
 pub async fn send_text(ws: &mut Ws, text: &str) {

@@ -10,8 +10,9 @@ async fn ready_joined_message_left() {
     let server = spawn_server().await;
     let (mut ann, ready) = server.json("/chat/den?name=ann").await;
     match ready {
-        ServerEvent::Ready { protocol, room, you } => {
+        ServerEvent::Ready { protocol, room, you, epoch, seq } => {
             assert_eq!(protocol, PROTOCOL_VERSION);
+            assert_eq!((epoch, seq), (0, 0), "an empty room has no log yet");
             assert_eq!(room.as_str(), "den");
             assert_eq!(you.as_str(), "ann");
         }
@@ -23,18 +24,19 @@ async fn ready_joined_message_left() {
     assert!(matches!(next_event(&mut ben).await, ServerEvent::Joined { name, .. } if name.as_str() == "ben"));
     assert!(matches!(next_event(&mut ann).await, ServerEvent::Joined { name, .. } if name.as_str() == "ben"));
 
-    send_text(&mut ann, r#"{"type":"send","text":"<b>hi</b>"}"#).await;
-    for ws in [&mut ann, &mut ben] {
-        match next_event(ws).await {
-            ServerEvent::Message { id, room, author, text, at } => {
-                assert!(id > 0);
-                assert_eq!(room.as_str(), "den");
-                assert_eq!(author.as_str(), "ann");
-                assert_eq!(text.as_str(), "<b>hi</b>");
-                assert!(at > 1_700_000_000_000, "server timestamp in ms: {at}");
-            }
-            other => panic!("expected a message, got {other:?}"),
+    let stored = say_json(&mut ann, "a1", "<b>hi</b>").await;
+    assert_eq!(stored, 1);
+    match next_event(&mut ben).await {
+        ServerEvent::Message { id, epoch, room, author, text, at, client_id } => {
+            assert_eq!(id, 1);
+            assert_ne!(epoch, 0);
+            assert_eq!(room.as_str(), "den");
+            assert_eq!(author.as_str(), "ann");
+            assert_eq!(text.as_str(), "<b>hi</b>");
+            assert!(at > 1_700_000_000_000, "server timestamp in ms: {at}");
+            assert_eq!(client_id.as_ref().map(|c| c.as_str()), Some("a1"));
         }
+        other => panic!("expected a message, got {other:?}"),
     }
     ben.close(None).await.expect("close");
     assert!(matches!(next_event(&mut ann).await, ServerEvent::Left { name, .. } if name.as_str() == "ben"));
@@ -46,7 +48,12 @@ async fn bad_requests_get_an_error_event_and_the_connection_stays() {
     let server = spawn_server().await;
     let (mut ws, _) = server.json("/chat?name=eve").await;
     let _joined = next_event(&mut ws).await;
-    for bad in ["not json", r#"{"type":"send","text":""}"#, r#"{"type":"fly"}"#] {
+    for bad in [
+        "not json",
+        r#"{"type":"send","id":"x","text":""}"#,
+        r#"{"type":"send","text":"no id"}"#,
+        r#"{"type":"fly"}"#,
+    ] {
         send_text(&mut ws, bad).await;
         match next_event(&mut ws).await {
             ServerEvent::Error { code: ErrorCode::BadRequest, message } => assert!(!message.is_empty()),
@@ -56,9 +63,8 @@ async fn bad_requests_get_an_error_event_and_the_connection_stays() {
     ws.send(Message::binary(vec![1, 2, 3])).await.expect("send");
     assert!(matches!(next_event(&mut ws).await, ServerEvent::Error { code: ErrorCode::Unsupported, .. }));
     // Still in the room.
-    send_text(&mut ws, r#"{"type":"send","text":"still here"}"#).await;
-    assert!(
-        matches!(next_event(&mut ws).await, ServerEvent::Message { text, .. } if text.as_str() == "still here")
-    );
+    say_json(&mut ws, "e1", "still here").await;
+    send_text(&mut ws, r#"{"type":"ping","nonce":42}"#).await;
+    assert_eq!(next_event(&mut ws).await, ServerEvent::Pong { nonce: 42 });
     server.stop().await;
 }

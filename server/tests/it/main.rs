@@ -4,6 +4,7 @@
 mod echo;
 mod framing;
 mod helpers;
+mod history;
 mod http;
 mod json_dialect;
 mod mixed_room;

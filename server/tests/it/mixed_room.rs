@@ -17,8 +17,7 @@ async fn plain_and_json_clients_see_each_other() {
     assert!(matches!(next_event(&mut new).await,
         ServerEvent::Message { author, text, .. } if author.as_str() == "old" && text.as_str() == "from the seed page"));
 
-    send_text(&mut new, r#"{"type":"send","text":"from the wasm page"}"#).await;
-    assert!(matches!(next_event(&mut new).await, ServerEvent::Message { .. }));
+    say_json(&mut new, "n1", "from the wasm page").await;
     assert_eq!(next_text(&mut old).await, "new:from the wasm page");
 
     send_text(&mut old, "quit").await;

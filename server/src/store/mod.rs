@@ -1,0 +1,161 @@
+//! The durable log of every room: a storage trait and its two implementations, SQLite (the
+//! embedded default, a file under the data directory) and PostgreSQL (for a `postgres://` URL).
+//!
+//! Each room's messages are numbered by a sequence that only grows, within an epoch that changes
+//! only if the room's log is reset; `(epoch, seq)` is where a client resumes.
+
+mod postgres;
+mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use app::names::{ClientId, MessageText, Nickname, RoomName};
+use app::protocol::{Epoch, Millis, Seq};
+use async_trait::async_trait;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A message on its way into the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub room: RoomName,
+    pub author: Nickname,
+    pub text: MessageText,
+    pub at: Millis,
+    /// The sender's id for it; `None` for clients that give none (the plain-text dialect).
+    pub client_id: Option<ClientId>,
+}
+
+/// A message in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub room: RoomName,
+    pub epoch: Epoch,
+    pub seq: Seq,
+    pub author: Nickname,
+    pub text: MessageText,
+    pub at: Millis,
+    pub client_id: Option<ClientId>,
+}
+
+/// What appending one message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored now, under a new sequence number.
+    New(StoredMessage),
+    /// The same author had already stored a message with this client id: that one is returned
+    /// and nothing was written.
+    Duplicate(StoredMessage),
+}
+
+impl Appended {
+    pub fn message(&self) -> &StoredMessage {
+        match self {
+            Self::New(m) | Self::Duplicate(m) => m,
+        }
+    }
+}
+
+/// Where a room's log stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// 0 while the room has no log.
+    pub epoch: Epoch,
+    /// The last stored sequence number; 0 for none.
+    pub seq: Seq,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage is unavailable: {0}")]
+    Backend(#[from] sqlx::Error),
+    #[error("preparing the storage failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the stored data is damaged: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL {0:?}: use postgres://… or sqlite://…")]
+    BadUrl(String),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Appends `batch` in one transaction (one commit for many messages: group commit), in
+    /// order. Returns one result per message, in the same order; on error nothing was stored.
+    async fn append(&self, batch: &[NewMessage]) -> Result<Vec<Appended>, StoreError>;
+
+    /// The room's log position now.
+    async fn position(&self, room: &RoomName) -> Result<Position, StoreError>;
+
+    /// Up to `limit` messages after `after`, oldest first.
+    async fn read_after(
+        &self,
+        room: &RoomName,
+        after: Seq,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
+
+    /// Up to `limit` messages before `before` (before the end for `None`), oldest first: a page
+    /// of older history.
+    async fn read_before(
+        &self,
+        room: &RoomName,
+        before: Option<Seq>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store a URL names (`postgres://…`, `sqlite://…`), or the SQLite file
+/// `chat.db` in `data_dir` when there is none; runs the migrations.
+pub async fn open(url: Option<&str>, data_dir: &Path) -> Result<DynStore, StoreError> {
+    match url {
+        None => Ok(Arc::new(SqliteStore::open(&data_dir.join("chat.db")).await?)),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PgStore::connect(url).await?))
+        }
+        Some(url) => match url.strip_prefix("sqlite://") {
+            Some(path) => Ok(Arc::new(SqliteStore::open(Path::new(path)).await?)),
+            None => Err(StoreError::BadUrl(url.to_owned())),
+        },
+    }
+}
+
+/// A fresh epoch: random, so that a log that is reset (or a database that is replaced) is
+/// never mistaken for the old one. Never 0, which means "no log".
+fn new_epoch() -> Epoch {
+    fastrand::i64(1..i64::MAX)
+}
+
+/// Builds a stored message from a row's columns, checking what the database hands back as
+/// carefully as anything from a client.
+fn stored_from_row(
+    room: &RoomName,
+    epoch: Epoch,
+    seq: i64,
+    author: &str,
+    text: &str,
+    at: i64,
+    client_id: Option<&str>,
+) -> Result<StoredMessage, StoreError> {
+    let corrupt = |what: &str, err: &dyn std::fmt::Display| StoreError::Corrupt(format!("{what}: {err}"));
+    Ok(StoredMessage {
+        room: room.clone(),
+        epoch,
+        seq: Seq::try_from(seq).map_err(|e| corrupt("sequence number", &e))?,
+        author: Nickname::parse(author).map_err(|e| corrupt("author", &e))?,
+        text: MessageText::parse(text).map_err(|e| corrupt("text", &e))?,
+        at,
+        client_id: client_id.map(ClientId::parse).transpose().map_err(|e| corrupt("client id", &e))?,
+    })
+}
+
+/// Sequence numbers are u64 on the wire and i64 in SQL; the log would need 2^63 messages to
+/// overflow.
+fn seq_to_sql(seq: Seq) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+pub(crate) mod suite;

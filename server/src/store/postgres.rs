@@ -1,0 +1,209 @@
+//! PostgreSQL, chosen by a `postgres://` URL. Appending locks each room's row for the length of
+//! the transaction, so several server processes sharing one database number a room's messages
+//! without gaps or races.
+
+use super::{
+    new_epoch, seq_to_sql, stored_from_row, Appended, NewMessage, Position, Store, StoreError, StoredMessage,
+};
+use app::names::RoomName;
+use app::protocol::{Epoch, Seq};
+use async_trait::async_trait;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{PgConnection, Row};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+const COLUMNS: &str = "m.seq, m.author, m.text, m.at, m.client_id, r.epoch";
+
+fn from_row(room: &RoomName, row: &sqlx::postgres::PgRow) -> Result<StoredMessage, StoreError> {
+    stored_from_row(
+        room,
+        row.try_get("epoch")?,
+        row.try_get("seq")?,
+        row.try_get("author")?,
+        row.try_get("text")?,
+        row.try_get("at")?,
+        row.try_get("client_id")?,
+    )
+}
+
+/// The room's `(epoch, last_seq)`, creating its log if it has none, with its row locked until
+/// the transaction ends.
+async fn lock_room(conn: &mut PgConnection, room: &RoomName) -> Result<(Epoch, i64), StoreError> {
+    sqlx::query("INSERT INTO rooms (name, epoch, last_seq) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING")
+        .bind(room.as_str())
+        .bind(new_epoch())
+        .execute(&mut *conn)
+        .await?;
+    let row = sqlx::query("SELECT epoch, last_seq FROM rooms WHERE name = $1 FOR UPDATE")
+        .bind(room.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((row.try_get("epoch")?, row.try_get("last_seq")?))
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn append(&self, batch: &[NewMessage]) -> Result<Vec<Appended>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Locks taken in one global order (by name): two processes never wait on each other.
+        let names: BTreeSet<&RoomName> = batch.iter().map(|m| &m.room).collect();
+        let mut rooms: BTreeMap<&RoomName, (Epoch, i64)> = BTreeMap::new();
+        for room in names {
+            let position = lock_room(&mut tx, room).await?;
+            rooms.insert(room, position);
+        }
+        let mut results = Vec::with_capacity(batch.len());
+        for msg in batch {
+            let Some((epoch, last)) = rooms.get_mut(&msg.room) else { continue };
+            if let Some(client_id) = &msg.client_id {
+                let earlier = sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+                     WHERE m.room = $1 AND m.author = $2 AND m.client_id = $3"
+                ))
+                .bind(msg.room.as_str())
+                .bind(msg.author.as_str())
+                .bind(client_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(row) = earlier {
+                    results.push(Appended::Duplicate(from_row(&msg.room, &row)?));
+                    continue;
+                }
+            }
+            *last += 1;
+            sqlx::query(
+                "INSERT INTO messages (room, seq, author, text, at, client_id) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(msg.room.as_str())
+            .bind(*last)
+            .bind(msg.author.as_str())
+            .bind(msg.text.as_str())
+            .bind(msg.at)
+            .bind(msg.client_id.as_ref().map(|c| c.as_str()))
+            .execute(&mut *tx)
+            .await?;
+            results.push(Appended::New(StoredMessage {
+                room: msg.room.clone(),
+                epoch: *epoch,
+                seq: Seq::try_from(*last).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                author: msg.author.clone(),
+                text: msg.text.clone(),
+                at: msg.at,
+                client_id: msg.client_id.clone(),
+            }));
+        }
+        for (room, (_, last)) in &rooms {
+            sqlx::query("UPDATE rooms SET last_seq = $1 WHERE name = $2")
+                .bind(*last)
+                .bind(room.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    async fn position(&self, room: &RoomName) -> Result<Position, StoreError> {
+        let row = sqlx::query("SELECT epoch, last_seq FROM rooms WHERE name = $1")
+            .bind(room.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            None => Ok(Position { epoch: 0, seq: 0 }),
+            Some(row) => Ok(Position {
+                epoch: row.try_get("epoch")?,
+                seq: Seq::try_from(row.try_get::<i64, _>("last_seq")?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            }),
+        }
+    }
+
+    async fn read_after(
+        &self,
+        room: &RoomName,
+        after: Seq,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+             WHERE m.room = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
+        ))
+        .bind(room.as_str())
+        .bind(seq_to_sql(after))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| from_row(room, row)).collect()
+    }
+
+    async fn read_before(
+        &self,
+        room: &RoomName,
+        before: Option<Seq>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+             WHERE m.room = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
+        ))
+        .bind(room.as_str())
+        .bind(before.map_or(i64::MAX, seq_to_sql))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().rev().map(|row| from_row(room, row)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suite;
+
+    /// The URL of a fresh database on the server `CHAT_TEST_POSTGRES_URL` names
+    /// (scripts/postgres.sh starts one for scripts/test.sh).
+    async fn fresh_database() -> String {
+        let url = std::env::var("CHAT_TEST_POSTGRES_URL")
+            .expect("CHAT_TEST_POSTGRES_URL must name a PostgreSQL server (scripts/postgres.sh starts one)");
+        let admin = PgPool::connect(&url).await.expect("connect to the test PostgreSQL");
+        let name = format!("chat_test_{}", fastrand::u64(..));
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create database");
+        let (base, _) = url.rsplit_once('/').expect("URL with a database name");
+        format!("{base}/{name}")
+    }
+
+    #[tokio::test]
+    #[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL: run scripts/test.sh")]
+    async fn the_storage_suite() {
+        let store = PgStore::connect(&fresh_database().await).await.unwrap();
+        suite::run_all(&store).await;
+    }
+
+    #[tokio::test]
+    #[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL: run scripts/test.sh")]
+    async fn two_stores_on_one_database_number_one_room_without_gaps() {
+        // Two pools, as two server processes would have.
+        let url = fresh_database().await;
+        let first = PgStore::connect(&url).await.unwrap();
+        let second = PgStore::connect(&url).await.unwrap();
+        suite::concurrent_writers(&first, &second).await;
+    }
+}

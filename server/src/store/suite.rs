@@ -1,0 +1,125 @@
+//! One storage test suite, run against every implementation.
+
+use super::{Appended, NewMessage, Store};
+use app::names::{ClientId, MessageText, Nickname, RoomName};
+
+fn room(name: &str) -> RoomName {
+    RoomName::parse(name).unwrap()
+}
+
+fn msg(room_name: &str, author: &str, text: &str, client_id: Option<&str>) -> NewMessage {
+    NewMessage {
+        room: room(room_name),
+        author: Nickname::parse(author).unwrap(),
+        text: MessageText::parse(text).unwrap(),
+        at: 1_700_000_000_000,
+        client_id: client_id.map(|c| ClientId::parse(c).unwrap()),
+    }
+}
+
+fn seqs(appended: &[Appended]) -> Vec<u64> {
+    appended.iter().map(|a| a.message().seq).collect()
+}
+
+pub async fn run_all(store: &dyn Store) {
+    sequences_grow_per_room(store).await;
+    duplicates_are_recognised(store).await;
+    pages_of_history(store).await;
+}
+
+async fn sequences_grow_per_room(store: &dyn Store) {
+    let empty = store.position(&room("nowhere")).await.unwrap();
+    assert_eq!((empty.epoch, empty.seq), (0, 0));
+
+    let first = store
+        .append(&[msg("a", "ann", "one", None), msg("b", "bob", "uno", None), msg("a", "ann", "two", None)])
+        .await
+        .unwrap();
+    assert_eq!(seqs(&first), vec![1, 1, 2]);
+    assert!(first.iter().all(|a| matches!(a, Appended::New(_))));
+    let epoch_a = first[0].message().epoch;
+    assert_ne!(epoch_a, 0);
+    assert_eq!(first[2].message().epoch, epoch_a, "one epoch per room");
+
+    let second = store.append(&[msg("a", "ann", "three", None)]).await.unwrap();
+    assert_eq!(seqs(&second), vec![3]);
+    assert_eq!(second[0].message().epoch, epoch_a);
+    let position = store.position(&room("a")).await.unwrap();
+    assert_eq!((position.epoch, position.seq), (epoch_a, 3));
+    assert_eq!(store.append(&[]).await.unwrap(), vec![]);
+}
+
+async fn duplicates_are_recognised(store: &dyn Store) {
+    let first = store.append(&[msg("d", "ann", "hello", Some("c1"))]).await.unwrap();
+    assert!(matches!(&first[0], Appended::New(m) if m.seq == 1));
+
+    // A resend (same author, same client id) returns the original; a second in the same batch too.
+    let again = store
+        .append(&[
+            msg("d", "ann", "hello", Some("c1")),
+            msg("d", "ann", "next", Some("c2")),
+            msg("d", "ann", "next", Some("c2")),
+        ])
+        .await
+        .unwrap();
+    assert!(matches!(&again[0], Appended::Duplicate(m) if m.seq == 1 && m.text.as_str() == "hello"));
+    assert!(matches!(&again[1], Appended::New(m) if m.seq == 2));
+    assert!(matches!(&again[2], Appended::Duplicate(m) if m.seq == 2));
+
+    // Client ids belong to their author: someone else's "c1" is a different message.
+    let other = store.append(&[msg("d", "bob", "mine", Some("c1"))]).await.unwrap();
+    assert!(matches!(&other[0], Appended::New(m) if m.seq == 3));
+    let all = store.read_after(&room("d"), 0, 100).await.unwrap();
+    assert_eq!(all.len(), 3, "nothing stored twice");
+    assert_eq!(all[0].client_id.as_ref().map(ClientId::as_str), Some("c1"));
+}
+
+async fn pages_of_history(store: &dyn Store) {
+    let batch: Vec<_> = (1..=25).map(|i| msg("h", "ann", &format!("m{i}"), None)).collect();
+    store.append(&batch).await.unwrap();
+    let texts = |page: &[super::StoredMessage]| page.iter().map(|m| m.text.to_string()).collect::<Vec<_>>();
+
+    let after = store.read_after(&room("h"), 20, 100).await.unwrap();
+    assert_eq!(texts(&after), vec!["m21", "m22", "m23", "m24", "m25"]);
+    let limited = store.read_after(&room("h"), 0, 3).await.unwrap();
+    assert_eq!(texts(&limited), vec!["m1", "m2", "m3"]);
+
+    let latest = store.read_before(&room("h"), None, 4).await.unwrap();
+    assert_eq!(texts(&latest), vec!["m22", "m23", "m24", "m25"]);
+    let older = store.read_before(&room("h"), Some(22), 4).await.unwrap();
+    assert_eq!(texts(&older), vec!["m18", "m19", "m20", "m21"]);
+    let oldest = store.read_before(&room("h"), Some(3), 10).await.unwrap();
+    assert_eq!(texts(&oldest), vec!["m1", "m2"]);
+    assert!(store.read_after(&room("h"), 25, 10).await.unwrap().is_empty());
+    assert!(store.read_before(&room("empty"), None, 10).await.unwrap().is_empty());
+}
+
+pub async fn survives_reopen_before(store: &dyn Store) {
+    store.append(&[msg("r", "ann", "kept", Some("k1"))]).await.unwrap();
+}
+
+pub async fn survives_reopen_after(store: &dyn Store) {
+    let kept = store.read_after(&room("r"), 0, 10).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].text.as_str(), "kept");
+    let again =
+        store.append(&[msg("r", "ann", "kept", Some("k1")), msg("r", "ann", "new", None)]).await.unwrap();
+    assert!(matches!(&again[0], Appended::Duplicate(m) if m.seq == 1));
+    assert!(matches!(&again[1], Appended::New(m) if m.seq == 2 && m.epoch == kept[0].epoch));
+}
+
+/// Two stores on one database (two server processes) append to one room at once: every message
+/// gets its own number, with no gap.
+pub async fn concurrent_writers(first: &dyn Store, second: &dyn Store) {
+    async fn write(tag: &str, store: &dyn Store) {
+        for b in 0..20 {
+            let batch: Vec<_> =
+                (0..5).map(|i| msg("shared", "ann", &format!("{tag}-{b}-{i}"), None)).collect();
+            store.append(&batch).await.unwrap();
+        }
+    }
+    tokio::join!(write("one", first), write("two", second));
+    let all = first.read_after(&room("shared"), 0, 1000).await.unwrap();
+    assert_eq!(all.len(), 200);
+    assert!(all.iter().enumerate().all(|(i, m)| m.seq == i as u64 + 1), "numbers 1..=200 without gaps");
+}

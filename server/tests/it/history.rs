@@ -1,0 +1,137 @@
+//! Durable history: what a client gets on join, resuming after a gap, resends, restarts.
+
+use crate::helpers::*;
+use app::protocol::ServerEvent;
+
+fn ids(events: &[ServerEvent]) -> Vec<u64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::Message { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Reads events until `n` messages have arrived; returns every event read.
+async fn messages(ws: &mut Ws, n: usize) -> Vec<ServerEvent> {
+    let mut events = Vec::new();
+    while ids(&events).len() < n {
+        events.push(next_event(ws).await);
+    }
+    events
+}
+
+#[tokio::test]
+async fn joining_clients_get_the_recent_history_then_live_messages() {
+    let server = spawn_server().await;
+    let (mut ann, _) = server.json("/chat/h?name=ann").await;
+    next_event(&mut ann).await; // joined
+    for i in 1..=3 {
+        say_json(&mut ann, &format!("a{i}"), &format!("line {i}")).await;
+    }
+
+    // The plain dialect gets the seed lines of the history, then its welcome.
+    let mut old = server.plain("/chat/h?name=old").await;
+    for i in 1..=3 {
+        assert_eq!(next_text(&mut old).await, format!("ann:line {i}"));
+    }
+    assert_eq!(next_text(&mut old).await, "Welcome, old !");
+
+    // The JSON dialect gets ready (with the log position), the history, then live events.
+    let (mut bob, ready) = server.json("/chat/h?name=bob").await;
+    assert!(matches!(ready, ServerEvent::Ready { seq: 3, epoch, .. } if epoch != 0));
+    assert_eq!(ids(&messages(&mut bob, 3).await), vec![1, 2, 3]);
+    say_json(&mut ann, "a4", "live").await;
+    let live = messages(&mut bob, 1).await;
+    assert_eq!(ids(&live), vec![4]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_resumes_exactly_where_it_left_off() {
+    let server = spawn_server().await;
+    let (mut ann, _) = server.json("/chat/r?name=ann").await;
+    let (mut bob, _) = server.json("/chat/r?name=bob").await;
+    say_json(&mut ann, "a1", "before").await;
+    let seen = messages(&mut bob, 1).await;
+    let epoch = match seen.iter().find(|e| matches!(e, ServerEvent::Message { .. })) {
+        Some(ServerEvent::Message { epoch, .. }) => *epoch,
+        _ => unreachable!(),
+    };
+    drop(bob);
+
+    // Far more than one page of replay and more than the room's live backlog, sent without
+    // waiting for each ack (so the writer commits them in groups).
+    for i in 2..=1_200 {
+        let frame = serde_json::json!({"type": "send", "id": format!("a{i}"), "text": format!("away {i}")});
+        send_text(&mut ann, &frame.to_string()).await;
+    }
+    let (mut acks, mut last_echo) = (0, 0);
+    while acks < 1_199 || last_echo < 1_200 {
+        match next_event(&mut ann).await {
+            ServerEvent::Ack { .. } => acks += 1,
+            ServerEvent::Message { id, .. } => last_echo = id,
+            _ => {}
+        }
+    }
+    let (mut bob, ready) = server.json(&format!("/chat/r?name=bob&after=1&epoch={epoch}")).await;
+    assert!(matches!(ready, ServerEvent::Ready { seq: 1_200, .. }));
+    let missed = messages(&mut bob, 1_199).await;
+    assert_eq!(ids(&missed), (2..=1_200).collect::<Vec<_>>(), "everything missed, once, in order");
+    say_json(&mut ann, "a1201", "back again").await;
+    assert_eq!(ids(&messages(&mut bob, 1).await), vec![1_201]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_resend_is_acknowledged_but_not_stored_or_shown_twice() {
+    let server = spawn_server().await;
+    let (mut ann, _) = server.json("/chat/d?name=ann").await;
+    let (mut bob, _) = server.json("/chat/d?name=bob").await;
+    next_event(&mut ann).await; // bob joined
+    let first = say_json(&mut ann, "same", "once").await;
+    assert_eq!(ids(&messages(&mut bob, 1).await), vec![first]);
+
+    // The same id again, as after a reconnect that lost the ack: acked with the same id, not
+    // broadcast again.
+    send_text(&mut ann, r#"{"type":"send","id":"same","text":"once"}"#).await;
+    assert!(matches!(next_event(&mut ann).await, ServerEvent::Ack { id, .. } if id == first));
+    expect_silence(&mut bob).await;
+    let next = say_json(&mut ann, "other", "twice").await;
+    assert_eq!(next, first + 1, "the resend took no number");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn acknowledged_messages_survive_a_restart() {
+    let server = spawn_server().await;
+    let (mut ann, _) = server.json("/chat/p?name=ann").await;
+    let epoch = match server.json("/chat/p?name=x").await.1 {
+        ServerEvent::Ready { epoch, .. } => epoch,
+        _ => unreachable!(),
+    };
+    assert_eq!(epoch, 0);
+    for i in 1..=5 {
+        say_json(&mut ann, &format!("k{i}"), &format!("kept {i}")).await;
+    }
+    drop(ann);
+    let server = server.restart().await;
+    let (mut bob, ready) = server.json("/chat/p?name=bob&after=2&epoch=0").await;
+    assert!(matches!(ready, ServerEvent::Ready { seq: 5, .. }));
+    assert_eq!(ids(&messages(&mut bob, 3).await), vec![3, 4, 5]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_position_from_another_epoch_resets_the_client() {
+    let server = spawn_server().await;
+    let (mut ann, _) = server.json("/chat/e?name=ann").await;
+    say_json(&mut ann, "a1", "hello").await;
+    let (mut bob, _) = server.json("/chat/e?name=bob&after=99&epoch=12345").await;
+    assert!(
+        matches!(next_event(&mut bob).await, ServerEvent::Reset { epoch } if epoch != 12345 && epoch != 0)
+    );
+    assert_eq!(ids(&messages(&mut bob, 1).await), vec![1]);
+    server.stop().await;
+}
