@@ -19,6 +19,7 @@ pub mod writer;
 pub use config::{Config, Limits};
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use leptos::config::{Env, LeptosOptions};
 use rooms::Rooms;
 use state::AppState;
@@ -56,6 +57,13 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         shutdown: shutdown.clone(),
     };
     let app = routes::app(state.clone());
+    // Chat frames are small and latency matters: without TCP_NODELAY, Nagle's algorithm holds a
+    // frame back until the previous one is acknowledged (about 40 ms with delayed ACKs).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::warn!(%err, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await.context("serving")?;
     state.sessions.close();
     if tokio::time::timeout(config.limits.drain_timeout, state.sessions.wait()).await.is_err() {
