@@ -1,9 +1,15 @@
 //! The page's link to its room, as the components see it: a cheap `Copy` handle over the
-//! connection state signals and, in the browser, the one [`ChatSocket`](crate::client::socket)
-//! of the page. On the server it renders the initial "connecting" state and never connects.
+//! connection's state signals and, in the browser, the machinery that keeps the connection up.
+//!
+//! In the browser the link reconnects by itself (exponential backoff with full jitter, at once
+//! when the page becomes visible or the browser comes back online), resumes the room's log where
+//! it left off, keeps every message the reader sends in an outbox until the server acknowledges
+//! it, and pings the server so that a dead connection is noticed. On the server it renders the
+//! initial "connecting" state and never connects.
 
 use crate::log::RoomLog;
 use crate::names::{MessageText, RoomName};
+use crate::outbox::{Outbox, OutboxFull};
 use leptos::prelude::*;
 
 /// What the reader sees of the connection.
@@ -26,117 +32,290 @@ impl ConnState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SendError {
-    #[error("Not connected: your message was not sent.")]
-    NotConnected,
-}
-
 #[derive(Clone, Copy)]
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub struct RoomLink {
     pub room: StoredValue<RoomName>,
     pub log: RwSignal<RoomLog>,
+    pub outbox: RwSignal<Outbox>,
     pub state: RwSignal<ConnState>,
     /// The nickname the server bound to this connection (empty until it says).
     pub me: RwSignal<String>,
-    /// Why the last connection ended, when the server said.
+    /// Why the last connection ended, when the server or the browser said.
     pub close_reason: RwSignal<Option<String>>,
     #[cfg(feature = "hydrate")]
-    socket: StoredValue<Option<crate::client::socket::ChatSocket>, LocalStorage>,
+    runtime: StoredValue<runtime::Runtime, LocalStorage>,
 }
 
 impl RoomLink {
-    /// Creates the link; in the browser it connects once the page is hydrated and disconnects
-    /// when the owning component is cleaned up.
+    /// Creates the link; in the browser it connects once the page is hydrated and tears
+    /// everything down (socket, timers, listeners) when the owning component is cleaned up.
     pub fn new(room: RoomName) -> Self {
         let link = Self {
             room: StoredValue::new(room),
             log: RwSignal::new(RoomLog::default()),
+            outbox: RwSignal::new(Outbox::default()),
             state: RwSignal::new(ConnState::Connecting),
             me: RwSignal::new(String::new()),
             close_reason: RwSignal::new(None),
             #[cfg(feature = "hydrate")]
-            socket: StoredValue::new_local(None),
+            runtime: StoredValue::new_local(runtime::Runtime::default()),
         };
         #[cfg(feature = "hydrate")]
         {
-            Effect::new(move |_| link.connect(crate::client::storage::saved_nickname()));
-            on_cleanup(move || link.socket.set_value(None));
+            Effect::new(move |_| link.start());
+            on_cleanup(move || link.runtime.update_value(runtime::Runtime::stop));
         }
         link
     }
 
-    /// (Re)connects, asking for `nickname` (the server picks a guest name for `None`).
-    #[cfg(feature = "hydrate")]
-    pub fn connect(self, nickname: Option<String>) {
-        use crate::client::socket::{ChatSocket, Handlers};
-        use crate::log::LineKind;
-        use crate::protocol::ServerEvent;
-
-        // Dropping the previous socket first detaches its handlers, so its close event cannot
-        // mark the new connection as lost.
-        self.socket.set_value(None);
-        self.state.set(ConnState::Connecting);
-        self.close_reason.set(None);
-        let room = self.room.with_value(|r| r.to_string());
-        let mut query = Vec::new();
-        if let Some(name) = nickname {
-            query.push(("name", name));
-        }
-        // Resume where the log left off: the server sends exactly what this page missed.
-        if let Some((epoch, seq)) = self.log.with_untracked(|log| log.resume_position()) {
-            query.push(("after", seq.to_string()));
-            query.push(("epoch", epoch.to_string()));
-        }
-        let Some(url) = crate::client::room_url(&room, &query) else {
-            self.state.set(ConnState::Lost);
-            return;
-        };
-        let handlers = Handlers {
-            on_open: Box::new(|| {}),
-            on_event: Box::new(move |event| {
-                if let ServerEvent::Ready { you, .. } = &event {
-                    self.me.set(you.to_string());
-                    self.state.set(ConnState::Connected);
-                }
-                self.log.update(|log| log.apply(&event));
-            }),
-            on_garbage: Box::new(move |text| self.log.update(|log| log.push(LineKind::Notice { text }))),
-            on_close: Box::new(move |_code, reason| {
-                self.state.set(ConnState::Lost);
-                self.close_reason.set((!reason.is_empty()).then_some(reason));
-            }),
-        };
-        match ChatSocket::connect(&url, handlers) {
-            Ok(socket) => self.socket.set_value(Some(socket)),
-            Err(_) => self.state.set(ConnState::Lost),
-        }
-    }
-
-    #[cfg(not(feature = "hydrate"))]
-    pub fn connect(self, _nickname: Option<String>) {}
-
-    /// Sends `text` to the room; the message shows in the log when the server relays it back.
-    pub fn send(self, text: MessageText) -> Result<(), SendError> {
+    /// Queues `text` for the room: it shows as pending and is sent now if connected, otherwise
+    /// as soon as a connection is ready. Refused only when too many messages are waiting.
+    pub fn send(self, text: MessageText) -> Result<(), OutboxFull> {
         #[cfg(feature = "hydrate")]
         {
-            use crate::protocol::ClientMessage;
-            let message = ClientMessage::Send { id: crate::client::new_client_id(), text };
-            let sent = self.socket.with_value(|socket| match socket {
-                Some(s) if s.is_open() => s.send(&message).is_ok(),
-                _ => false,
-            });
-            if sent {
-                Ok(())
-            } else {
-                Err(SendError::NotConnected)
-            }
+            let pending = crate::outbox::Pending { id: crate::client::new_client_id(), text };
+            let mut queued = Ok(());
+            self.outbox.update(|outbox| queued = outbox.push(pending.clone()));
+            queued?;
+            self.runtime.with_value(|rt| rt.send(&pending));
+            Ok(())
         }
         #[cfg(not(feature = "hydrate"))]
         {
             let _ = text;
-            Err(SendError::NotConnected)
+            Ok(())
+        }
+    }
+
+    /// Reconnects under another nickname.
+    pub fn rename(self, nickname: String) {
+        #[cfg(feature = "hydrate")]
+        {
+            self.runtime.update_value(|rt| rt.nickname = Some(nickname));
+            self.connect();
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = nickname;
+    }
+
+    /// Tries again now (the reader asked, or the page came back).
+    pub fn reconnect_now(self) {
+        #[cfg(feature = "hydrate")]
+        if self.state.get_untracked() != ConnState::Connected {
+            self.connect();
+        }
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod runtime {
+    //! The browser-side machinery behind a [`RoomLink`].
+
+    use super::{ConnState, RoomLink};
+    use crate::client::socket::{ChatSocket, Handlers};
+    use crate::log::LineKind;
+    use crate::outbox::Pending;
+    use crate::protocol::{ClientMessage, ServerEvent};
+    use leptos::prelude::*;
+    use std::time::Duration;
+
+    /// How often the page pings the server while connected.
+    const PING_EVERY: Duration = Duration::from_secs(15);
+    /// Silence longer than this means the connection is dead. Measured in wall-clock time, so
+    /// that a background tab whose timers are throttled to once a minute still judges right.
+    const DEAD_AFTER_MS: f64 = 40_000.0;
+
+    #[derive(Default)]
+    pub struct Runtime {
+        socket: Option<ChatSocket>,
+        pub nickname: Option<String>,
+        /// Failed attempts since the last successful connection.
+        attempt: u32,
+        retry: Option<TimeoutHandle>,
+        keepalive: Option<IntervalHandle>,
+        listeners: Vec<WindowListenerHandle>,
+        /// When the server was last heard from (ms since the epoch).
+        last_heard: f64,
+        next_nonce: u64,
+    }
+
+    impl Runtime {
+        pub fn send(&self, pending: &Pending) {
+            if let Some(socket) = self.socket.as_ref().filter(|s| s.is_open()) {
+                // If this fails the message stays in the outbox and goes out on the next connection.
+                let _ =
+                    socket.send(&ClientMessage::Send { id: pending.id.clone(), text: pending.text.clone() });
+            }
+        }
+
+        fn cancel_retry(&mut self) {
+            if let Some(handle) = self.retry.take() {
+                handle.clear();
+            }
+        }
+
+        /// Everything off: the page is leaving the room.
+        pub fn stop(&mut self) {
+            self.cancel_retry();
+            if let Some(handle) = self.keepalive.take() {
+                handle.clear();
+            }
+            for listener in self.listeners.drain(..) {
+                listener.remove();
+            }
+            self.socket = None;
+        }
+    }
+
+    fn now_ms() -> f64 {
+        js_sys::Date::now()
+    }
+
+    impl RoomLink {
+        /// Once, after hydration: the first connection, the keepalive, the page listeners.
+        pub(super) fn start(self) {
+            let keepalive = set_interval_with_handle(move || self.keepalive(), PING_EVERY).ok();
+            let listeners = vec![
+                window_event_listener_untyped("online", move |_| self.reconnect_now()),
+                window_event_listener_untyped("offline", move |_| self.went_offline()),
+                window_event_listener_untyped("visibilitychange", move |_| self.became_visible()),
+            ];
+            self.runtime.update_value(|rt| {
+                rt.nickname = crate::client::storage::saved_nickname();
+                rt.keepalive = keepalive;
+                rt.listeners = listeners;
+            });
+            self.connect();
+        }
+
+        /// (Re)connects, resuming after the last message the log shows.
+        pub(super) fn connect(self) {
+            // Dropping the previous socket first detaches its handlers, so its close event cannot
+            // mark the new connection as lost.
+            let nickname = self.runtime.try_update_value(|rt| {
+                rt.cancel_retry();
+                rt.socket = None;
+                rt.last_heard = now_ms();
+                rt.nickname.clone()
+            });
+            let Some(nickname) = nickname else { return };
+            self.state.set(ConnState::Connecting);
+            self.close_reason.set(None);
+            let room = self.room.with_value(|r| r.to_string());
+            let mut query = Vec::new();
+            if let Some(name) = nickname {
+                query.push(("name", name));
+            }
+            // The server sends exactly what this page missed.
+            if let Some((epoch, seq)) = self.log.with_untracked(|log| log.resume_position()) {
+                query.push(("after", seq.to_string()));
+                query.push(("epoch", epoch.to_string()));
+            }
+            let Some(url) = crate::client::room_url(&room, &query) else {
+                return self.lost(None);
+            };
+            let handlers = Handlers {
+                on_open: Box::new(|| {}),
+                on_event: Box::new(move |event| self.on_event(event)),
+                on_garbage: Box::new(move |text| self.log.update(|log| log.push(LineKind::Notice { text }))),
+                on_close: Box::new(move |code, reason| {
+                    // 1008: the server refused this nickname or room; retrying would not help.
+                    let retry = code != 1008;
+                    self.lost((!reason.is_empty()).then_some(reason));
+                    if retry {
+                        self.schedule_retry();
+                    }
+                }),
+            };
+            match ChatSocket::connect(&url, handlers) {
+                Ok(socket) => self.runtime.update_value(|rt| rt.socket = Some(socket)),
+                Err(_) => {
+                    self.lost(None);
+                    self.schedule_retry();
+                }
+            }
+        }
+
+        fn on_event(self, event: ServerEvent) {
+            self.runtime.update_value(|rt| rt.last_heard = now_ms());
+            match &event {
+                ServerEvent::Ready { you, .. } => {
+                    self.me.set(you.to_string());
+                    self.state.set(ConnState::Connected);
+                    // Everything still unacknowledged goes out again, oldest first, with its
+                    // original id: what the server already has is acknowledged, not stored twice.
+                    let pending: Vec<Pending> = self.outbox.with_untracked(|o| o.iter().cloned().collect());
+                    self.runtime.update_value(|rt| {
+                        rt.attempt = 0;
+                        for p in &pending {
+                            rt.send(p);
+                        }
+                    });
+                }
+                ServerEvent::Ack { client_id, .. } => self.outbox.update(|o| o.acknowledge(client_id)),
+                ServerEvent::Message { client_id: Some(client_id), .. } => {
+                    self.outbox.update(|o| o.acknowledge(client_id))
+                }
+                _ => {}
+            }
+            self.log.update(|log| log.apply(&event));
+        }
+
+        fn lost(self, reason: Option<String>) {
+            self.runtime.update_value(|rt| rt.socket = None);
+            self.state.set(ConnState::Lost);
+            self.close_reason.set(reason);
+        }
+
+        fn schedule_retry(self) {
+            let attempt = self.runtime.try_update_value(|rt| {
+                rt.cancel_retry();
+                rt.attempt = rt.attempt.saturating_add(1);
+                rt.attempt - 1
+            });
+            let Some(attempt) = attempt else { return };
+            let delay = crate::backoff::delay_ms(attempt, js_sys::Math::random());
+            let handle =
+                set_timeout_with_handle(move || self.connect(), Duration::from_millis(u64::from(delay))).ok();
+            self.runtime.update_value(|rt| rt.retry = handle);
+        }
+
+        fn went_offline(self) {
+            // Nothing can get through: say so now rather than when a ping times out. Messages
+            // typed meanwhile wait in the outbox.
+            self.lost(Some("offline".to_owned()));
+            self.runtime.update_value(Runtime::cancel_retry);
+        }
+
+        fn became_visible(self) {
+            let visible = document().visibility_state() == web_sys::VisibilityState::Visible;
+            if !visible {
+                return;
+            }
+            match self.state.get_untracked() {
+                ConnState::Connected => self.keepalive(),
+                _ => self.reconnect_now(),
+            }
+        }
+
+        /// Pings the server, or gives the connection up when it has been silent too long.
+        fn keepalive(self) {
+            if self.state.get_untracked() != ConnState::Connected {
+                return;
+            }
+            let dead = self.runtime.with_value(|rt| now_ms() - rt.last_heard > DEAD_AFTER_MS);
+            if dead {
+                self.lost(Some("no answer from the server".to_owned()));
+                self.connect();
+                return;
+            }
+            self.runtime.update_value(|rt| {
+                rt.next_nonce += 1;
+                if let Some(socket) = rt.socket.as_ref().filter(|s| s.is_open()) {
+                    let _ = socket.send(&ClientMessage::Ping { nonce: rt.next_nonce });
+                }
+            });
         }
     }
 }

@@ -1,9 +1,11 @@
 //! The chat application shared by the server (rendered with `ssr`) and the browser (compiled to
 //! wasm with `hydrate`): the wire protocol, the checked names, and the Leptos components.
 
+pub mod backoff;
 mod connection;
 pub mod log;
 pub mod names;
+pub mod outbox;
 pub mod protocol;
 
 #[cfg(feature = "hydrate")]

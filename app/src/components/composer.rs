@@ -14,7 +14,7 @@ pub fn Composer(link: RoomLink) -> impl IntoView {
         let outcome = match MessageText::parse(&draft.get_untracked()) {
             Err(NameError::Empty { .. }) => Err("Type a message first.".to_owned()),
             Err(err) => Err(format!("Not sent: {err}.")),
-            Ok(text) => link.send(text).map_err(|e| e.to_string()),
+            Ok(text) => link.send(text).map_err(|full| full.to_string()),
         };
         match outcome {
             Ok(()) => {

@@ -9,9 +9,11 @@ use leptos::prelude::*;
 pub fn MessageLog(link: RoomLink) -> impl IntoView {
     let list = NodeRef::<leptos::html::Ol>::new();
     let log = link.log;
+    let outbox = link.outbox;
     // Keep the newest line in view as lines arrive.
     Effect::new(move |_| {
         log.track();
+        outbox.track();
         if let Some(el) = list.get() {
             el.set_scroll_top(el.scroll_height());
         }
@@ -24,6 +26,18 @@ pub fn MessageLog(link: RoomLink) -> impl IntoView {
                 let:line
             >
                 <Line line/>
+            </For>
+            // Sent by this reader, not yet acknowledged by the server: shown until it is.
+            <For
+                each=move || outbox.with(|o| o.iter().cloned().collect::<Vec<_>>())
+                key=|pending| pending.id.clone()
+                let:pending
+            >
+                <li class="line message pending">
+                    <span class="at">"sending…"</span>
+                    <span class="author">{move || link.me.get()}</span>
+                    <span class="text">{pending.text.to_string()}</span>
+                </li>
             </For>
         </ol>
     }

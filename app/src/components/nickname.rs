@@ -23,7 +23,7 @@ pub fn NicknameForm(link: RoomLink) -> impl IntoView {
                 hint.set(None);
                 #[cfg(feature = "hydrate")]
                 crate::client::storage::save_nickname(name.as_str());
-                link.connect(Some(name.to_string()));
+                link.rename(name.to_string());
             }
         }
     };

@@ -10,17 +10,17 @@ pub fn ConnectionStatus(link: RoomLink) -> impl IntoView {
         ConnState::Connecting => "Connecting…".to_owned(),
         ConnState::Connected => format!("Connected as {}", link.me.get()),
         ConnState::Lost => match link.close_reason.get() {
-            Some(reason) => format!("Connection lost: {reason}"),
-            None => "Connection lost".to_owned(),
+            Some(reason) => format!("Connection lost ({reason}): reconnecting…"),
+            None => "Connection lost: reconnecting…".to_owned(),
         },
     };
-    let reconnect = move |_| link.connect(Some(link.me.get_untracked()).filter(|n| !n.is_empty()));
+    let reconnect = move |_| link.reconnect_now();
     view! {
         <div class="status" data-state=move || state.get().as_str()>
             <span class="status-dot" aria-hidden="true"></span>
             <span class="status-text" role="status">{label}</span>
             <Show when=move || state.get() == ConnState::Lost>
-                <button type="button" class="reconnect" on:click=reconnect>"Reconnect"</button>
+                <button type="button" class="reconnect" on:click=reconnect>"Reconnect now"</button>
             </Show>
         </div>
     }
