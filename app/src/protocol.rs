@@ -76,6 +76,17 @@ pub enum ServerEvent {
     Error { code: ErrorCode, message: String },
 }
 
+/// A page of a room's older history, as `GET /api/rooms/{room}/messages?before=<id>&limit=<n>`
+/// returns it: the messages before `before` (the newest ones without it), oldest first. Each
+/// element of `messages` is a [`ServerEvent::Message`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub room: RoomName,
+    pub messages: Vec<ServerEvent>,
+    /// Whether older messages exist before the first one of this page.
+    pub more: bool,
+}
+
 /// Machine-readable reason of an [`ServerEvent::Error`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

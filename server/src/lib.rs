@@ -7,6 +7,7 @@
 
 pub mod codec;
 pub mod config;
+mod history;
 mod room;
 mod rooms;
 mod routes;

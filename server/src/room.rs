@@ -34,9 +34,9 @@ pub struct RoomEvent {
 }
 
 impl RoomEvent {
-    /// The frames of a stored message: for live delivery and for history alike.
-    pub fn message(stored: &StoredMessage) -> Self {
-        let event = ServerEvent::Message {
+    /// The protocol event of a stored message.
+    pub fn message_event(stored: &StoredMessage) -> ServerEvent {
+        ServerEvent::Message {
             id: stored.seq,
             epoch: stored.epoch,
             room: stored.room.clone(),
@@ -44,7 +44,12 @@ impl RoomEvent {
             text: stored.text.clone(),
             at: stored.at,
             client_id: stored.client_id.clone(),
-        };
+        }
+    }
+
+    /// The frames of a stored message: for live delivery and for history alike.
+    pub fn message(stored: &StoredMessage) -> Self {
+        let event = Self::message_event(stored);
         Self {
             seq: Some(stored.seq),
             plain: plain::message(&stored.author, &stored.text).into(),

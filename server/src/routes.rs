@@ -1,5 +1,6 @@
-//! The HTTP surface: pages, WebSocket endpoints, health, static files.
+//! The HTTP surface: pages, WebSocket endpoints, history pages, health, static files.
 
+use crate::history;
 use crate::state::AppState;
 use crate::transport;
 use app::{shell, App};
@@ -11,6 +12,7 @@ pub fn app(state: AppState) -> Router {
     // Pages and static files are compressed: the wasm shrinks to about 40 % with gzip.
     // The WebSocket endpoints stay outside that layer, so handshakes pass untouched.
     let pages = Router::new()
+        .route("/api/rooms/{room}/messages", get(history::messages))
         .leptos_routes(&state, generate_route_list(App), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

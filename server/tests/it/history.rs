@@ -135,3 +135,35 @@ async fn a_position_from_another_epoch_resets_the_client() {
     assert_eq!(ids(&messages(&mut bob, 1).await), vec![1]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn older_pages_over_http() {
+    let server = spawn_server().await;
+    let (mut ann, _) = server.json("/chat/old?name=ann").await;
+    for i in 1..=7 {
+        say_json(&mut ann, &format!("o{i}"), &format!("old {i}")).await;
+    }
+    let page = |path: &str| {
+        let addr = server.addr;
+        let path = path.to_owned();
+        async move {
+            let (status, body) = http_get(addr, &path).await;
+            assert_eq!(status, 200, "{body}");
+            serde_json::from_str::<app::protocol::HistoryPage>(&body)
+                .unwrap_or_else(|e| panic!("{e}: {body}"))
+        }
+    };
+    let newest = page("/api/rooms/old/messages?limit=3").await;
+    assert_eq!(ids(&newest.messages), vec![5, 6, 7]);
+    assert!(newest.more);
+    let older = page("/api/rooms/old/messages?before=5&limit=3").await;
+    assert_eq!(ids(&older.messages), vec![2, 3, 4]);
+    assert!(older.more);
+    let oldest = page("/api/rooms/old/messages?before=2&limit=3").await;
+    assert_eq!(ids(&oldest.messages), vec![1]);
+    assert!(!oldest.more);
+    let empty = page("/api/rooms/nobody-here/messages").await;
+    assert!(empty.messages.is_empty() && !empty.more);
+    assert_eq!(http_get(server.addr, "/api/rooms/Bad%20Name/messages").await.0, 400);
+    server.stop().await;
+}
