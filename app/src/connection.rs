@@ -43,6 +43,8 @@ pub struct RoomLink {
     pub me: RwSignal<String>,
     /// Why the last connection ended, when the server or the browser said.
     pub close_reason: RwSignal<Option<String>>,
+    /// An older page of history is on its way.
+    pub loading_older: RwSignal<bool>,
     #[cfg(feature = "hydrate")]
     runtime: StoredValue<runtime::Runtime, LocalStorage>,
 }
@@ -58,6 +60,7 @@ impl RoomLink {
             state: RwSignal::new(ConnState::Connecting),
             me: RwSignal::new(String::new()),
             close_reason: RwSignal::new(None),
+            loading_older: RwSignal::new(false),
             #[cfg(feature = "hydrate")]
             runtime: StoredValue::new_local(runtime::Runtime::default()),
         };
@@ -97,6 +100,41 @@ impl RoomLink {
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = nickname;
+    }
+
+    /// Fetches the page of history before the oldest message shown and puts it above;
+    /// `then` runs once it is in the log.
+    pub fn load_older(self, then: impl FnOnce() + 'static) {
+        #[cfg(feature = "hydrate")]
+        {
+            let Some(Some(before)) = self.log.with_untracked(|log| log.older_cursor()) else { return };
+            if self.loading_older.get_untracked() {
+                return;
+            }
+            self.loading_older.set(true);
+            let room = self.room.with_value(|r| r.to_string());
+            leptos::task::spawn_local(async move {
+                let url = format!("/api/rooms/{room}/messages?before={before}&limit=50");
+                let page = match gloo_net::http::Request::get(&url).send().await {
+                    Ok(response) if response.ok() => {
+                        response.json::<crate::protocol::HistoryPage>().await.ok()
+                    }
+                    _ => None,
+                };
+                match page {
+                    Some(page) => self.log.update(|log| log.prepend(&page.messages, page.more)),
+                    None => self.log.update(|log| {
+                        log.push(crate::log::LineKind::Notice {
+                            text: "Older messages could not be loaded.".into(),
+                        })
+                    }),
+                }
+                self.loading_older.set(false);
+                then();
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = then;
     }
 
     /// Tries again now (the reader asked, or the page came back).

@@ -11,8 +11,9 @@ pub const MAX_LINES: usize = 1000;
 /// One line of the room's log as the reader sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLine {
-    /// Unique within this page, for keyed rendering.
-    pub key: u64,
+    /// Unique within this page, for keyed rendering: new lines count up from 0, older pages
+    /// loaded above them count down from -1.
+    pub key: i64,
     pub kind: LineKind,
 }
 
@@ -39,7 +40,11 @@ pub enum LineKind {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoomLog {
     lines: VecDeque<LogLine>,
-    next_key: u64,
+    next_key: i64,
+    prev_key: i64,
+    /// The oldest message shown, and whether the log may hold older ones.
+    oldest_seq: Option<Seq>,
+    older_exhausted: bool,
     /// The room log's epoch and the last message id shown: where a reconnect resumes.
     epoch: Epoch,
     last_seq: Seq,
@@ -48,10 +53,46 @@ pub struct RoomLog {
 impl RoomLog {
     pub fn push(&mut self, kind: LineKind) {
         if self.lines.len() == MAX_LINES {
+            // A full log loads no older pages (`older_cursor`), so `oldest_seq` needs no update.
             self.lines.pop_front();
         }
         self.lines.push_back(LogLine { key: self.next_key, kind });
         self.next_key += 1;
+    }
+
+    /// The id to load older history before, if there may be any and room to show it:
+    /// `Some(None)` means "the newest page" (nothing shown yet).
+    pub fn older_cursor(&self) -> Option<Option<Seq>> {
+        if self.older_exhausted || self.lines.len() >= MAX_LINES {
+            return None;
+        }
+        match self.oldest_seq {
+            None => Some(None),
+            Some(1) => None,
+            Some(seq) => Some(Some(seq)),
+        }
+    }
+
+    /// Puts a page of older messages (oldest first) above what is shown; `more` says whether
+    /// even older ones exist.
+    pub fn prepend(&mut self, page: &[ServerEvent], more: bool) {
+        let room_for = MAX_LINES.saturating_sub(self.lines.len());
+        let mut added = 0;
+        for event in page.iter().rev() {
+            let ServerEvent::Message { id, epoch, author, text, at, .. } = event else { continue };
+            if *epoch != self.epoch && self.epoch != 0 {
+                continue;
+            }
+            if self.oldest_seq.is_some_and(|oldest| *id >= oldest) || added == room_for {
+                continue;
+            }
+            self.prev_key -= 1;
+            let kind = LineKind::Message { author: author.to_string(), text: text.to_string(), at: *at };
+            self.lines.push_front(LogLine { key: self.prev_key, kind });
+            self.oldest_seq = Some(*id);
+            added += 1;
+        }
+        self.older_exhausted = !more;
     }
 
     /// Adds the line an event shows, if it shows one. A message already shown (delivered again
@@ -60,9 +101,7 @@ impl RoomLog {
         let kind = match event {
             ServerEvent::Ready { .. } | ServerEvent::Ack { .. } | ServerEvent::Pong { .. } => return,
             ServerEvent::Reset { epoch } => {
-                self.lines.clear();
-                self.epoch = *epoch;
-                self.last_seq = 0;
+                *self = Self { epoch: *epoch, ..Self::default() };
                 return;
             }
             ServerEvent::Joined { name, .. } => LineKind::Joined { name: name.to_string() },
@@ -73,6 +112,9 @@ impl RoomLog {
                 }
                 self.epoch = *epoch;
                 self.last_seq = *id;
+                if self.oldest_seq.is_none() {
+                    self.oldest_seq = Some(*id);
+                }
                 LineKind::Message { author: author.to_string(), text: text.to_string(), at: *at }
             }
             ServerEvent::Error { message, .. } => LineKind::Notice { text: message.clone() },
@@ -83,6 +125,12 @@ impl RoomLog {
     /// Where a reconnect should resume: `(epoch, last message id)`, or `None` before any message.
     pub fn resume_position(&self) -> Option<(Epoch, Seq)> {
         (self.last_seq > 0).then_some((self.epoch, self.last_seq))
+    }
+
+    /// The key of the newest line: changes when lines are appended, not when older ones are
+    /// loaded above.
+    pub fn newest_key(&self) -> Option<i64> {
+        self.lines.back().map(|l| l.key)
     }
 
     pub fn lines(&self) -> impl Iterator<Item = &LogLine> {
@@ -153,6 +201,33 @@ mod tests {
         assert!(log.is_empty());
         log.apply(&message(1, 8, "new"));
         assert_eq!(log.resume_position(), Some((8, 1)));
+    }
+
+    #[test]
+    fn older_pages_go_above_and_the_cursor_walks_back() {
+        let mut log = RoomLog::default();
+        assert_eq!(log.older_cursor(), Some(None), "nothing shown: ask for the newest page");
+        for id in [8, 9] {
+            log.apply(&message(id, 7, &format!("m{id}")));
+        }
+        assert_eq!(log.older_cursor(), Some(Some(8)));
+        log.prepend(&[message(5, 7, "m5"), message(6, 7, "m6"), message(7, 7, "m7")], true);
+        let texts: Vec<_> = log
+            .lines()
+            .map(|l| match &l.kind {
+                LineKind::Message { text, .. } => text.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(texts, vec!["m5", "m6", "m7", "m8", "m9"]);
+        let keys: Vec<_> = log.lines().map(|l| l.key).collect();
+        assert_eq!(keys, vec![-3, -2, -1, 0, 1]);
+        assert_eq!(log.older_cursor(), Some(Some(5)));
+        // Overlap with what is shown is ignored; the last page ends the walk.
+        log.prepend(&[message(4, 7, "m4"), message(5, 7, "m5")], false);
+        assert_eq!(log.len(), 6);
+        assert_eq!(log.older_cursor(), None);
+        assert_eq!(log.resume_position(), Some((7, 9)), "older pages do not move the resume position");
     }
 
     #[test]

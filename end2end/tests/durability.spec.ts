@@ -40,3 +40,34 @@ test("messages typed while offline are sent once the page is back, and shown exa
     await expect(messages(bob).locator(".text", { hasText: `typed offline ${n}` })).toHaveCount(1);
   }
 });
+
+test("a reader loads older history above what the room showed on arrival", async ({ page, browser }) => {
+  const room = `paging-${Date.now()}`;
+  await page.goto(`/r/${room}`);
+  await expect(page.locator(".status")).toHaveAttribute("data-state", "connected");
+  // 80 messages through the JSON dialect, straight from the page.
+  await page.evaluate(async (room) => {
+    const ws = new WebSocket(`ws://${location.host}/chat/${room}?name=bulk`, "chat.v1.json");
+    await new Promise((resolve) => (ws.onopen = resolve));
+    let acks = 0;
+    const done = new Promise<void>((resolve) => {
+      ws.onmessage = (e) => {
+        if (JSON.parse(e.data).type === "ack" && ++acks === 80) resolve();
+      };
+    });
+    for (let i = 1; i <= 80; i++) ws.send(JSON.stringify({ type: "send", id: `b${i}`, text: `bulk ${i}` }));
+    await done;
+    ws.close();
+  }, room);
+
+  const reader = await (await browser.newContext()).newPage();
+  await reader.goto(`/r/${room}`);
+  await expect(messages(reader)).toHaveCount(50);
+  await expect(messages(reader).first().locator(".text")).toHaveText("bulk 31");
+  await reader.getByRole("button", { name: "Load older messages" }).click();
+  await expect(messages(reader)).toHaveCount(80);
+  await expect(messages(reader).first().locator(".text")).toHaveText("bulk 1");
+  await expect(reader.getByRole("button", { name: "Load older messages" })).toHaveCount(0);
+  const texts = await messages(reader).locator(".text").allTextContents();
+  expect(texts).toEqual(Array.from({ length: 80 }, (_, i) => `bulk ${i + 1}`));
+});

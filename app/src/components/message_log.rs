@@ -10,16 +10,46 @@ pub fn MessageLog(link: RoomLink) -> impl IntoView {
     let list = NodeRef::<leptos::html::Ol>::new();
     let log = link.log;
     let outbox = link.outbox;
-    // Keep the newest line in view as lines arrive.
+    // Keep the newest line in view as lines are appended (not when older ones load above).
     Effect::new(move |_| {
-        log.track();
+        log.with(|l| l.newest_key());
         outbox.track();
         if let Some(el) = list.get() {
             el.set_scroll_top(el.scroll_height());
         }
     });
+    // Loads the page before the oldest message, keeping what the reader looks at in place.
+    let load_older = move || {
+        let Some(el) = list.get_untracked() else { return };
+        let (top, height) = (el.scroll_top(), el.scroll_height());
+        link.load_older(move || {
+            request_animation_frame(move || {
+                if let Some(el) = list.get_untracked() {
+                    el.set_scroll_top(top + el.scroll_height() - height);
+                }
+            })
+        });
+    };
+    let has_older = move || log.with(|l| matches!(l.older_cursor(), Some(Some(_))));
     view! {
-        <ol class="log" node_ref=list aria-live="polite" aria-label="Messages">
+        <ol
+            class="log"
+            node_ref=list
+            aria-live="polite"
+            aria-label="Messages"
+            on:scroll=move |_| {
+                if list.get_untracked().is_some_and(|el| el.scroll_top() == 0) && has_older() {
+                    load_older();
+                }
+            }
+        >
+            <Show when=has_older>
+                <li class="line older">
+                    <button type="button" class="load-older" on:click=move |_| load_older() disabled=move || link.loading_older.get()>
+                        "Load older messages"
+                    </button>
+                </li>
+            </Show>
             <For
                 each=move || log.with(|l| l.lines().cloned().collect::<Vec<_>>())
                 key=|line| line.key
