@@ -72,6 +72,14 @@ impl RoomLink {
         link
     }
 
+    /// Shows the history the page was rendered with. Only into an empty log: the same history
+    /// arriving again (a re-render) changes nothing.
+    pub fn seed(self, messages: &[crate::protocol::ServerEvent]) {
+        if self.log.with_untracked(RoomLog::is_empty) {
+            self.log.update_untracked(|log| messages.iter().for_each(|m| log.apply(m)));
+        }
+    }
+
     /// Queues `text` for the room: it shows as pending and is sent now if connected, otherwise
     /// as soon as a connection is ready. Refused only when too many messages are waiting.
     pub fn send(self, text: MessageText) -> Result<(), OutboxFull> {

@@ -3,6 +3,7 @@
 
 pub mod backoff;
 mod connection;
+pub mod history;
 pub mod log;
 pub mod names;
 pub mod outbox;
@@ -17,7 +18,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
 use leptos_router::{
     components::{Route, Router, Routes},
-    ParamSegment, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
 };
 
 /// The name cargo-leptos gives the site's wasm, JS and CSS (`[[workspace.metadata.leptos]] name`).
@@ -49,8 +50,10 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href=format!("/pkg/{SITE_NAME}.css")/>
         <Router>
             <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
-                <Route path=StaticSegment("") view=LobbyPage/>
-                <Route path=(StaticSegment("r"), ParamSegment("room")) view=RoomPage/>
+                // Async: the page is sent once the room's history is read, so it is complete
+                // even for a reader without JavaScript (streamed parts would need a script).
+                <Route path=StaticSegment("") view=LobbyPage ssr=SsrMode::Async/>
+                <Route path=(StaticSegment("r"), ParamSegment("room")) view=RoomPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -71,3 +71,29 @@ test("a reader loads older history above what the room showed on arrival", async
   const texts = await messages(reader).locator(".text").allTextContents();
   expect(texts).toEqual(Array.from({ length: 80 }, (_, i) => `bulk ${i + 1}`));
 });
+
+test("the room's history is in the page the server sends, even without JavaScript", async ({ page, browser }) => {
+  const room = `/r/ssr-${Date.now()}`;
+  await joinAs(page, room, "writer");
+  await say(page, "rendered by the server");
+  await say(page, "<i>and still text</i>");
+  await expect(page.locator(".log .pending")).toHaveCount(0);
+
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const noJs = await context.newPage();
+  await noJs.goto(room);
+  await expect(messages(noJs).locator(".text")).toHaveText(["rendered by the server", "<i>and still text</i>"]);
+  await expect(noJs.locator(".log i")).toHaveCount(0);
+  await context.close();
+
+  // With JavaScript, a reload shows the same history once, and the page resumes after it.
+  await page.reload();
+  await expect(page.locator(".status")).toHaveAttribute("data-state", "connected");
+  await expect(messages(page).locator(".text")).toHaveText(["rendered by the server", "<i>and still text</i>"]);
+  await say(page, "after the reload");
+  await expect(messages(page).locator(".text")).toHaveText([
+    "rendered by the server",
+    "<i>and still text</i>",
+    "after the reload",
+  ]);
+});

@@ -10,6 +10,7 @@ use leptos_meta::Title;
 pub fn ChatRoom(room: RoomName) -> impl IntoView {
     let title = format!("#{room} · Chat");
     let heading = format!("#{room}");
+    let history = crate::history::recent_history(room.clone());
     let link = RoomLink::new(room);
     view! {
         <Title text=title/>
@@ -19,7 +20,14 @@ pub fn ChatRoom(room: RoomName) -> impl IntoView {
                 <ConnectionStatus link/>
                 <NicknameForm link/>
             </header>
-            <MessageLog link/>
+            // The log waits for the history, so the server's HTML holds the conversation.
+            <Suspense fallback=|| view! { <ol class="log" aria-busy="true" aria-label="Messages"></ol> }>
+                {move || Suspend::new(async move {
+                    let messages = history.await;
+                    link.seed(&messages);
+                    view! { <MessageLog link/> }
+                })}
+            </Suspense>
             <Composer link/>
         </main>
     }

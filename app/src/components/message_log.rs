@@ -76,14 +76,20 @@ pub fn MessageLog(link: RoomLink) -> impl IntoView {
 #[component]
 fn Line(line: LogLine) -> impl IntoView {
     match line.kind {
-        LineKind::Message { author, text, at } => view! {
+        LineKind::Message { author, text, at } => {
+            // The server renders UTC; once hydrated, the reader's own time zone.
+            let time = RwSignal::new(utc_time(at));
+            #[cfg(feature = "hydrate")]
+            Effect::new(move |_| time.set(local_time(at)));
+            view! {
             <li class="line message">
-                <time class="at">{local_time(at)}</time>
+                <time class="at">{move || time.get()}</time>
                 <span class="author">{author}</span>
                 <span class="text">{text}</span>
             </li>
+            }
+            .into_any()
         }
-        .into_any(),
         LineKind::Joined { name } => view! {
             <li class="line presence joined"><span class="author">{name}</span>" joined"</li>
         }
@@ -96,17 +102,15 @@ fn Line(line: LogLine) -> impl IntoView {
     }
 }
 
+/// `HH:MM` in UTC: all the server knows.
+fn utc_time(at: Millis) -> String {
+    let minutes = at.div_euclid(60_000);
+    format!("{:02}:{:02}", minutes.div_euclid(60).rem_euclid(24), minutes.rem_euclid(60))
+}
+
 /// `HH:MM` in the reader's time zone.
+#[cfg(feature = "hydrate")]
 fn local_time(at: Millis) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
-        format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
-    }
-    // The server has no idea of the reader's zone; it renders UTC.
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let minutes = at.div_euclid(60_000);
-        format!("{:02}:{:02}", minutes.div_euclid(60).rem_euclid(24), minutes.rem_euclid(60))
-    }
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
 }

@@ -167,3 +167,20 @@ async fn older_pages_over_http() {
     assert_eq!(http_get(server.addr, "/api/rooms/Bad%20Name/messages").await.0, 400);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_room_page_is_rendered_with_its_history_as_text() {
+    let server = spawn_server().await;
+    let (mut ann, _) = server.json("/chat/ssr?name=ann").await;
+    say_json(&mut ann, "s1", "first words").await;
+    say_json(&mut ann, "s2", "<b>not bold</b> & <script>alert(1)</script>").await;
+    let (status, body) = http_get(server.addr, "/r/ssr").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("first words"), "{body}");
+    assert!(
+        body.contains("&lt;b&gt;not bold&lt;/b&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{body}"
+    );
+    assert!(!body.contains("<b>not bold</b>"), "user text is never markup");
+    server.stop().await;
+}
