@@ -39,6 +39,21 @@ pub struct StoredMessage {
     pub client_id: Option<ClientId>,
 }
 
+impl NewMessage {
+    /// The message as stored under `seq` of `epoch`.
+    fn stored(&self, epoch: Epoch, seq: i64) -> Result<StoredMessage, StoreError> {
+        Ok(StoredMessage {
+            room: self.room.clone(),
+            epoch,
+            seq: Seq::try_from(seq).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            author: self.author.clone(),
+            text: self.text.clone(),
+            at: self.at,
+            client_id: self.client_id.clone(),
+        })
+    }
+}
+
 /// What appending one message did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Appended {

@@ -100,15 +100,7 @@ impl Store for PgStore {
             .bind(msg.client_id.as_ref().map(|c| c.as_str()))
             .execute(&mut *tx)
             .await?;
-            results.push(Appended::New(StoredMessage {
-                room: msg.room.clone(),
-                epoch: *epoch,
-                seq: Seq::try_from(*last).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                author: msg.author.clone(),
-                text: msg.text.clone(),
-                at: msg.at,
-                client_id: msg.client_id.clone(),
-            }));
+            results.push(Appended::New(msg.stored(*epoch, *last)?));
         }
         for (room, (_, last)) in &rooms {
             sqlx::query("UPDATE rooms SET last_seq = $1 WHERE name = $2")
