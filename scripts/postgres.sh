@@ -9,9 +9,17 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/lib.sh"
 
-PORT=${CHAT_TEST_PG_PORT:-55432}
 DIR="$ROOT/target/pg"
-URL="postgres://chat@127.0.0.1:$PORT/postgres"
+
+# The first free port from CHAT_TEST_PG_PORT (default 55432): another checkout's test server may
+# hold the first one.
+free_port() {
+  local port=${CHAT_TEST_PG_PORT:-55432}
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    port=$((port + 1))
+  done
+  echo "$port"
+}
 
 # PostgreSQL refuses to run as root: as root, run it as the postgres user.
 as_pg() {
@@ -36,9 +44,10 @@ case "${1:-}" in
     mkdir -p "$DIR"
     [ "$(id -u)" -ne 0 ] || chown postgres: "$DIR"
     as_pg "$bin/initdb" -D "$DIR/data" -U chat -A trust -E UTF8 >"$DIR/initdb.log"
+    port=$(free_port)
     as_pg "$bin/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w \
-      -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
-    echo "$URL"
+      -o "-p $port -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+    echo "postgres://chat@127.0.0.1:$port/postgres"
     ;;
   stop)
     bin=$(pg_bin)
