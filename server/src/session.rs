@@ -95,13 +95,16 @@ where
 
     pub async fn run(mut self) {
         let room = Arc::clone(self.membership.room());
-        let end = match self.greet(&room).await {
-            Ok(()) => {
-                room.publish(Action::Join(self.name.clone()));
-                self.serve(&room).await
+        if let Err(end) = self.greet(&room).await {
+            // Never announced, so there is no logout to announce either.
+            tracing::debug!(?end, "session ended before joining");
+            if let End::Refused(code, reason) = end {
+                self.close(code, &reason).await;
             }
-            Err(end) => end,
-        };
+            return;
+        }
+        room.publish(Action::Join(self.name.clone()));
+        let end = self.serve(&room).await;
         tracing::debug!(?end, "session ended");
         match end {
             End::Gone => room.publish(Action::Leave(self.name.clone())),
