@@ -262,7 +262,6 @@ mod runtime {
                 return self.lost(None);
             };
             let handlers = Handlers {
-                on_open: Box::new(|| {}),
                 on_event: Box::new(move |event| self.on_event(event)),
                 on_garbage: Box::new(move |text| self.log.update(|log| log.push(LineKind::Notice { text }))),
                 on_close: Box::new(move |code, reason| {

@@ -38,10 +38,12 @@ impl Rooms {
     }
 
     /// How many rooms exist now.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.map.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -8,8 +8,9 @@ use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 
 /// What the owner of a socket hears from it.
+/// The connection counts as open once the server's `ready` event arrives, not on the socket's
+/// `open`, so there is no handler for that.
 pub struct Handlers {
-    pub on_open: Box<dyn Fn()>,
     pub on_event: Box<dyn Fn(ServerEvent)>,
     /// An undecodable frame: a server speaking another dialect, or a bug.
     pub on_garbage: Box<dyn Fn(String)>,
@@ -20,7 +21,6 @@ pub struct Handlers {
 
 pub struct ChatSocket {
     ws: WebSocket,
-    _on_open: Closure<dyn FnMut(Event)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
     _on_error: Closure<dyn FnMut(Event)>,
@@ -30,9 +30,6 @@ impl ChatSocket {
     pub fn connect(url: &str, handlers: Handlers) -> Result<Self, JsValue> {
         let ws = WebSocket::new_with_str(url, SUBPROTOCOL)?;
         let handlers = Rc::new(handlers);
-
-        let h = Rc::clone(&handlers);
-        let on_open = Closure::<dyn FnMut(Event)>::new(move |_: Event| (h.on_open)());
 
         let h = Rc::clone(&handlers);
         let on_message =
@@ -52,12 +49,11 @@ impl ChatSocket {
         // know; the handler exists so the browser does not log it as unhandled.
         let on_error = Closure::<dyn FnMut(Event)>::new(|_: Event| {});
 
-        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
 
-        Ok(Self { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close, _on_error: on_error })
+        Ok(Self { ws, _on_message: on_message, _on_close: on_close, _on_error: on_error })
     }
 
     pub fn is_open(&self) -> bool {
@@ -71,7 +67,6 @@ impl ChatSocket {
 
 impl Drop for ChatSocket {
     fn drop(&mut self) {
-        self.ws.set_onopen(None);
         self.ws.set_onmessage(None);
         self.ws.set_onclose(None);
         self.ws.set_onerror(None);
