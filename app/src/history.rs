@@ -1,5 +1,5 @@
 //! The room's recent history for the page's first render. On the server it is read from the
-//! room's log (through a [`HistorySource`] the server provides as context), so the page shows
+//! room's log (through the [`Backend`](crate::api::Backend) the server provides), so the page shows
 //! the conversation before any wasm runs, and without JavaScript at all; the browser hydrates
 //! from the rendered data and resumes the WebSocket after its last message.
 
@@ -7,23 +7,10 @@ use crate::names::RoomName;
 use crate::protocol::ServerEvent;
 use leptos::prelude::*;
 
-/// How the server reads a room's recent messages (each a [`ServerEvent::Message`], oldest
-/// first). Provided as context by the server; absent in the browser.
-#[cfg(feature = "ssr")]
-#[derive(Clone)]
-pub struct HistorySource(
-    #[allow(clippy::type_complexity)]
-    pub  std::sync::Arc<
-        dyn Fn(RoomName) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<ServerEvent>> + Send>>
-            + Send
-            + Sync,
-    >,
-);
-
 /// The room's recent messages, fetched once per page.
 pub fn recent_history(room: RoomName) -> Resource<Vec<ServerEvent>> {
     #[cfg(feature = "ssr")]
-    let source = use_context::<HistorySource>();
+    let source = use_context::<crate::api::BackendContext>();
     Resource::new(
         move || room.clone(),
         move |room| {
@@ -32,7 +19,7 @@ pub fn recent_history(room: RoomName) -> Resource<Vec<ServerEvent>> {
                 let source = source.clone();
                 async move {
                     match source {
-                        Some(source) => (source.0)(room).await,
+                        Some(source) => source.0.recent_history(room).await,
                         None => Vec::new(),
                     }
                 }

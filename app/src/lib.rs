@@ -1,6 +1,7 @@
 //! The chat application shared by the server (rendered with `ssr`) and the browser (compiled to
 //! wasm with `hydrate`): the wire protocol, the checked names, and the Leptos components.
 
+pub mod api;
 pub mod backoff;
 mod connection;
 pub mod history;

@@ -99,7 +99,11 @@ impl RoomLog {
     /// across a reconnect) is skipped.
     pub fn apply(&mut self, event: &ServerEvent) {
         let kind = match event {
-            ServerEvent::Ready { .. } | ServerEvent::Ack { .. } | ServerEvent::Pong { .. } => return,
+            ServerEvent::Ready { .. }
+            | ServerEvent::Ack { .. }
+            | ServerEvent::Pong { .. }
+            | ServerEvent::Members { .. }
+            | ServerEvent::Typing { .. } => return,
             ServerEvent::Reset { epoch } => {
                 *self = Self { epoch: *epoch, ..Self::default() };
                 return;

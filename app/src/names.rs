@@ -57,7 +57,7 @@ impl RoomName {
 
 /// A nickname. It appears in the plain-text dialect as `<name>:<msg>` and `Welcome, <name> !`,
 /// so it can hold neither ':' nor white space, which would make those lines ambiguous.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Nickname(String);
 
@@ -88,6 +88,12 @@ impl Nickname {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The form two nicknames are compared in when deciding whether they are the same person's:
+    /// `Alice` and `alice` are one nickname, as on IRC, so neither can pass for the other.
+    pub fn folded(&self) -> String {
+        self.0.to_lowercase()
     }
 }
 

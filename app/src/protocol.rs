@@ -36,6 +36,10 @@ pub enum ClientMessage {
     /// Asks for a [`ServerEvent::Pong`]; lets a browser, which cannot send WebSocket pings,
     /// notice a dead connection.
     Ping { nonce: u64 },
+    /// The sender is typing. Clients send it at most every few seconds while the reader types;
+    /// the server shows the sender as typing until a few seconds after the last one, or until
+    /// their message arrives.
+    Typing {},
 }
 
 /// What the server sends.
@@ -47,7 +51,10 @@ pub enum ServerEvent {
     /// room's log position. The messages the client asked for (the recent ones, or everything
     /// after its resume position) follow as `message` events, then live events.
     Ready { protocol: u32, room: RoomName, you: Nickname, epoch: Epoch, seq: Seq },
-    /// `name` entered the room (the plain dialect's `Welcome, <name> !`).
+    /// Who is in the room, sent once after `ready`; `joined` and `left` events follow it.
+    Members { room: RoomName, names: Vec<Nickname> },
+    /// `name` entered the room (the plain dialect's `Welcome, <name> !`). Several connections of
+    /// one session count as one member: only the first announces it.
     Joined { room: RoomName, name: Nickname, at: Millis },
     /// A stored chat message. `id` is its sequence number in the room's log (epoch `epoch`):
     /// every member sees messages in this order, and a client resumes after the last `id` it saw.
@@ -69,8 +76,11 @@ pub enum ServerEvent {
     Reset { epoch: Epoch },
     /// Answers [`ClientMessage::Ping`].
     Pong { nonce: u64 },
-    /// `name` left the room (the plain dialect's `<name> Logout`).
+    /// `name` left the room (the plain dialect's `<name> Logout`): on purpose, or a few seconds
+    /// after their last connection dropped (a reload in that time announces nothing).
     Left { room: RoomName, name: Nickname, at: Millis },
+    /// Everyone typing in the room now (an empty list: nobody). Sent whenever that changes.
+    Typing { room: RoomName, names: Vec<Nickname> },
     /// The server refused something this client sent; nothing was posted. The connection stays
     /// open unless a close frame follows.
     Error { code: ErrorCode, message: String },
@@ -99,6 +109,18 @@ pub enum ErrorCode {
     /// The message could not be stored (storage is unavailable); it was not posted. Resending it
     /// later, with the same id, is safe.
     Unavailable,
+    /// Another person holds this nickname in this room; the connection is closed (1008).
+    NameTaken,
+}
+
+/// One room in the room list (`GET /api/rooms`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    pub name: RoomName,
+    /// Members online now.
+    pub members: u32,
+    /// When its last message was posted; `None` if it has none.
+    pub last_at: Option<Millis>,
 }
 
 impl ClientMessage {
@@ -145,6 +167,7 @@ mod tests {
         assert_eq!(ClientMessage::from_json(r#"{"type":"send","id":"c1","text":"hi"}"#).ok(), Some(msg));
         let ping = ClientMessage::Ping { nonce: 7 };
         assert_eq!(ping.to_json(), r#"{"type":"ping","nonce":7}"#);
+        assert_eq!(ClientMessage::from_json(r#"{"type":"typing"}"#).ok(), Some(ClientMessage::Typing {}));
     }
 
     #[test]
@@ -190,10 +213,13 @@ mod tests {
                 client_id: Some(cid("c7")),
             },
             ServerEvent::Ack { client_id: cid("c7"), id: 7 },
+            ServerEvent::Members { room: room.clone(), names: vec![nick("alice"), nick("bob")] },
+            ServerEvent::Typing { room: room.clone(), names: vec![] },
             ServerEvent::Reset { epoch: 43 },
             ServerEvent::Pong { nonce: 1 },
             ServerEvent::Left { room, name: nick("alice"), at: 2 },
             ServerEvent::Error { code: ErrorCode::BadRequest, message: "nope".into() },
+            ServerEvent::Error { code: ErrorCode::NameTaken, message: "taken".into() },
         ];
         for event in events {
             let json = event.to_json();

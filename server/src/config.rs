@@ -24,6 +24,11 @@ pub struct Config {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
 
+    /// Secret that signs session cookies and tokens; every process serving the same rooms needs
+    /// the same one. Default: a random key kept in `session.key` in the data directory.
+    #[arg(long, env = "CHAT_SESSION_SECRET", hide_env_values = true)]
+    pub session_secret: Option<String>,
+
     #[arg(skip)]
     pub limits: Limits,
 }
@@ -36,7 +41,9 @@ impl Config {
             data_dir,
             database_url: None,
             site_root: "target/site".to_owned(),
-            limits: Limits::default(),
+            session_secret: None,
+            // Tests wait for leaves: a short grace period keeps them quick.
+            limits: Limits { presence_grace: Duration::from_millis(200), ..Limits::default() },
         }
     }
 }
@@ -68,6 +75,11 @@ pub struct Limits {
     pub write_queue: usize,
     /// At most this many messages in one commit.
     pub commit_batch: usize,
+    /// How long a member whose connection dropped stays in the room: a reload within it is not
+    /// announced as a leave and a join.
+    pub presence_grace: Duration,
+    /// How long a member shows as typing after their last typing notice.
+    pub typing_ttl: Duration,
     /// How long a closing connection waits for the peer's close frame.
     pub close_grace: Duration,
     /// How long shutdown waits for sessions to finish before giving up.
@@ -87,6 +99,8 @@ impl Default for Limits {
             replay_page: 500,
             write_queue: 4096,
             commit_batch: 512,
+            presence_grace: Duration::from_secs(3),
+            typing_ttl: Duration::from_secs(6),
             close_grace: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(10),
         }

@@ -4,8 +4,6 @@
 
 use crate::room::RoomEvent;
 use crate::state::AppState;
-use crate::store::DynStore;
-use app::history::HistorySource;
 use app::names::RoomName;
 use app::protocol::{HistoryPage, Seq};
 use axum::extract::{Path, Query, State};
@@ -49,21 +47,4 @@ pub async fn messages(
     }
     let messages = page.iter().map(RoomEvent::message_event).collect();
     Json(HistoryPage { room, messages, more }).into_response()
-}
-
-/// The room page's recent history, read from the log while the page is rendered.
-pub fn source(store: DynStore, limit: u32) -> HistorySource {
-    HistorySource(std::sync::Arc::new(move |room: RoomName| {
-        let store = store.clone();
-        Box::pin(async move {
-            match store.read_before(&room, None, limit).await {
-                Ok(page) => page.iter().map(RoomEvent::message_event).collect(),
-                Err(err) => {
-                    // The page still renders; the WebSocket brings the history once it can.
-                    tracing::error!(%err, "reading history for a page failed");
-                    Vec::new()
-                }
-            }
-        })
-    }))
 }

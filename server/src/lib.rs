@@ -5,9 +5,12 @@
 //! (frames <-> protocol messages) -> `session` (one connection) -> `room` / `rooms` (order and
 //! fan-out).
 
+mod backend;
 pub mod codec;
 pub mod config;
 mod history;
+pub mod identity;
+mod presence;
 mod room;
 mod rooms;
 mod routes;
@@ -43,6 +46,10 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         .site_addr(addr)
         .env(Env::PROD)
         .build();
+    let keys = match &config.session_secret {
+        Some(secret) => identity::SessionKeys::from_secret(secret),
+        None => identity::SessionKeys::load_or_create(&config.data_dir).context("reading the session key")?,
+    };
     let store =
         store::open(config.database_url.as_deref(), &config.data_dir).await.context("opening the store")?;
     let rooms = Rooms::new(config.limits.room_backlog);
@@ -54,6 +61,7 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         store,
         writer,
         limits: Arc::new(config.limits.clone()),
+        keys,
         sessions: TaskTracker::new(),
         shutdown: shutdown.clone(),
     };

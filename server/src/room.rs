@@ -1,35 +1,31 @@
-//! One room: a total order of events and their fan-out to every member.
+//! One room: a total order of events, their fan-out to every member, and its presence.
 //!
 //! Each event is encoded once per dialect when it is published; every member then gets a cheap
 //! clone of the same bytes. The fan-out queue is a bounded ring (`tokio::sync::broadcast`), so
 //! a member that cannot keep up falls behind the ring instead of growing memory, and is told so.
 //!
 //! Messages are published by the writer only, after they are stored, in sequence order.
-//! Presence (joins, leaves) is published by sessions and is not stored.
+//! Presence (joins, leaves, typing) is decided here under one lock and published under it, so
+//! every member sees it in the same order as the messages; it is not stored.
 
 use crate::codec::{json, plain};
+use crate::identity::Identity;
+use crate::presence::{Change, Exit, NameTaken, Presence};
 use crate::store::StoredMessage;
 use app::names::{Nickname, RoomName};
 use app::protocol::{Millis, Seq, ServerEvent};
 use axum::extract::ws::Utf8Bytes;
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast;
-
-/// What happens in a room.
-#[derive(Debug, Clone)]
-pub enum Action {
-    Join(Nickname),
-    Say(StoredMessage),
-    Leave(Nickname),
-}
 
 /// One event, already encoded for each dialect.
 #[derive(Debug)]
 pub struct RoomEvent {
     /// The message's sequence number; `None` for presence, which is not part of the log.
     pub seq: Option<Seq>,
-    pub plain: Utf8Bytes,
+    /// `None`: the plain dialect has no line for it (typing).
+    pub plain: Option<Utf8Bytes>,
     pub json: Utf8Bytes,
 }
 
@@ -52,20 +48,20 @@ impl RoomEvent {
         let event = Self::message_event(stored);
         Self {
             seq: Some(stored.seq),
-            plain: plain::message(&stored.author, &stored.text).into(),
+            plain: Some(plain::message(&stored.author, &stored.text).into()),
             json: json::encode(&event),
         }
     }
 
-    fn presence(room: &RoomName, action: Action) -> Self {
+    fn presence(room: &RoomName, change: Change) -> Self {
         let at = now_millis();
         let room = room.clone();
-        let (plain, event) = match action {
-            Action::Join(name) => (plain::welcome(&name), ServerEvent::Joined { room, name, at }),
-            Action::Leave(name) => (plain::logout(&name), ServerEvent::Left { room, name, at }),
-            Action::Say(stored) => return Self::message(&stored),
+        let (plain, event) = match change {
+            Change::Joined(name) => (Some(plain::welcome(&name)), ServerEvent::Joined { room, name, at }),
+            Change::Left(name) => (Some(plain::logout(&name)), ServerEvent::Left { room, name, at }),
+            Change::Typing(names) => (None, ServerEvent::Typing { room, names }),
         };
-        Self { seq: None, plain: plain.into(), json: json::encode(&event) }
+        Self { seq: None, plain: plain.map(Into::into), json: json::encode(&event) }
     }
 }
 
@@ -75,12 +71,13 @@ pub type EventRx = broadcast::Receiver<Arc<RoomEvent>>;
 pub struct Room {
     name: RoomName,
     tx: broadcast::Sender<Arc<RoomEvent>>,
+    presence: Mutex<Presence>,
 }
 
 impl Room {
     pub fn new(name: RoomName, backlog: usize) -> Self {
         let (tx, _) = broadcast::channel(backlog.max(1));
-        Self { name, tx }
+        Self { name, tx, presence: Mutex::default() }
     }
 
     pub fn name(&self) -> &RoomName {
@@ -92,15 +89,89 @@ impl Room {
         self.tx.subscribe()
     }
 
-    pub(crate) fn member_count(&self) -> usize {
+    /// Connections subscribed to the room.
+    pub(crate) fn receiver_count(&self) -> usize {
         self.tx.receiver_count()
     }
 
-    /// Encodes and queues `action` for every member.
-    pub fn publish(&self, action: Action) {
-        let event = RoomEvent::presence(&self.name, action);
-        // An error only means nobody is listening, which is fine for a room.
-        let _ = self.tx.send(Arc::new(event));
+    fn presence(&self) -> MutexGuard<'_, Presence> {
+        self.presence.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Members present now, by name.
+    pub fn members(&self) -> Vec<Nickname> {
+        self.presence().names()
+    }
+
+    /// Whether a session other than `session` holds `name` here now.
+    pub fn held_by_other(&self, name: &Nickname, session: crate::identity::SessionId) -> bool {
+        self.presence().held_by_other(name, session)
+    }
+
+    fn announce(&self, changes: Vec<Change>) {
+        for change in changes {
+            // An error only means nobody is listening, which is fine for a room.
+            let _ = self.tx.send(Arc::new(RoomEvent::presence(&self.name, change)));
+        }
+    }
+
+    /// Publishes a stored message; its author is no longer typing.
+    pub fn publish(&self, message: &StoredMessage) {
+        let mut presence = self.presence();
+        let _ = self.tx.send(Arc::new(RoomEvent::message(message)));
+        self.announce(presence.stop_typing(&message.author));
+    }
+
+    /// A connection of `id` enters; `Ok(true)` if it made `id` a member (and that was announced).
+    pub fn enter(&self, id: &Identity) -> Result<bool, NameTaken> {
+        let mut presence = self.presence();
+        let (first, changes) = presence.enter(id)?;
+        self.announce(changes);
+        Ok(first)
+    }
+
+    /// A connection of `id` ends. Unless it left on purpose, its member lingers for `grace` so
+    /// that a reload announces nothing. Returns whether the leave was announced now.
+    pub fn exit(self: &Arc<Self>, id: &Identity, grace: Option<Duration>) -> bool {
+        let mut presence = self.presence();
+        match presence.exit(id, grace.is_some()) {
+            Exit::StillHere => false,
+            Exit::Gone(changes) => {
+                self.announce(changes);
+                true
+            }
+            Exit::Lingering(ticket) => {
+                let (room, name, grace) = (Arc::clone(self), id.nickname.clone(), grace.unwrap_or_default());
+                tokio::spawn(async move {
+                    tokio::time::sleep(grace).await;
+                    let mut presence = room.presence();
+                    room.announce(presence.expire(&name, ticket));
+                });
+                false
+            }
+        }
+    }
+
+    /// `name` is typing; shown as such for `ttl` after the last call.
+    pub fn typing(self: &Arc<Self>, name: &Nickname, ttl: Duration) {
+        let mut presence = self.presence();
+        let (changes, start_timer) = presence.typing(name, tokio::time::Instant::now() + ttl);
+        self.announce(changes);
+        if start_timer {
+            let (room, name) = (Arc::clone(self), name.clone());
+            // One timer per typist: it sleeps until the deadline, which later notices push back.
+            tokio::spawn(async move {
+                let mut until = tokio::time::Instant::now() + ttl;
+                loop {
+                    tokio::time::sleep_until(until).await;
+                    let mut presence = room.presence();
+                    match presence.typing_due(&name, tokio::time::Instant::now()) {
+                        Ok(changes) => return room.announce(changes),
+                        Err(later) => until = later,
+                    }
+                }
+            });
+        }
     }
 }
 
@@ -118,6 +189,10 @@ mod tests {
 
     fn nick(s: &str) -> Nickname {
         Nickname::parse(s).unwrap()
+    }
+
+    fn person(s: &str) -> Identity {
+        Identity::ephemeral(nick(s))
     }
 
     fn stored(seq: Seq, text: &str) -> StoredMessage {
@@ -141,7 +216,7 @@ mod tests {
                 let room = Arc::clone(&room);
                 std::thread::spawn(move || {
                     for i in 0..100 {
-                        room.publish(Action::Join(nick(&format!("w{w}-{i}"))));
+                        room.enter(&person(&format!("w{w}-{i}"))).unwrap();
                     }
                 })
             })
@@ -153,41 +228,68 @@ mod tests {
         for rx in &mut members {
             let mut seen = Vec::new();
             while let Ok(event) = rx.try_recv() {
-                seen.push(event.plain.to_string());
+                seen.push(event.json.to_string());
             }
             assert_eq!(seen.len(), 400);
             orders.push(seen);
         }
         assert!(orders.windows(2).all(|w| w[0] == w[1]), "all members saw one order");
+        assert_eq!(room.members().len(), 400);
     }
 
     #[tokio::test]
     async fn events_carry_both_dialects() {
-        let room = Room::new(RoomName::lobby(), 8);
+        let room = Arc::new(Room::new(RoomName::lobby(), 8));
         let mut rx = room.subscribe();
-        room.publish(Action::Join(nick("ann")));
-        room.publish(Action::Say(stored(2, "hi")));
-        room.publish(Action::Leave(nick("ann")));
+        let ann = person("ann");
+        assert_eq!(room.enter(&ann), Ok(true));
+        room.typing(&ann.nickname, Duration::from_secs(5));
+        room.publish(&stored(2, "hi"));
+        assert!(room.exit(&ann, None));
         let joined = rx.try_recv().unwrap();
-        assert_eq!(joined.plain.as_str(), "Welcome, ann !");
+        assert_eq!(joined.plain.as_deref(), Some("Welcome, ann !"));
         assert_eq!(joined.seq, None);
         assert!(joined.json.as_str().starts_with(r#"{"type":"joined","room":"lobby","name":"ann","#));
+        let typing = rx.try_recv().unwrap();
+        assert_eq!(typing.plain, None);
+        assert_eq!(typing.json.as_str(), r#"{"type":"typing","room":"lobby","names":["ann"]}"#);
         let said = rx.try_recv().unwrap();
-        assert_eq!(said.plain.as_str(), "ann:hi");
+        assert_eq!(said.plain.as_deref(), Some("ann:hi"));
         assert_eq!(said.seq, Some(2));
         assert_eq!(
             said.json.as_str(),
             r#"{"type":"message","id":2,"epoch":9,"room":"lobby","author":"ann","text":"hi","at":5}"#
         );
-        assert_eq!(rx.try_recv().unwrap().plain.as_str(), "ann Logout");
+        // The message ends the typing.
+        assert_eq!(rx.try_recv().unwrap().json.as_str(), r#"{"type":"typing","room":"lobby","names":[]}"#);
+        assert_eq!(rx.try_recv().unwrap().plain.as_deref(), Some("ann Logout"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn leaves_and_typing_expire_on_their_own() {
+        let room = Arc::new(Room::new(RoomName::lobby(), 8));
+        let mut rx = room.subscribe();
+        let ann = person("ann");
+        room.enter(&ann).unwrap();
+        room.typing(&ann.nickname, Duration::from_secs(5));
+        assert!(!room.exit(&ann, Some(Duration::from_secs(3))));
+        let _joined = rx.recv().await.unwrap();
+        let _typing = rx.recv().await.unwrap();
+        // Still a member during the grace period; then the leave (which ends the typing).
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(room.members(), vec![nick("ann")]);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(rx.recv().await.unwrap().json.as_str(), r#"{"type":"typing","room":"lobby","names":[]}"#);
+        assert_eq!(rx.recv().await.unwrap().plain.as_deref(), Some("ann Logout"));
+        assert!(room.members().is_empty());
     }
 
     #[tokio::test]
     async fn a_member_that_falls_behind_the_backlog_is_told() {
         let room = Room::new(RoomName::lobby(), 4);
         let mut rx = room.subscribe();
-        for _ in 0..10 {
-            room.publish(Action::Join(nick("x")));
+        for i in 0..10 {
+            room.enter(&person(&format!("x{i}"))).unwrap();
         }
         assert!(matches!(rx.try_recv(), Err(broadcast::error::TryRecvError::Lagged(6))));
     }

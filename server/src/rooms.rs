@@ -1,7 +1,10 @@
 //! The registry of live rooms. A room exists while it has members: the last one to leave
 //! removes it, so connecting to random room names cannot grow the server's memory.
 
-use crate::room::{Action, EventRx, Room};
+use crate::identity::SessionId;
+use crate::room::{EventRx, Room};
+use crate::store::StoredMessage;
+use app::names::Nickname;
 use app::names::RoomName;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -29,12 +32,32 @@ impl Rooms {
         Membership { rooms: self.clone(), room, events }
     }
 
-    /// Publishes `action` to the room `name`, if anyone is in it.
-    pub fn publish(&self, name: &RoomName, action: Action) {
-        let room = self.map.lock().unwrap_or_else(PoisonError::into_inner).get(name).cloned();
+    /// Publishes a stored message to its room, if anyone is in it.
+    pub fn publish(&self, message: &StoredMessage) {
+        let room = self.map.lock().unwrap_or_else(PoisonError::into_inner).get(&message.room).cloned();
         if let Some(room) = room {
-            room.publish(action);
+            room.publish(message);
         }
+    }
+
+    fn live(&self) -> Vec<Arc<Room>> {
+        self.map.lock().unwrap_or_else(PoisonError::into_inner).values().cloned().collect()
+    }
+
+    /// Every live room with the number of members in it.
+    pub fn occupancy(&self) -> Vec<(RoomName, usize)> {
+        self.live().iter().map(|room| (room.name().clone(), room.members().len())).collect()
+    }
+
+    /// Whether another session holds `name` in `room` now.
+    pub fn held_by_other_in(&self, room: &RoomName, name: &Nickname, session: SessionId) -> bool {
+        let room = self.map.lock().unwrap_or_else(PoisonError::into_inner).get(room).cloned();
+        room.is_some_and(|room| room.held_by_other(name, session))
+    }
+
+    /// Whether another session holds `name` in any room now.
+    pub fn held_by_other(&self, name: &Nickname, session: SessionId) -> bool {
+        self.live().iter().any(|room| room.held_by_other(name, session))
     }
 
     /// How many rooms exist now.
@@ -52,7 +75,7 @@ impl Rooms {
     /// receiver is the only one. Joins subscribe under the same lock, so none can slip in.
     fn leave(&self, room: &Arc<Room>) {
         let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        if room.member_count() <= 1 && map.get(room.name()).is_some_and(|r| Arc::ptr_eq(r, room)) {
+        if room.receiver_count() <= 1 && map.get(room.name()).is_some_and(|r| Arc::ptr_eq(r, room)) {
             map.remove(room.name());
         }
     }
@@ -101,7 +124,7 @@ mod tests {
         assert!(rooms.is_empty());
         // A room made anew after the last member left is a fresh one.
         let third = rooms.join(&a);
-        assert_eq!(third.room().member_count(), 1);
+        assert_eq!(third.room().receiver_count(), 1);
         assert_eq!(rooms.len(), 1);
     }
 }

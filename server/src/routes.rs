@@ -1,10 +1,13 @@
 //! The HTTP surface: pages, WebSocket endpoints, history pages, health, static files.
 
+use crate::backend;
 use crate::history;
 use crate::state::AppState;
 use crate::transport;
 use app::{shell, App};
-use axum::{middleware, routing::get, Router};
+use axum::extract::{Request, State};
+use axum::response::IntoResponse;
+use axum::{middleware, routing::get, routing::post, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
@@ -13,13 +16,16 @@ pub fn app(state: AppState) -> Router {
     // Pages and static files are compressed: the wasm shrinks to about 40 % with gzip.
     // The WebSocket endpoints stay outside that layer, so handshakes pass untouched.
     let pages = Router::new()
+        .route("/api/rooms", get(backend::rooms))
         .route("/api/rooms/{room}/messages", get(history::messages))
+        .route("/api/session", post(backend::create_session))
+        .route(&format!("{}/{{*name}}", app::api::PREFIX), get(server_fn).post(server_fn))
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),
             {
-                let history = history::source(state.store.clone(), state.limits.history_on_join);
-                move || provide_context(history.clone())
+                let backend = backend::context(state.clone());
+                move || provide_context(backend.clone())
             },
             {
                 let options = state.leptos_options.clone();
@@ -36,4 +42,12 @@ pub fn app(state: AppState) -> Router {
         .merge(pages)
         .layer(middleware::from_fn_with_state(state.clone(), transport::seed_root))
         .with_state(state)
+}
+
+/// The pages' server functions (`app::api`), with the backend they reach the server through.
+async fn server_fn(State(state): State<AppState>, request: Request) -> axum::response::Response {
+    let backend = backend::context(state);
+    leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), request)
+        .await
+        .into_response()
 }

@@ -6,11 +6,12 @@
 
 use crate::codec::{json, plain, Dialect};
 use crate::config::Limits;
-use crate::room::{now_millis, Action, Room, RoomEvent};
+use crate::identity::Identity;
+use crate::room::{now_millis, Room, RoomEvent};
 use crate::rooms::Membership;
 use crate::store::{DynStore, NewMessage, Position, StoreError, StoredMessage};
 use crate::writer::{WriteError, Writer};
-use app::names::{ClientId, MessageText, Nickname};
+use app::names::{ClientId, MessageText};
 use app::protocol::{ClientMessage, Epoch, ErrorCode, Seq, ServerEvent, PROTOCOL_VERSION};
 use axum::extract::ws::{close_code, CloseFrame, Message};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -46,7 +47,7 @@ enum End {
 pub struct Session<S> {
     socket: S,
     dialect: Dialect,
-    name: Nickname,
+    identity: Identity,
     membership: Membership,
     store: DynStore,
     writer: Writer,
@@ -74,7 +75,7 @@ where
     pub fn new(
         socket: S,
         dialect: Dialect,
-        name: Nickname,
+        identity: Identity,
         membership: Membership,
         resume: Option<Resume>,
         deps: SessionDeps,
@@ -82,7 +83,7 @@ where
         Self {
             socket,
             dialect,
-            name,
+            identity,
             membership,
             store: deps.store,
             writer: deps.writer,
@@ -95,23 +96,32 @@ where
 
     pub async fn run(mut self) {
         let room = Arc::clone(self.membership.room());
-        if let Err(end) = self.greet(&room).await {
-            // Never announced, so there is no logout to announce either.
-            tracing::debug!(?end, "session ended before joining");
-            if let End::Refused(code, reason) = end {
-                self.close(code, &reason).await;
+        let first = match room.enter(&self.identity) {
+            Ok(first) => first,
+            Err(taken) => {
+                tracing::debug!(%taken, "nickname refused");
+                let reason = taken.to_string();
+                if self.dialect == Dialect::Json {
+                    let error = ServerEvent::Error { code: ErrorCode::NameTaken, message: reason.clone() };
+                    let _ = self.send_event(&error).await;
+                }
+                return self.close(close_code::POLICY, &reason).await;
             }
-            return;
-        }
-        room.publish(Action::Join(self.name.clone()));
-        let end = self.serve(&room).await;
+        };
+        let end = match self.greet(&room, first).await {
+            Ok(()) => self.serve(&room).await,
+            Err(end) => end,
+        };
         tracing::debug!(?end, "session ended");
         match end {
-            End::Gone => room.publish(Action::Leave(self.name.clone())),
+            // A dropped connection may be a reload: the leave waits for the grace period.
+            End::Gone => {
+                room.exit(&self.identity, Some(self.limits.presence_grace));
+            }
             End::Quit => self.close(close_code::NORMAL, "bye").await,
             End::Shutdown => self.close(close_code::AWAY, "server shutting down").await,
             End::Refused(code, reason) => {
-                room.publish(Action::Leave(self.name.clone()));
+                room.exit(&self.identity, None);
                 self.close(code, &reason).await;
             }
         }
@@ -120,18 +130,33 @@ where
     /// Sends `ready` (JSON) and the history the client asked for: everything after its resume
     /// position, or the room's recent messages. The membership already receives live events, so
     /// nothing published meanwhile is missed; what both deliver is skipped by sequence number.
-    async fn greet(&mut self, room: &Room) -> Result<(), End> {
+    ///
+    /// The member's join was announced already (unless `first` is false: another connection of
+    /// the same session is in the room), so it arrives after the history, as in the seeds.
+    async fn greet(&mut self, room: &Room, first: bool) -> Result<(), End> {
         let position = self.store.position(room.name()).await.map_err(unavailable)?;
         if self.dialect == Dialect::Json {
             let ready = ServerEvent::Ready {
                 protocol: PROTOCOL_VERSION,
                 room: room.name().clone(),
-                you: self.name.clone(),
+                you: self.identity.nickname.clone(),
                 epoch: position.epoch,
                 seq: position.seq,
             };
             self.send_event(&ready).await?;
+            let members = ServerEvent::Members { room: room.name().clone(), names: room.members() };
+            self.send_event(&members).await?;
         }
+        self.send_history_for(room, position).await?;
+        if !first && self.dialect == Dialect::Plain {
+            // The seeds greet every connection; the room announced this member only once.
+            let welcome = plain::welcome(&self.identity.nickname);
+            self.socket.send(Message::Text(welcome.into())).await.map_err(|_| End::Gone)?;
+        }
+        Ok(())
+    }
+
+    async fn send_history_for(&mut self, room: &Room, position: Position) -> Result<(), End> {
         match self.resume {
             Some(resume) if resume.epoch == position.epoch || resume.epoch == 0 => {
                 self.delivered = resume.after;
@@ -167,8 +192,9 @@ where
     async fn send_history(&mut self, messages: &[StoredMessage]) -> Result<(), End> {
         for stored in messages {
             if stored.seq > self.delivered {
-                let frame = self.encode(&RoomEvent::message(stored));
-                self.socket.feed(frame).await.map_err(|_| End::Gone)?;
+                if let Some(frame) = self.encode(&RoomEvent::message(stored)) {
+                    self.socket.feed(frame).await.map_err(|_| End::Gone)?;
+                }
                 self.delivered = stored.seq;
             }
         }
@@ -228,7 +254,8 @@ where
         self.socket.flush().await.map_err(|_| End::Gone)
     }
 
-    /// Queues a live event unless history already delivered it.
+    /// Queues a live event unless history already delivered it, or the dialect has no frame
+    /// for it.
     async fn feed_live(&mut self, event: &RoomEvent) -> Result<(), End> {
         if let Some(seq) = event.seq {
             if seq <= self.delivered {
@@ -236,15 +263,17 @@ where
             }
             self.delivered = seq;
         }
-        let frame = self.encode(event);
-        self.socket.feed(frame).await.map_err(|_| End::Gone)
+        match self.encode(event) {
+            Some(frame) => self.socket.feed(frame).await.map_err(|_| End::Gone),
+            None => Ok(()),
+        }
     }
 
-    fn encode(&self, event: &RoomEvent) -> Message {
-        Message::Text(match self.dialect {
-            Dialect::Plain => event.plain.clone(),
-            Dialect::Json => event.json.clone(),
-        })
+    fn encode(&self, event: &RoomEvent) -> Option<Message> {
+        match self.dialect {
+            Dialect::Plain => event.plain.clone().map(Message::Text),
+            Dialect::Json => Some(Message::Text(event.json.clone())),
+        }
     }
 
     async fn on_message(&mut self, room: &Room, message: Message) -> Option<End> {
@@ -256,7 +285,7 @@ where
                     // way to say that the message was not stored.
                     Err(err) => Some(End::Refused(CLOSE_TRY_AGAIN, err.to_string())),
                 },
-                plain::Command::Quit => Some(self.quit(room).await),
+                plain::Command::Quit => Some(self.quit().await),
                 plain::Command::Nothing => None,
                 plain::Command::TooLong => Some(End::Refused(
                     close_code::SIZE,
@@ -274,6 +303,10 @@ where
                     self.reply(&reply).await
                 }
                 Ok(ClientMessage::Ping { nonce }) => self.reply(&ServerEvent::Pong { nonce }).await,
+                Ok(ClientMessage::Typing {}) => {
+                    self.membership.room().typing(&self.identity.nickname, self.limits.typing_ttl);
+                    None
+                }
                 Err(error) => self.reply(&error).await,
             },
             (Dialect::Plain, Message::Binary(_)) => {
@@ -305,7 +338,7 @@ where
     ) -> Result<Seq, WriteError> {
         let message = NewMessage {
             room: room.name().clone(),
-            author: self.name.clone(),
+            author: self.identity.nickname.clone(),
             text,
             at: now_millis(),
             client_id,
@@ -322,15 +355,20 @@ where
     }
 
     /// Announces the logout, and keeps delivering until this client has seen its own
-    /// `<name> Logout` line, as the seeds' room sends it to everyone before closing.
-    async fn quit(&mut self, room: &Room) -> End {
-        room.publish(Action::Leave(self.name.clone()));
+    /// `<name> Logout` line, as the seeds' room sends it to everyone before closing. (When the
+    /// member stays through another connection nothing is announced: the line goes to this one.)
+    async fn quit(&mut self) -> End {
+        let room = Arc::clone(self.membership.room());
+        let logout = plain::logout(&self.identity.nickname);
+        if !room.exit(&self.identity, None) {
+            let _ = self.socket.send(Message::Text(logout.into())).await;
+            return End::Quit;
+        }
         let grace = self.limits.close_grace;
-        let logout = plain::logout(&self.name);
         loop {
             match tokio::time::timeout(grace, self.membership.events().recv()).await {
                 Ok(Ok(event)) => {
-                    let mine = event.seq.is_none() && event.plain.as_str() == logout;
+                    let mine = event.seq.is_none() && event.plain.as_deref() == Some(logout.as_str());
                     if self.feed_live(&event).await.is_err() || mine {
                         break;
                     }

@@ -1,6 +1,7 @@
 //! The server's shared state: cheap handles, cloned into every handler.
 
 use crate::config::Limits;
+use crate::identity::SessionKeys;
 use crate::rooms::Rooms;
 use crate::session::SessionDeps;
 use crate::store::DynStore;
@@ -18,6 +19,7 @@ pub struct AppState {
     pub store: DynStore,
     pub writer: Writer,
     pub limits: Arc<Limits>,
+    pub keys: SessionKeys,
     /// Every live WebSocket session, so that shutdown can wait for them.
     pub sessions: TaskTracker,
     /// Cancelled when the server starts to drain.

@@ -5,7 +5,6 @@
 //! Only after the commit does the writer publish the messages to their rooms (in sequence order,
 //! since it is the only publisher of messages) and acknowledge each sender.
 
-use crate::room::Action;
 use crate::rooms::Rooms;
 use crate::store::{Appended, DynStore, NewMessage};
 use tokio::sync::{mpsc, oneshot};
@@ -59,7 +58,7 @@ async fn run(mut rx: mpsc::Receiver<Job>, store: DynStore, rooms: Rooms, max_bat
             Ok(results) => {
                 for (job, result) in jobs.drain(..).zip(results) {
                     if let Appended::New(stored) = &result {
-                        rooms.publish(&stored.room, Action::Say(stored.clone()));
+                        rooms.publish(stored);
                     }
                     // The sender may have gone away meanwhile; its message is stored all the same.
                     let _ = job.done.send(Ok(result));

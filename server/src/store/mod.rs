@@ -118,6 +118,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         before: Option<Seq>,
         limit: u32,
     ) -> Result<Vec<StoredMessage>, StoreError>;
+
+    /// Up to `limit` rooms with a log, the most recently active first, each with the time of
+    /// its last message.
+    async fn active_rooms(&self, limit: u32) -> Result<Vec<(RoomName, Millis)>, StoreError>;
+}
+
+/// The active-rooms query; `$1` is the limit (SQLite reads `$1` as its first parameter too).
+const ACTIVE_ROOMS: &str = "SELECT name, last_at FROM (
+        SELECT r.name AS name,
+               COALESCE((SELECT m.at FROM messages m WHERE m.room = r.name ORDER BY m.seq DESC LIMIT 1), 0)
+                   AS last_at
+        FROM rooms r) AS activity
+     ORDER BY last_at DESC, name LIMIT $1";
+
+/// A row of [`ACTIVE_ROOMS`].
+fn active_room(name: &str, last_at: Millis) -> Result<(RoomName, Millis), StoreError> {
+    let name = RoomName::parse(name).map_err(|e| StoreError::Corrupt(format!("room name: {e}")))?;
+    Ok((name, last_at))
 }
 
 pub type DynStore = Arc<dyn Store>;

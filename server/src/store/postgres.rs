@@ -3,10 +3,11 @@
 //! without gaps or races.
 
 use super::{
-    new_epoch, seq_to_sql, stored_from_row, Appended, NewMessage, Position, Store, StoreError, StoredMessage,
+    active_room, new_epoch, seq_to_sql, stored_from_row, Appended, NewMessage, Position, Store, StoreError,
+    StoredMessage, ACTIVE_ROOMS,
 };
 use app::names::RoomName;
-use app::protocol::{Epoch, Seq};
+use app::protocol::{Epoch, Millis, Seq};
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Row};
@@ -162,6 +163,11 @@ impl Store for PgStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().rev().map(|row| from_row(room, row)).collect()
+    }
+
+    async fn active_rooms(&self, limit: u32) -> Result<Vec<(RoomName, Millis)>, StoreError> {
+        let rows = sqlx::query(ACTIVE_ROOMS).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| active_room(row.try_get("name")?, row.try_get("last_at")?)).collect()
     }
 }
 

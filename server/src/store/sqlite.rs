@@ -1,10 +1,11 @@
 //! The embedded default: one SQLite file in WAL mode, created and migrated on first start.
 
 use super::{
-    new_epoch, seq_to_sql, stored_from_row, Appended, NewMessage, Position, Store, StoreError, StoredMessage,
+    active_room, new_epoch, seq_to_sql, stored_from_row, Appended, NewMessage, Position, Store, StoreError,
+    StoredMessage, ACTIVE_ROOMS,
 };
 use app::names::RoomName;
-use app::protocol::{Epoch, Seq};
+use app::protocol::{Epoch, Millis, Seq};
 use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -166,6 +167,11 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().rev().map(|row| from_row(room, row)).collect()
+    }
+
+    async fn active_rooms(&self, limit: u32) -> Result<Vec<(RoomName, Millis)>, StoreError> {
+        let rows = sqlx::query(ACTIVE_ROOMS).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| active_room(row.try_get("name")?, row.try_get("last_at")?)).collect()
     }
 }
 

@@ -25,6 +25,15 @@ pub async fn run_all(store: &dyn Store) {
     sequences_grow_per_room(store).await;
     duplicates_are_recognised(store).await;
     pages_of_history(store).await;
+    rooms_by_activity(store).await;
+}
+
+async fn rooms_by_activity(store: &dyn Store) {
+    let at = |room_name: &str, at| NewMessage { at, ..msg(room_name, "ann", "x", None) };
+    store.append(&[at("quiet", 1_800_000_000_000), at("busy", 1_800_000_000_001)]).await.unwrap();
+    let active = store.active_rooms(2).await.unwrap();
+    assert_eq!(active, vec![(room("busy"), 1_800_000_000_001), (room("quiet"), 1_800_000_000_000)]);
+    assert!(store.active_rooms(100).await.unwrap().len() > 2, "the other rooms follow");
 }
 
 async fn sequences_grow_per_room(store: &dyn Store) {

@@ -4,13 +4,14 @@
 mod echo;
 
 use crate::codec::{Dialect, OFFERED_SUBPROTOCOLS};
+use crate::identity::Identity;
 use crate::session::{truncate_reason, Resume, Session};
 use crate::state::AppState;
 use app::names::{Nickname, RoomName};
 use app::protocol::{Epoch, Seq};
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -21,7 +22,10 @@ pub use echo::echo;
 /// The query string of a room URL.
 #[derive(Debug, Default, Deserialize)]
 pub struct JoinParams {
-    /// The nickname to use; a guest name is assigned when absent.
+    /// A session token (clients without cookies): the server's word for who this is.
+    token: Option<String>,
+    /// For clients without a session (the seeds' pages): the nickname to use, if nobody holds it.
+    /// A guest name is assigned when absent.
     name: Option<String>,
     /// Resume after this message (JSON dialect): the last `id` the client saw...
     after: Option<Seq>,
@@ -33,9 +37,10 @@ pub struct JoinParams {
 pub async fn lobby(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(params): Query<JoinParams>,
 ) -> Response {
-    upgrade_room(ws, state, Ok(RoomName::lobby()), params)
+    upgrade_room(ws, state, Ok(RoomName::lobby()), &headers, params)
 }
 
 /// `/chat/{room}`.
@@ -43,10 +48,11 @@ pub async fn room(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
     Path(room): Path<String>,
+    headers: HeaderMap,
     Query(params): Query<JoinParams>,
 ) -> Response {
     let room = RoomName::parse(&room).map_err(|e| format!("bad room name: {e}"));
-    upgrade_room(ws, state, room, params)
+    upgrade_room(ws, state, room, &headers, params)
 }
 
 /// Lets a WebSocket handshake on `/` reach the lobby, as the seeds' pages (`ws://host:port/`)
@@ -70,13 +76,30 @@ pub async fn seed_root(State(state): State<AppState>, request: Request, next: Ne
         Ok(Query(params)) => params,
         Err(rejection) => return rejection.into_response(),
     };
-    upgrade_room(ws, state, Ok(RoomName::lobby()), params)
+    upgrade_room(ws, state, Ok(RoomName::lobby()), &parts.headers, params)
+}
+
+/// Who the connection is: the session its token or cookie proves, else a one-connection
+/// identity under the name it asked for (or a guest name).
+fn identify(state: &AppState, headers: &HeaderMap, params: &JoinParams) -> Result<Identity, String> {
+    if let Some(token) = &params.token {
+        return state.keys.verify(token).ok_or_else(|| "invalid session token".to_owned());
+    }
+    if let Some(identity) = state.keys.from_cookies(headers) {
+        return Ok(identity);
+    }
+    let name = match params.name.as_deref() {
+        None | Some("") => state.guest_name(),
+        Some(raw) => Nickname::parse(raw).map_err(|e| format!("bad name: {e}"))?,
+    };
+    Ok(Identity::ephemeral(name))
 }
 
 fn upgrade_room(
     ws: WebSocketUpgrade,
     state: AppState,
     room: Result<RoomName, String>,
+    headers: &HeaderMap,
     params: JoinParams,
 ) -> Response {
     let limits = &state.limits;
@@ -87,10 +110,7 @@ fn upgrade_room(
         .read_buffer_size(limits.read_buffer_bytes)
         .write_buffer_size(limits.write_buffer_bytes);
     let dialect = Dialect::from_selected(ws.selected_protocol().and_then(|p| p.to_str().ok()));
-    let name = match params.name.as_deref() {
-        None | Some("") => Ok(state.guest_name()),
-        Some(raw) => Nickname::parse(raw).map_err(|e| format!("bad name: {e}")),
-    };
+    let identity = identify(&state, headers, &params);
     // Only the JSON dialect can resume: the plain one has no message ids.
     let resume = match (dialect, params.after) {
         (Dialect::Json, Some(after)) => Some(Resume { epoch: params.epoch.unwrap_or(0), after }),
@@ -99,15 +119,15 @@ fn upgrade_room(
     let tracker = state.sessions.clone();
     ws.on_upgrade(move |socket| {
         tracker.track_future(async move {
-            let (room, name) = match (room, name) {
-                (Ok(room), Ok(name)) => (room, name),
+            let (room, identity) = match (room, identity) {
+                (Ok(room), Ok(identity)) => (room, identity),
                 // Refused after the handshake rather than with an HTTP error, because a browser
                 // shows a page the close reason but never an HTTP status.
                 (Err(why), _) | (_, Err(why)) => return refuse(socket, &why).await,
             };
-            let span = tracing::info_span!("session", room = %room, name = %name, ?dialect);
+            let span = tracing::info_span!("session", room = %room, name = %identity.nickname, ?dialect);
             let membership = state.rooms.join(&room);
-            let session = Session::new(socket, dialect, name, membership, resume, state.session_deps());
+            let session = Session::new(socket, dialect, identity, membership, resume, state.session_deps());
             session.run().instrument(span).await;
         })
     })

@@ -51,12 +51,24 @@ impl TestServer {
         connect(&self.url(path), None).await.0
     }
 
-    /// A client of the JSON dialect; returns it after its `ready` event.
+    /// A client of the JSON dialect; returns it after its `ready` and `members` events.
     pub async fn json(&self, path: &str) -> (Ws, ServerEvent) {
-        let (mut ws, selected) = connect(&self.url(path), Some(SUBPROTOCOL)).await;
+        let (ws, ready, _members) = self.json_as(path, &[]).await;
+        (ws, ready)
+    }
+
+    /// A client of the JSON dialect sending extra `headers` (a cookie, say); returns it with its
+    /// `ready` event and the member list that follows.
+    pub async fn json_as(&self, path: &str, headers: &[(&str, &str)]) -> (Ws, ServerEvent, Vec<String>) {
+        let (mut ws, selected) = connect_with(&self.url(path), Some(SUBPROTOCOL), headers).await;
         assert_eq!(selected.as_deref(), Some(SUBPROTOCOL));
         let ready = next_event(&mut ws).await;
-        (ws, ready)
+        assert!(matches!(ready, ServerEvent::Ready { .. }), "expected ready, got {ready:?}");
+        let members = match next_event(&mut ws).await {
+            ServerEvent::Members { names, .. } => names.iter().map(|n| n.to_string()).collect(),
+            other => panic!("expected the member list, got {other:?}"),
+        };
+        (ws, ready, members)
     }
 
     pub async fn stop(self) {
@@ -80,9 +92,22 @@ impl TestServer {
 
 /// Connects, offering `protocols` (comma-separated) if any; returns the selected subprotocol.
 pub async fn connect(url: &str, protocols: Option<&str>) -> (Ws, Option<String>) {
+    connect_with(url, protocols, &[]).await
+}
+
+/// [`connect`] with extra request headers.
+pub async fn connect_with(
+    url: &str,
+    protocols: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (Ws, Option<String>) {
     let mut request = url.into_client_request().expect("request");
     if let Some(protocols) = protocols {
         request.headers_mut().insert("Sec-WebSocket-Protocol", protocols.parse().expect("header"));
+    }
+    for (name, value) in headers {
+        let name: tokio_tungstenite::tungstenite::http::HeaderName = name.parse().expect("header name");
+        request.headers_mut().insert(name, value.parse().expect("header value"));
     }
     let (ws, response) = tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(request))
         .await
@@ -131,7 +156,7 @@ pub async fn say_json(ws: &mut Ws, id: &str, text: &str) -> u64 {
             ServerEvent::Message { id: seq, client_id: Some(c), .. } if c.as_str() == id => {
                 echoed = Some(seq)
             }
-            ServerEvent::Joined { .. } | ServerEvent::Left { .. } => {}
+            ServerEvent::Joined { .. } | ServerEvent::Left { .. } | ServerEvent::Typing { .. } => {}
             other => panic!("unexpected {other:?} while sending {id}"),
         }
     }
@@ -173,4 +198,60 @@ pub async fn http_get_raw(addr: SocketAddr, path: &str, headers: &str) -> Vec<u8
     let mut raw = Vec::new();
     tokio::time::timeout(PATIENCE, stream.read_to_end(&mut raw)).await.expect("slow").expect("read");
     raw
+}
+
+/// A response read whole: status, headers (names lowercased) and body.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The `name=value` of the `Set-Cookie` header, without its attributes.
+    pub fn cookie(&self) -> Option<String> {
+        Some(self.header("set-cookie")?.split(';').next()?.to_owned())
+    }
+}
+
+/// A bare HTTP/1.1 request with header lines (each ending in CRLF) and a body.
+pub async fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> HttpResponse {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n{headers}\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut raw)).await.expect("slow").expect("read");
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a response head");
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    HttpResponse { status, headers, body: body.to_owned() }
+}
+
+/// A session bound to `nickname` through `POST /api/session`: its token.
+pub async fn session_token(addr: SocketAddr, nickname: &str) -> String {
+    let body = serde_json::json!({ "nickname": nickname }).to_string();
+    let response =
+        http_request(addr, "POST", "/api/session", "Content-Type: application/json\r\n", &body).await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    let reply: serde_json::Value = serde_json::from_str(&response.body).expect("json");
+    reply["token"].as_str().expect("a token").to_owned()
 }

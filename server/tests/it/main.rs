@@ -7,6 +7,7 @@ mod framing;
 mod helpers;
 mod history;
 mod http;
+mod identity;
 mod json_dialect;
 mod mixed_room;
 mod plain_dialect;

@@ -1,0 +1,109 @@
+//! What the pages ask of the server besides the WebSocket: who the reader is, choosing a
+//! nickname, the room list, and posting without JavaScript. Each is a server function: the
+//! browser calls it over HTTP (`/fn/...`), a form without JavaScript posts to the same URL and
+//! is redirected back, and the server calls it directly while rendering a page.
+//!
+//! The server provides a [`Backend`] as context; these functions are the only way the
+//! components reach it.
+
+use crate::protocol::RoomSummary;
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+
+/// The prefix of every server function's URL.
+pub const PREFIX: &str = "/fn";
+
+#[cfg(feature = "ssr")]
+pub use backend::{Backend, BackendContext};
+
+#[cfg(feature = "ssr")]
+mod backend {
+    use crate::names::{ClientId, MessageText, Nickname, RoomName};
+    use crate::protocol::{RoomSummary, ServerEvent};
+    use http::{HeaderMap, HeaderValue};
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::Arc;
+
+    pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+    /// The server's side of the pages, implemented by the server crate.
+    pub trait Backend: Send + Sync {
+        /// The nickname of the session the request's cookie proves.
+        fn whoami(&self, headers: &HeaderMap) -> Option<Nickname>;
+        /// Binds the request's session (a new one if it has none) to `nickname`: the
+        /// `Set-Cookie` value to send, or why not (someone else holds the nickname now).
+        fn set_nickname(&self, headers: &HeaderMap, nickname: Nickname) -> Result<HeaderValue, String>;
+        /// The room's recent messages, each a [`ServerEvent::Message`], oldest first.
+        fn recent_history(&self, room: RoomName) -> BoxFuture<Vec<ServerEvent>>;
+        /// Rooms with people or messages in them, the most recently active first.
+        fn rooms(&self) -> BoxFuture<Vec<RoomSummary>>;
+        /// Stores a message by the request's session; `Ok` once it is durable.
+        fn post(
+            &self,
+            headers: &HeaderMap,
+            room: RoomName,
+            text: MessageText,
+            client_id: Option<ClientId>,
+        ) -> BoxFuture<Result<(), String>>;
+    }
+
+    #[derive(Clone)]
+    pub struct BackendContext(pub Arc<dyn Backend>);
+}
+
+#[cfg(feature = "ssr")]
+fn backend() -> Result<(BackendContext, http::HeaderMap), ServerFnError> {
+    let backend = use_context::<BackendContext>().ok_or_else(|| ServerFnError::new("no backend"))?;
+    let headers = use_context::<http::request::Parts>().map(|p| p.headers).unwrap_or_default();
+    Ok((backend, headers))
+}
+
+/// The message of a server function's error, as the reader should see it.
+pub fn error_text(err: &ServerFnError) -> String {
+    match err {
+        ServerFnError::ServerError(message) => message.clone(),
+        ServerFnError::Request(_) => "The server could not be reached; try again.".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// The reader's nickname, if they have chosen one.
+#[server(prefix = "/fn", endpoint = "whoami", input = GetUrl)]
+pub async fn whoami() -> Result<Option<String>, ServerFnError> {
+    let (backend, headers) = backend()?;
+    Ok(backend.0.whoami(&headers).map(|n| n.to_string()))
+}
+
+/// Chooses the reader's nickname (remembered in a session cookie); returns it as checked.
+#[server(prefix = "/fn", endpoint = "nickname")]
+pub async fn set_nickname(nickname: String) -> Result<String, ServerFnError> {
+    let nickname = crate::names::Nickname::parse(&nickname)
+        .map_err(|e| ServerFnError::new(format!("Not changed: {e}.")))?;
+    let (backend, headers) = backend()?;
+    let cookie = backend.0.set_nickname(&headers, nickname.clone()).map_err(ServerFnError::new)?;
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.append_header(http::header::SET_COOKIE, cookie);
+    }
+    Ok(nickname.to_string())
+}
+
+/// Rooms with people or messages in them, the most recently active first.
+#[server(prefix = "/fn", endpoint = "rooms", input = GetUrl)]
+pub async fn list_rooms() -> Result<Vec<RoomSummary>, ServerFnError> {
+    let (backend, _) = backend()?;
+    Ok(backend.0.rooms().await)
+}
+
+/// Posts `text` to `room`: what the composer's form does without JavaScript. (With JavaScript
+/// the same form sends over the WebSocket instead.)
+#[server(prefix = "/fn", endpoint = "post")]
+pub async fn post_message(room: String, text: String, id: Option<String>) -> Result<(), ServerFnError> {
+    use crate::names::{ClientId, MessageText, RoomName};
+    let room = RoomName::parse(&room).map_err(|e| ServerFnError::new(format!("Not sent: {e}.")))?;
+    let text = MessageText::parse(&text).map_err(|e| ServerFnError::new(format!("Not sent: {e}.")))?;
+    let id = id.filter(|id| !id.is_empty()).map(|id| ClientId::parse(&id)).transpose();
+    let id = id.map_err(|e| ServerFnError::new(format!("Not sent: {e}.")))?;
+    let (backend, headers) = backend()?;
+    backend.0.post(&headers, room, text, id).await.map_err(ServerFnError::new)
+}
