@@ -32,8 +32,13 @@ mod backend {
         /// The nickname of the session the request's cookie proves.
         fn whoami(&self, headers: &HeaderMap) -> Option<Nickname>;
         /// Binds the request's session (a new one if it has none) to `nickname`: the
-        /// `Set-Cookie` value to send, or why not (someone else holds the nickname now).
-        fn set_nickname(&self, headers: &HeaderMap, nickname: Nickname) -> Result<HeaderValue, String>;
+        /// `Set-Cookie` value to send, or why not (someone else holds the nickname in `room`).
+        fn set_nickname(
+            &self,
+            headers: &HeaderMap,
+            nickname: Nickname,
+            room: Option<RoomName>,
+        ) -> Result<HeaderValue, String>;
         /// The room's recent messages, each a [`ServerEvent::Message`], oldest first.
         fn recent_history(&self, room: RoomName) -> BoxFuture<Vec<ServerEvent>>;
         /// Rooms with people or messages in them, the most recently active first.
@@ -75,13 +80,15 @@ pub async fn whoami() -> Result<Option<String>, ServerFnError> {
     Ok(backend.0.whoami(&headers).map(|n| n.to_string()))
 }
 
-/// Chooses the reader's nickname (remembered in a session cookie); returns it as checked.
+/// Chooses the reader's nickname (remembered in a session cookie) for use in `room` (refused if
+/// someone else holds it there now); returns it as checked.
 #[server(prefix = "/fn", endpoint = "nickname")]
-pub async fn set_nickname(nickname: String) -> Result<String, ServerFnError> {
+pub async fn set_nickname(nickname: String, room: Option<String>) -> Result<String, ServerFnError> {
     let nickname = crate::names::Nickname::parse(&nickname)
         .map_err(|e| ServerFnError::new(format!("Not changed: {e}.")))?;
+    let room = room.and_then(|r| crate::names::RoomName::parse(&r).ok());
     let (backend, headers) = backend()?;
-    let cookie = backend.0.set_nickname(&headers, nickname.clone()).map_err(ServerFnError::new)?;
+    let cookie = backend.0.set_nickname(&headers, nickname.clone(), room).map_err(ServerFnError::new)?;
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.append_header(http::header::SET_COOKIE, cookie);
     }
@@ -106,4 +113,18 @@ pub async fn post_message(room: String, text: String, id: Option<String>) -> Res
     let id = id.map_err(|e| ServerFnError::new(format!("Not sent: {e}.")))?;
     let (backend, headers) = backend()?;
     backend.0.post(&headers, room, text, id).await.map_err(ServerFnError::new)
+}
+
+/// The error a server function at `path` reported to a form posted without JavaScript: the
+/// server redirects back with it in the query string.
+pub fn url_error(path: &'static str) -> Memo<Option<String>> {
+    let query = leptos_router::hooks::use_query_map();
+    Memo::new(move |_| {
+        query.with(|q| {
+            (q.get_str("__path") == Some(path)).then(|| {
+                let err = q.get_str("__err").unwrap_or_default();
+                error_text(&leptos::server_fn::error::ServerFnUrlError::<ServerFnError>::decode_err(err))
+            })
+        })
+    })
 }

@@ -10,12 +10,15 @@
 use crate::log::RoomLog;
 use crate::names::{MessageText, RoomName};
 use crate::outbox::{Outbox, OutboxFull};
+use crate::roster::Roster;
 use leptos::prelude::*;
 
 /// What the reader sees of the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub enum ConnState {
+    /// Not connecting: the reader has no nickname yet.
+    Idle,
     Connecting,
     Connected,
     Lost,
@@ -25,6 +28,7 @@ impl ConnState {
     /// The `data-state` attribute value, which tests and styles select on.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Idle => "idle",
             Self::Connecting => "connecting",
             Self::Connected => "connected",
             Self::Lost => "lost",
@@ -41,6 +45,12 @@ pub struct RoomLink {
     pub state: RwSignal<ConnState>,
     /// The nickname the server bound to this connection (empty until it says).
     pub me: RwSignal<String>,
+    /// Who is in the room and who is typing.
+    pub roster: RwSignal<Roster>,
+    /// Messages that arrived while the page was hidden.
+    pub unread: RwSignal<u32>,
+    /// The newest message by someone else, for screen readers.
+    pub announcement: RwSignal<String>,
     /// Why the last connection ended, when the server or the browser said.
     pub close_reason: RwSignal<Option<String>>,
     /// An older page of history is on its way.
@@ -50,15 +60,23 @@ pub struct RoomLink {
 }
 
 impl RoomLink {
-    /// Creates the link; in the browser it connects once the page is hydrated and tears
-    /// everything down (socket, timers, listeners) when the owning component is cleaned up.
-    pub fn new(room: RoomName) -> Self {
+    /// Creates the link; in the browser it connects once the page is hydrated and the reader
+    /// has a nickname (reconnecting when it changes), and tears everything down (socket, timers,
+    /// listeners) when the owning component is cleaned up.
+    pub fn new(room: RoomName, nickname: Signal<Option<String>>) -> Self {
         let link = Self {
             room: StoredValue::new(room),
             log: RwSignal::new(RoomLog::default()),
             outbox: RwSignal::new(Outbox::default()),
-            state: RwSignal::new(ConnState::Connecting),
+            state: RwSignal::new(if nickname.get_untracked().is_some() {
+                ConnState::Connecting
+            } else {
+                ConnState::Idle
+            }),
             me: RwSignal::new(String::new()),
+            roster: RwSignal::new(Roster::default()),
+            unread: RwSignal::new(0),
+            announcement: RwSignal::new(String::new()),
             close_reason: RwSignal::new(None),
             loading_older: RwSignal::new(false),
             #[cfg(feature = "hydrate")]
@@ -66,9 +84,22 @@ impl RoomLink {
         };
         #[cfg(feature = "hydrate")]
         {
-            Effect::new(move |_| link.start());
+            // The session's nickname decides who the connection is: the first run starts the
+            // link (connecting if there is a nickname), a new nickname means a new connection
+            // (the server reads it from the cookie).
+            Effect::new(move |previous: Option<Option<String>>| {
+                let now = nickname.get();
+                match &previous {
+                    None => link.start(now.is_some()),
+                    Some(before) if *before != now && now.is_some() => link.connect(),
+                    Some(_) => {}
+                }
+                now
+            });
             on_cleanup(move || link.runtime.update_value(runtime::Runtime::stop));
         }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = nickname;
         link
     }
 
@@ -89,7 +120,7 @@ impl RoomLink {
             let mut queued = Ok(());
             self.outbox.update(|outbox| queued = outbox.push(pending.clone()));
             queued?;
-            self.runtime.with_value(|rt| rt.send(&pending));
+            self.runtime.update_value(|rt| rt.send(&pending));
             Ok(())
         }
         #[cfg(not(feature = "hydrate"))]
@@ -99,15 +130,10 @@ impl RoomLink {
         }
     }
 
-    /// Reconnects under another nickname.
-    pub fn rename(self, nickname: String) {
+    /// The reader is typing: tells the room, at most once every few seconds.
+    pub fn typing(self) {
         #[cfg(feature = "hydrate")]
-        {
-            self.runtime.update_value(|rt| rt.nickname = Some(nickname));
-            self.connect();
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = nickname;
+        self.runtime.update_value(runtime::Runtime::typing);
     }
 
     /// Fetches the page of history before the oldest message shown and puts it above;
@@ -148,7 +174,7 @@ impl RoomLink {
     /// Tries again now (the reader asked, or the page came back).
     pub fn reconnect_now(self) {
         #[cfg(feature = "hydrate")]
-        if self.state.get_untracked() != ConnState::Connected {
+        if !matches!(self.state.get_untracked(), ConnState::Connected | ConnState::Idle) {
             self.connect();
         }
     }
@@ -171,11 +197,17 @@ mod runtime {
     /// Silence longer than this means the connection is dead. Measured in wall-clock time, so
     /// that a background tab whose timers are throttled to once a minute still judges right.
     const DEAD_AFTER_MS: f64 = 40_000.0;
+    /// Typing notices go out at most this often; the server shows "typing" for a few seconds
+    /// after each.
+    const TYPING_EVERY_MS: f64 = 3_000.0;
+    /// Messages older than this when they arrive are history, not news for a screen reader.
+    const FRESH_MS: f64 = 30_000.0;
 
     #[derive(Default)]
     pub struct Runtime {
         socket: Option<ChatSocket>,
-        pub nickname: Option<String>,
+        /// When the last typing notice went out (ms since the epoch).
+        last_typing: f64,
         /// Failed attempts since the last successful connection.
         attempt: u32,
         retry: Option<TimeoutHandle>,
@@ -187,11 +219,26 @@ mod runtime {
     }
 
     impl Runtime {
-        pub fn send(&self, pending: &Pending) {
+        pub fn send(&mut self, pending: &Pending) {
+            // The server ends the sender's typing when the message arrives; the next keystroke
+            // may start it again at once.
+            self.last_typing = 0.0;
             if let Some(socket) = self.socket.as_ref().filter(|s| s.is_open()) {
                 // If this fails the message stays in the outbox and goes out on the next connection.
                 let _ =
                     socket.send(&ClientMessage::Send { id: pending.id.clone(), text: pending.text.clone() });
+            }
+        }
+
+        pub fn typing(&mut self) {
+            let now = now_ms();
+            if now - self.last_typing < TYPING_EVERY_MS {
+                return;
+            }
+            if let Some(socket) = self.socket.as_ref().filter(|s| s.is_open()) {
+                if socket.send(&ClientMessage::Typing {}).is_ok() {
+                    self.last_typing = now;
+                }
             }
         }
 
@@ -220,7 +267,7 @@ mod runtime {
 
     impl RoomLink {
         /// Once, after hydration: the first connection, the keepalive, the page listeners.
-        pub(super) fn start(self) {
+        pub(super) fn start(self, connect: bool) {
             let keepalive = set_interval_with_handle(move || self.keepalive(), PING_EVERY).ok();
             let listeners = vec![
                 window_event_listener_untyped("online", move |_| self.reconnect_now()),
@@ -228,31 +275,31 @@ mod runtime {
                 window_event_listener_untyped("visibilitychange", move |_| self.became_visible()),
             ];
             self.runtime.update_value(|rt| {
-                rt.nickname = crate::client::storage::saved_nickname();
                 rt.keepalive = keepalive;
                 rt.listeners = listeners;
             });
-            self.connect();
+            if connect {
+                self.connect();
+            }
         }
 
         /// (Re)connects, resuming after the last message the log shows.
         pub(super) fn connect(self) {
             // Dropping the previous socket first detaches its handlers, so its close event cannot
             // mark the new connection as lost.
-            let nickname = self.runtime.try_update_value(|rt| {
+            let reset = self.runtime.try_update_value(|rt| {
                 rt.cancel_retry();
                 rt.socket = None;
                 rt.last_heard = now_ms();
-                rt.nickname.clone()
             });
-            let Some(nickname) = nickname else { return };
+            if reset.is_none() {
+                return;
+            }
             self.state.set(ConnState::Connecting);
             self.close_reason.set(None);
             let room = self.room.with_value(|r| r.to_string());
+            // Who this is comes from the session cookie, which the browser sends by itself.
             let mut query = Vec::new();
-            if let Some(name) = nickname {
-                query.push(("name", name));
-            }
             // The server sends exactly what this page missed.
             if let Some((epoch, seq)) = self.log.with_untracked(|log| log.resume_position()) {
                 query.push(("after", seq.to_string()));
@@ -299,9 +346,22 @@ mod runtime {
                     });
                 }
                 ServerEvent::Ack { client_id, .. } => self.outbox.update(|o| o.acknowledge(client_id)),
-                ServerEvent::Message { client_id: Some(client_id), .. } => {
-                    self.outbox.update(|o| o.acknowledge(client_id))
+                ServerEvent::Message { author, text, at, client_id, .. } => {
+                    if let Some(client_id) = client_id {
+                        self.outbox.update(|o| o.acknowledge(client_id));
+                    }
+                    let mine = self.me.with_untracked(|me| me == author.as_str());
+                    if !mine && now_ms() - (*at as f64) < FRESH_MS {
+                        self.announcement.set(format!("{author}: {text}"));
+                        if document().hidden() {
+                            self.unread.update(|n| *n += 1);
+                        }
+                    }
                 }
+                ServerEvent::Members { .. }
+                | ServerEvent::Joined { .. }
+                | ServerEvent::Left { .. }
+                | ServerEvent::Typing { .. } => self.roster.update(|r| r.apply(&event)),
                 _ => {}
             }
             self.log.update(|log| log.apply(&event));
@@ -338,8 +398,10 @@ mod runtime {
             if !visible {
                 return;
             }
+            self.unread.set(0);
             match self.state.get_untracked() {
                 ConnState::Connected => self.keepalive(),
+                ConnState::Idle => {}
                 _ => self.reconnect_now(),
             }
         }

@@ -1,20 +1,28 @@
 //! The chat application shared by the server (rendered with `ssr`) and the browser (compiled to
 //! wasm with `hydrate`): the wire protocol, the checked names, and the Leptos components.
 
+// The room page's view type is deep; the default limit (128) is too low to lay it out.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod backoff;
 mod connection;
 pub mod history;
+pub mod linkify;
 pub mod log;
 pub mod names;
 pub mod outbox;
 pub mod protocol;
+pub mod roster;
+mod session;
+pub mod timeline;
 
 #[cfg(feature = "hydrate")]
 mod client;
 mod components;
 
-use components::room_page::{LobbyPage, RoomPage};
+use components::room_page::{JoinPage, LobbyPage, RoomPage};
+use components::shell::Sidebar;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
 use leptos_router::{
@@ -47,15 +55,44 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    session::Session::provide();
+    // Marks the page as live (tests and styles can tell a hydrated page from the server's HTML).
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{SITE_NAME}.css")/>
         <Router>
-            <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
-                // Async: the page is sent once the room's history is read, so it is complete
-                // even for a reader without JavaScript (streamed parts would need a script).
-                <Route path=StaticSegment("") view=LobbyPage ssr=SsrMode::Async/>
-                <Route path=(StaticSegment("r"), ParamSegment("room")) view=RoomPage ssr=SsrMode::Async/>
-            </Routes>
+            <div class="app">
+                <a class="skip-link" href="#message" on:click=skip_to_message>"Skip to the message box"</a>
+                <Sidebar/>
+                <Routes fallback=|| view! { <main class="room" id="main"><h1>"Page not found"</h1></main> }>
+                    // Async: the page is sent once the room's history is read, so it is complete
+                    // even for a reader without JavaScript (streamed parts would need a script).
+                    <Route path=StaticSegment("") view=LobbyPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("r"), ParamSegment("room")) view=RoomPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("join") view=JoinPage ssr=SsrMode::Async/>
+                </Routes>
+            </div>
         </Router>
     }
+}
+
+/// Moves the keyboard focus to the message box (the router would only scroll to it).
+fn skip_to_message(ev: leptos::ev::MouseEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let field =
+            document().get_element_by_id("message").and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(field) = field {
+            ev.prevent_default();
+            let _ = field.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
 }

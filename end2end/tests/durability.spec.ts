@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { joinAs, say, messages } from "./helpers";
+import { joinAs, say, messages, waitForHydration } from "./helpers";
 
 test("messages typed while offline are sent once the page is back, and shown exactly once", async ({ browser }) => {
   const room = `/r/offline-${Date.now()}`;
@@ -44,7 +44,7 @@ test("messages typed while offline are sent once the page is back, and shown exa
 test("a reader loads older history above what the room showed on arrival", async ({ page, browser }) => {
   const room = `paging-${Date.now()}`;
   await page.goto(`/r/${room}`);
-  await expect(page.locator(".status")).toHaveAttribute("data-state", "connected");
+  await waitForHydration(page);
   // 80 messages through the JSON dialect, straight from the page.
   await page.evaluate(async (room) => {
     const ws = new WebSocket(`ws://${location.host}/chat/${room}?name=bulk`, "chat.v1.json");
@@ -62,6 +62,7 @@ test("a reader loads older history above what the room showed on arrival", async
 
   const reader = await (await browser.newContext()).newPage();
   await reader.goto(`/r/${room}`);
+  await waitForHydration(reader);
   await expect(messages(reader)).toHaveCount(50);
   await expect(messages(reader).first().locator(".text")).toHaveText("bulk 31");
   await reader.getByRole("button", { name: "Load older messages" }).click();

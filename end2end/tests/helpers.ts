@@ -1,13 +1,18 @@
 import { expect, type Page } from "@playwright/test";
 
-/** Opens a room page, waits for hydration and the connection, and takes `nickname`. */
+/** Opens a room page, chooses `nickname` (the first visit asks for one), and waits until the
+ * page is connected under it. */
 export async function joinAs(page: Page, path: string, nickname: string) {
   await page.goto(path);
-  await expect(page.locator(".status")).toHaveAttribute("data-state", "connected");
-  const field = page.getByLabel("Nickname");
-  await field.fill(nickname);
-  await page.getByRole("button", { name: "Change" }).click();
+  await waitForHydration(page);
+  await page.getByLabel("Choose a nickname to start chatting").fill(nickname);
+  await page.getByRole("button", { name: "Start chatting" }).click();
   await expect(page.locator(".status-text")).toHaveText(`Connected as ${nickname}`);
+}
+
+/** Waits until the wasm has taken over the server-rendered page. */
+export async function waitForHydration(page: Page) {
+  await expect(page.locator("html[data-hydrated]")).toHaveCount(1);
 }
 
 /** Types `text` into the composer and presses Enter. */
@@ -17,7 +22,12 @@ export async function say(page: Page, text: string) {
   await input.press("Enter");
 }
 
-/** The log's message lines, as "author: text". */
+/** The log's message lines. */
 export function messages(page: Page) {
   return page.locator(".log .message");
+}
+
+/** The members listed in the room. */
+export function members(page: Page) {
+  return page.locator(".members .member");
 }

@@ -1,4 +1,5 @@
 import { test, expect } from "@playwright/test";
+import { joinAs } from "./helpers";
 
 test("a connection that goes silent is noticed and replaced", async ({ page }) => {
   // The page's clock is faked, so minutes pass in an instant; the WebSocket is answered by this
@@ -14,8 +15,7 @@ test("a connection that goes silent is noticed and replaced", async ({ page }) =
       if (message.type === "ping") pings.push(message.nonce);
     });
   });
-  await page.goto("/r/silent");
-  await expect(page.locator(".status")).toHaveAttribute("data-state", "connected");
+  await joinAs(page, "/r/silent", "sleeper");
   expect(connections).toBe(1);
 
   // Pings go out while connected...

@@ -34,10 +34,16 @@ fn in_use(nickname: &Nickname) -> String {
 }
 
 /// Binds the session of `headers` (a new one without) to `nickname`, unless another session
-/// holds that nickname in a room now.
-fn bind(state: &AppState, headers: &HeaderMap, nickname: Nickname) -> Result<(Identity, String), String> {
+/// holds that nickname in `room` now. (Elsewhere it may be taken; joining a room where it is
+/// is refused then.)
+fn bind(
+    state: &AppState,
+    headers: &HeaderMap,
+    nickname: Nickname,
+    room: Option<&RoomName>,
+) -> Result<(Identity, String), String> {
     let session = state.keys.from_cookies(headers).map_or_else(SessionId::random, |id| id.session);
-    if state.rooms.held_by_other(&nickname, session) {
+    if room.is_some_and(|room| state.rooms.held_by_other_in(room, &nickname, session)) {
         return Err(in_use(&nickname));
     }
     let identity = Identity { session, nickname };
@@ -82,8 +88,13 @@ impl Backend for PageBackend {
         self.0.keys.from_cookies(headers).map(|id| id.nickname)
     }
 
-    fn set_nickname(&self, headers: &HeaderMap, nickname: Nickname) -> Result<HeaderValue, String> {
-        let (_, token) = bind(&self.0, headers, nickname)?;
+    fn set_nickname(
+        &self,
+        headers: &HeaderMap,
+        nickname: Nickname,
+        room: Option<RoomName>,
+    ) -> Result<HeaderValue, String> {
+        let (_, token) = bind(&self.0, headers, nickname, room.as_ref())?;
         identity::set_cookie(&token).ok_or_else(|| "the session could not be stored".to_owned())
     }
 
@@ -135,6 +146,8 @@ impl Backend for PageBackend {
 #[derive(Debug, Deserialize)]
 pub struct SessionRequest {
     nickname: String,
+    /// The room the client means to join: refused there if someone holds the nickname now.
+    room: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -144,8 +157,9 @@ pub struct SessionResponse {
     token: String,
 }
 
-/// `POST /api/session` with `{"nickname": "..."}`: a session bound to that nickname, as a token
-/// (and, for a browser, the cookie). 400 for a bad nickname, 409 when someone holds it now.
+/// `POST /api/session` with `{"nickname": "...", "room": "..."}` (room optional): a session bound
+/// to that nickname, as a token (and, for a browser, the cookie). 400 for a bad nickname or
+/// room, 409 when someone holds the nickname in that room now.
 pub async fn create_session(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -155,7 +169,11 @@ pub async fn create_session(
         Ok(nickname) => nickname,
         Err(err) => return (StatusCode::BAD_REQUEST, format!("bad nickname: {err}")).into_response(),
     };
-    match bind(&state, &headers, nickname) {
+    let room = match request.room.as_deref().map(RoomName::parse).transpose() {
+        Ok(room) => room,
+        Err(err) => return (StatusCode::BAD_REQUEST, format!("bad room name: {err}")).into_response(),
+    };
+    match bind(&state, &headers, nickname, room.as_ref()) {
         Ok((identity, token)) => {
             let cookie = identity::set_cookie(&token);
             let body = Json(SessionResponse { nickname: identity.nickname, token });

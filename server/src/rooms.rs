@@ -55,11 +55,6 @@ impl Rooms {
         room.is_some_and(|room| room.held_by_other(name, session))
     }
 
-    /// Whether another session holds `name` in any room now.
-    pub fn held_by_other(&self, name: &Nickname, session: SessionId) -> bool {
-        self.live().iter().any(|room| room.held_by_other(name, session))
-    }
-
     /// How many rooms exist now.
     #[cfg(test)]
     pub fn len(&self) -> usize {

@@ -1,34 +1,76 @@
-//! One room: its header (name, connection state, nickname), its log and the composer.
+//! One room: its header, its log, who is typing, the composer (or, on a first visit, the
+//! nickname to choose), and its members.
 
-use super::{composer::Composer, message_log::MessageLog, nickname::NicknameForm, status::ConnectionStatus};
+use super::{
+    composer::Composer, member_list::MemberList, message_log::MessageLog, nickname::NicknameForm,
+    status::ConnectionStatus, typing::TypingIndicator,
+};
 use crate::connection::RoomLink;
 use crate::names::RoomName;
+use crate::session::use_session;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn ChatRoom(room: RoomName) -> impl IntoView {
-    let title = format!("#{room} · Chat");
+    let session = use_session();
     let heading = format!("#{room}");
     let history = crate::history::recent_history(room.clone());
-    let link = RoomLink::new(room);
+    let room = StoredValue::new(room);
     view! {
-        <Title text=title/>
-        <main class="page room">
-            <header class="room-header">
-                <h1>{heading}</h1>
-                <ConnectionStatus link/>
-                <NicknameForm link/>
-            </header>
-            // The log waits for the history, so the server's HTML holds the conversation.
-            <Suspense fallback=|| view! { <ol class="log" aria-busy="true" aria-label="Messages"></ol> }>
+        <main class="room" id="main">
+            // Waits for the history and the session, so the server's HTML holds the conversation
+            // and the right form, with or without JavaScript.
+            <Suspense fallback=move || view! { <h1>{heading.clone()}</h1> }>
                 {move || Suspend::new(async move {
                     let messages = history.await;
+                    let session = session.resolve().await;
+                    let room = room.get_value();
+                    let link = RoomLink::new(room.clone(), session.nickname.into());
                     link.seed(&messages);
-                    view! { <MessageLog link/> }
+                    view! { <RoomView room link/> }
                 })}
             </Suspense>
-            <Composer link/>
         </main>
+    }
+}
+
+#[component]
+fn RoomView(room: RoomName, link: RoomLink) -> impl IntoView {
+    let session = use_session();
+    let base = format!("#{room} · Chat");
+    let title = move || match link.unread.get() {
+        0 => base.clone(),
+        unread => format!("({unread}) {base}"),
+    };
+    view! {
+        <Title text=title/>
+        <header class="room-header">
+            <h1>{format!("#{room}")}</h1>
+            <ConnectionStatus link/>
+        </header>
+        <div class="room-body">
+            <section class="conversation" aria-label="Conversation">
+                <MessageLog link/>
+                <TypingIndicator link/>
+                <Show
+                    when=move || session.nickname.get().is_some()
+                    fallback=move || view! {
+                        <div class="first-visit">
+                            <NicknameForm
+                                field_id="first-nickname"
+                                label="Choose a nickname to start chatting"
+                                room=Some(link.room.get_value().to_string())
+                            />
+                        </div>
+                    }
+                >
+                    <Composer link/>
+                </Show>
+            </section>
+            <MemberList link/>
+        </div>
+        // New messages by others, read out by screen readers.
+        <div class="visually-hidden" aria-live="polite" aria-atomic="true">{move || link.announcement.get()}</div>
     }
 }

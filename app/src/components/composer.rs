@@ -1,12 +1,17 @@
-//! The message input: Enter or the button sends; an empty message is refused with a hint.
+//! The message form. Without JavaScript it posts to a server function and the page comes back
+//! with the message in it; with JavaScript the same form sends over the WebSocket: Enter or the
+//! button sends, an empty message is refused with a hint, typing is announced to the room.
 
+use crate::api::{url_error, PostMessage};
 use crate::connection::RoomLink;
 use crate::names::{MessageText, NameError};
+use leptos::server_fn::ServerFn;
 use leptos::{ev::SubmitEvent, prelude::*};
 
 #[component]
 pub fn Composer(link: RoomLink) -> impl IntoView {
     let draft = RwSignal::new(String::new());
+    let from_url = url_error(PostMessage::PATH);
     let hint = RwSignal::new(None::<String>);
     let input = NodeRef::<leptos::html::Input>::new();
     let on_submit = move |ev: SubmitEvent| {
@@ -27,8 +32,10 @@ pub fn Composer(link: RoomLink) -> impl IntoView {
             let _ = el.focus();
         }
     };
+    let room = link.room.get_value().to_string();
     view! {
-        <form class="composer" on:submit=on_submit>
+        <form class="composer" method="post" action=PostMessage::url() on:submit=on_submit>
+            <input type="hidden" name="room" value=room/>
             <label for="message" class="visually-hidden">"Message"</label>
             <input
                 id="message"
@@ -36,15 +43,17 @@ pub fn Composer(link: RoomLink) -> impl IntoView {
                 type="text"
                 autocomplete="off"
                 placeholder="Write a message…"
+                aria-describedby="message-hint"
                 node_ref=input
                 prop:value=draft
                 on:input=move |ev| {
                     draft.set(event_target_value(&ev));
                     hint.set(None);
+                    link.typing();
                 }
             />
             <button type="submit">"Send"</button>
-            <p class="hint" role="alert">{move || hint.get()}</p>
+            <p class="hint" id="message-hint" role="alert">{move || hint.get().or_else(|| from_url.get())}</p>
         </form>
     }
 }

@@ -1,92 +1,151 @@
-//! The room's log. Every piece of user text goes into a text node, never into markup.
+//! The room's log: day separators, messages grouped by author, links made safe, and scrolling
+//! that follows new messages only while the reader is at the bottom (otherwise a "new messages"
+//! button appears). Every piece of user text goes into a text node, never into markup.
 
 use crate::connection::RoomLink;
+use crate::linkify::{segments, Segment};
 use crate::log::{LineKind, LogLine};
 use crate::protocol::Millis;
+use crate::timeline::{layout, Item};
 use leptos::prelude::*;
+
+/// Within this many pixels of the bottom counts as "at the bottom".
+const NEAR_BOTTOM_PX: i32 = 48;
 
 #[component]
 pub fn MessageLog(link: RoomLink) -> impl IntoView {
-    let list = NodeRef::<leptos::html::Ol>::new();
+    let scroller = NodeRef::<leptos::html::Div>::new();
     let log = link.log;
     let outbox = link.outbox;
-    // Keep the newest line in view as lines are appended (not when older ones load above).
-    Effect::new(move |_| {
-        log.with(|l| l.newest_key());
-        outbox.track();
-        if let Some(el) = list.get() {
+    // The server and the hydrating page lay out in UTC, so that both render the same; then the
+    // page switches to the reader's zone.
+    let local = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| local.set(true));
+    let items = Memo::new(move |_| {
+        let zoned = local.get();
+        log.with(|l| layout(l.lines(), |at| if zoned { local_offset_ms(at) } else { 0 }))
+    });
+
+    let at_bottom = RwSignal::new(true);
+    let unseen = RwSignal::new(0_usize);
+    let scroll_to_bottom = move || {
+        if let Some(el) = scroller.get_untracked() {
             el.set_scroll_top(el.scroll_height());
         }
+        unseen.set(0);
+    };
+    // New lines: follow them if the reader is at the bottom (or just sent something);
+    // otherwise count them for the "new messages" button. Older pages loaded above change
+    // neither.
+    Effect::new(move |previous: Option<(Option<i64>, usize)>| {
+        let newest = log.with(|l| l.newest_key());
+        let pending = outbox.with(|o| o.len());
+        if let Some((before, pending_before)) = previous {
+            let added = match (before, newest) {
+                (Some(b), Some(n)) if n > b => (n - b) as usize,
+                (None, Some(_)) => 1,
+                _ => 0,
+            };
+            if pending > pending_before || at_bottom.get_untracked() {
+                request_animation_frame(scroll_to_bottom);
+            } else if added > 0 {
+                unseen.update(|n| *n += added);
+            }
+        } else {
+            request_animation_frame(scroll_to_bottom);
+        }
+        (newest, pending)
     });
     // Loads the page before the oldest message, keeping what the reader looks at in place.
     let load_older = move || {
-        let Some(el) = list.get_untracked() else { return };
+        let Some(el) = scroller.get_untracked() else { return };
         let (top, height) = (el.scroll_top(), el.scroll_height());
         link.load_older(move || {
             request_animation_frame(move || {
-                if let Some(el) = list.get_untracked() {
+                if let Some(el) = scroller.get_untracked() {
                     el.set_scroll_top(top + el.scroll_height() - height);
                 }
             })
         });
     };
     let has_older = move || log.with(|l| matches!(l.older_cursor(), Some(Some(_))));
+    let on_scroll = move |_| {
+        let Some(el) = scroller.get_untracked() else { return };
+        let bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= NEAR_BOTTOM_PX;
+        at_bottom.set(bottom);
+        if bottom {
+            unseen.set(0);
+        }
+        if el.scroll_top() == 0 && has_older() {
+            load_older();
+        }
+    };
     view! {
-        <ol
-            class="log"
-            node_ref=list
-            aria-live="polite"
-            aria-label="Messages"
-            on:scroll=move |_| {
-                if list.get_untracked().is_some_and(|el| el.scroll_top() == 0) && has_older() {
-                    load_older();
-                }
-            }
-        >
-            <Show when=has_older>
-                <li class="line older">
+        <div class="log-frame">
+            // Focusable, so that keyboard users can scroll it; labelled for screen readers.
+            <div class="log-scroller" node_ref=scroller tabindex="0" role="region" aria-label="Messages" on:scroll=on_scroll>
+                <Show when=has_older>
                     <button type="button" class="load-older" on:click=move |_| load_older() disabled=move || link.loading_older.get()>
                         "Load older messages"
                     </button>
-                </li>
+                </Show>
+                <ol class="log">
+                    <For each=move || items.get() key=Item::key let:item>
+                        <Line item/>
+                    </For>
+                    // Sent by this reader, not yet acknowledged by the server: shown until it is.
+                    <For
+                        each=move || outbox.with(|o| o.iter().cloned().collect::<Vec<_>>())
+                        key=|pending| pending.id.clone()
+                        let:pending
+                    >
+                        <li class="line message pending">
+                            <div class="meta">
+                                <span class="author">{move || link.me.get()}</span>
+                                <span class="at">"sending…"</span>
+                            </div>
+                            <p class="text">{pending.text.to_string()}</p>
+                        </li>
+                    </For>
+                </ol>
+            </div>
+            <Show when=move || { unseen.get() > 0 }>
+                <button type="button" class="new-messages" on:click=move |_| scroll_to_bottom()>
+                    {move || match unseen.get() {
+                        1 => "1 new message ↓".to_owned(),
+                        n => format!("{n} new messages ↓"),
+                    }}
+                </button>
             </Show>
-            <For
-                each=move || log.with(|l| l.lines().cloned().collect::<Vec<_>>())
-                key=|line| line.key
-                let:line
-            >
-                <Line line/>
-            </For>
-            // Sent by this reader, not yet acknowledged by the server: shown until it is.
-            <For
-                each=move || outbox.with(|o| o.iter().cloned().collect::<Vec<_>>())
-                key=|pending| pending.id.clone()
-                let:pending
-            >
-                <li class="line message pending">
-                    <span class="at">"sending…"</span>
-                    <span class="author">{move || link.me.get()}</span>
-                    <span class="text">{pending.text.to_string()}</span>
-                </li>
-            </For>
-        </ol>
+        </div>
     }
 }
 
 #[component]
-fn Line(line: LogLine) -> impl IntoView {
-    match line.kind {
+fn Line(item: Item) -> impl IntoView {
+    let Item { line: LogLine { kind, .. }, day, continued } = item;
+    let separator = day.map(|day| {
+        let label = RwSignal::new(utc_day(day));
+        #[cfg(feature = "hydrate")]
+        Effect::new(move |_| label.set(local_day(day)));
+        view! { <li class="day"><span>{move || label.get()}</span></li> }
+    });
+    let line = match kind {
         LineKind::Message { author, text, at } => {
             // The server renders UTC; once hydrated, the reader's own time zone.
             let time = RwSignal::new(utc_time(at));
             #[cfg(feature = "hydrate")]
             Effect::new(move |_| time.set(local_time(at)));
+            let class = if continued { "line message continued" } else { "line message" };
             view! {
-            <li class="line message">
-                <time class="at">{move || time.get()}</time>
-                <span class="author">{author}</span>
-                <span class="text">{text}</span>
-            </li>
+                <li class=class>
+                    <div class="meta" class:visually-hidden=continued>
+                        <span class="author">{author}</span>
+                        <time class="at">{move || time.get()}</time>
+                    </div>
+                    <p class="text"><MessageText text/></p>
+                </li>
             }
             .into_any()
         }
@@ -99,7 +158,24 @@ fn Line(line: LogLine) -> impl IntoView {
         }
         .into_any(),
         LineKind::Notice { text } => view! { <li class="line notice">{text}</li> }.into_any(),
-    }
+    };
+    view! { {separator} {line} }
+}
+
+/// A message's text: web links become links that open apart from this page and tell the target
+/// nothing about it; everything else is text.
+#[component]
+fn MessageText(text: String) -> impl IntoView {
+    segments(&text)
+        .into_iter()
+        .map(|segment| match segment {
+            Segment::Text(text) => text.to_owned().into_any(),
+            Segment::Link(url) => {
+                view! { <a href=url.to_owned() target="_blank" rel="noopener noreferrer nofollow">{url.to_owned()}</a> }
+                    .into_any()
+            }
+        })
+        .collect_view()
 }
 
 /// `HH:MM` in UTC: all the server knows.
@@ -108,9 +184,80 @@ fn utc_time(at: Millis) -> String {
     format!("{:02}:{:02}", minutes.div_euclid(60).rem_euclid(24), minutes.rem_euclid(60))
 }
 
+/// A day as the server names it: its UTC date.
+fn utc_day(day: i64) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The calendar date of a day number (days since 1970-01-01), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(feature = "hydrate")]
+fn date(at: Millis) -> js_sys::Date {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64))
+}
+
+/// The reader's offset from UTC at `at`.
+#[cfg(feature = "hydrate")]
+fn local_offset_ms(at: Millis) -> Millis {
+    -(date(at).get_timezone_offset() as Millis) * 60_000
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn local_offset_ms(_at: Millis) -> Millis {
+    0
+}
+
 /// `HH:MM` in the reader's time zone.
 #[cfg(feature = "hydrate")]
 fn local_time(at: Millis) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+    let date = date(at);
     format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+}
+
+/// "Today", "Yesterday", or the date in the reader's language.
+#[cfg(feature = "hydrate")]
+fn local_day(day: i64) -> String {
+    let now = js_sys::Date::now() as Millis;
+    let today = crate::timeline::day_of(now, local_offset_ms(now));
+    match today - day {
+        0 => "Today".to_owned(),
+        1 => "Yesterday".to_owned(),
+        _ => {
+            // Noon of that local day, in UTC: safely inside it whatever the zone.
+            let noon = day * 86_400_000 + 43_200_000;
+            let noon = noon - local_offset_ms(noon);
+            let options = js_sys::Object::new();
+            for (key, value) in
+                [("weekday", "long"), ("year", "numeric"), ("month", "long"), ("day", "numeric")]
+            {
+                let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
+            }
+            String::from(date(noon).to_locale_date_string("default", &options))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_named_by_their_utc_date() {
+        assert_eq!(utc_day(0), "1970-01-01");
+        assert_eq!(utc_day(20_413), "2025-11-21");
+        assert_eq!(utc_day(-1), "1969-12-31");
+        assert_eq!(utc_day(11_016), "2000-02-29");
+    }
 }

@@ -2,7 +2,13 @@
 
 pub mod chat_room;
 pub mod composer;
+pub mod join_room;
+pub mod member_list;
 pub mod message_log;
 pub mod nickname;
+pub mod room_list;
 pub mod room_page;
+pub mod shell;
 pub mod status;
+pub mod theme;
+pub mod typing;

@@ -7,10 +7,11 @@ use leptos::prelude::*;
 pub fn ConnectionStatus(link: RoomLink) -> impl IntoView {
     let state = link.state;
     let label = move || match state.get() {
+        ConnState::Idle => "Choose a nickname to join".to_owned(),
         ConnState::Connecting => "Connecting…".to_owned(),
         ConnState::Connected => format!("Connected as {}", link.me.get()),
         ConnState::Lost => match link.close_reason.get() {
-            Some(reason) => format!("Connection lost ({reason}): reconnecting…"),
+            Some(reason) => format!("Not connected: {reason}"),
             None => "Connection lost: reconnecting…".to_owned(),
         },
     };

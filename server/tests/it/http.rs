@@ -15,15 +15,19 @@ async fn pages_are_rendered_on_the_server() {
     let (status, body) = http_get(server.addr, "/").await;
     assert_eq!(status, 200);
     assert!(body.contains("#lobby"), "{body}");
-    assert!(body.contains("id=\"message\""), "the composer is in the page");
-
-    let (status, body) = http_get(server.addr, "/r/rust-talk").await;
-    assert_eq!(status, 200);
-    assert!(body.contains("#rust-talk"));
+    // A first visit is asked for a nickname; with a session the composer is there.
+    assert!(body.contains("id=\"first-nickname\""), "the nickname form is in the page");
+    assert!(!body.contains("id=\"message\""));
+    let cookie = format!("Cookie: chat_session={}\r\n", session_token(server.addr, "reader").await);
+    let page = http_request(server.addr, "GET", "/r/rust-talk", &cookie, "").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("#rust-talk"));
+    assert!(page.body.contains("id=\"message\""), "the composer is in the page");
+    assert!(page.body.contains("<title>#rust-talk · Chat</title>"));
 
     let (status, body) = http_get(server.addr, "/r/Bad%20Name").await;
-    assert_eq!(status, 200);
-    assert!(body.contains("There is no room by that name"));
+    assert_eq!(status, 404);
+    assert!(body.contains("That room name cannot be used"));
     server.stop().await;
 }
 

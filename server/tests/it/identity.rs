@@ -47,7 +47,7 @@ async fn a_nickname_in_use_is_refused_to_anyone_else() {
     assert_eq!(close.reason.as_str(), "the nickname alice is already in use in this room");
     let mut plain = server.plain("/chat/den?name=ALICE").await;
     assert_eq!(u16::from(expect_close(&mut plain).await.code), 1008);
-    let body = serde_json::json!({ "nickname": "alice" }).to_string();
+    let body = serde_json::json!({ "nickname": "alice", "room": "den" }).to_string();
     let refused =
         http_request(server.addr, "POST", "/api/session", "Content-Type: application/json\r\n", &body).await;
     assert_eq!(refused.status, 409);

@@ -1,0 +1,43 @@
+//! The sidebar beside every page: rooms, joining a room, the reader's nickname, the theme.
+
+use super::{join_room::JoinRoomForm, nickname::NicknameForm, room_list::RoomList, theme::ThemeToggle};
+use crate::session::use_session;
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+#[component]
+pub fn Sidebar() -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    // The room being shown, where a new nickname must be free.
+    let room = move || {
+        let path = location.pathname.get();
+        match path.strip_prefix("/r/") {
+            Some(room) => Some(room.to_owned()),
+            None if path == "/" => Some(crate::names::RoomName::LOBBY.to_owned()),
+            None => None,
+        }
+    };
+    view! {
+        <nav class="sidebar" aria-label="Rooms and settings">
+            <a class="brand" href="/">"Chat"</a>
+            <RoomList/>
+            <JoinRoomForm field_id="join-room"/>
+            // Shown once the reader has a nickname; a first visit chooses one in the room.
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let session = session.resolve().await;
+                    view! {
+                        <Show when=move || session.nickname.get().is_some()>
+                            <section class="you" aria-labelledby="you-heading">
+                                <h2 id="you-heading">"You"</h2>
+                                {move || view! { <NicknameForm field_id="nickname" label="Nickname" room=room()/> }}
+                            </section>
+                        </Show>
+                    }
+                })}
+            </Suspense>
+            <ThemeToggle/>
+        </nav>
+    }
+}
