@@ -48,7 +48,8 @@ export default defineConfig({
       reuseExistingServer: false,
     },
     {
-      command: `${server} --addr 127.0.0.1:${port} --data-dir ../target/e2e-data`,
+      // The seed-style page is served from its own port: another origin, allowed by name.
+      command: `${server} --addr 127.0.0.1:${port} --data-dir ../target/e2e-data --allowed-origins http://127.0.0.1:${pagesPort}`,
       url: `http://127.0.0.1:${port}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,

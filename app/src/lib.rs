@@ -56,6 +56,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     session::Session::provide();
+    #[cfg(feature = "ssr")]
+    content_security_policy();
     // Marks the page as live (tests and styles can tell a hydrated page from the server's HTML).
     #[cfg(feature = "hydrate")]
     Effect::new(|_| {
@@ -95,4 +97,24 @@ fn skip_to_message(ev: leptos::ev::MouseEvent) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = ev;
+}
+
+/// The page's Content-Security-Policy: its own scripts (the hydration script by its nonce), its
+/// own wasm, styles, images and connections; no plugins, no framing, forms only to itself. An
+/// injected script or handler would not run even if markup ever got through.
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
 }

@@ -72,9 +72,9 @@ async fn room_list(state: &AppState) -> Vec<RoomSummary> {
     let mut list: Vec<RoomSummary> = rooms.into_values().collect();
     // The lobby first, then the most recently active, then the rest by name.
     list.sort_by(|a, b| {
-        let lobby = |r: &RoomSummary| r.name != RoomName::lobby();
-        (lobby(a), std::cmp::Reverse(a.last_at), &a.name).cmp(&(
-            lobby(b),
+        let elsewhere = |r: &RoomSummary| r.name != RoomName::lobby();
+        (elsewhere(a), std::cmp::Reverse(a.last_at), &a.name).cmp(&(
+            elsewhere(b),
             std::cmp::Reverse(b.last_at),
             &b.name,
         ))

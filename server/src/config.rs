@@ -29,6 +29,11 @@ pub struct Config {
     #[arg(long, env = "CHAT_SESSION_SECRET", hide_env_values = true)]
     pub session_secret: Option<String>,
 
+    /// Web origins (`https://host[:port]`, comma-separated) whose pages may use this server besides
+    /// its own pages; a page from anywhere else gets 403 on the WebSocket and on form posts.
+    #[arg(long, env = "CHAT_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
     #[arg(skip)]
     pub limits: Limits,
 }
@@ -42,6 +47,7 @@ impl Config {
             database_url: None,
             site_root: "target/site".to_owned(),
             session_secret: None,
+            allowed_origins: Vec::new(),
             // Tests wait for leaves: a short grace period keeps them quick.
             limits: Limits { presence_grace: Duration::from_millis(200), ..Limits::default() },
         }
@@ -80,6 +86,10 @@ pub struct Limits {
     pub presence_grace: Duration,
     /// How long a member shows as typing after their last typing notice.
     pub typing_ttl: Duration,
+    /// A room connection is pinged this often...
+    pub ping_every: Duration,
+    /// ...and dropped as dead when nothing (pong or anything else) comes back within this.
+    pub pong_deadline: Duration,
     /// How long a closing connection waits for the peer's close frame.
     pub close_grace: Duration,
     /// How long shutdown waits for sessions to finish before giving up.
@@ -89,7 +99,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            room_max_message_bytes: 64 * 1024,
+            room_max_message_bytes: 8 * 1024,
             echo_max_message_bytes: 16 * 1024 * 1024,
             read_buffer_bytes: 8 * 1024,
             write_buffer_bytes: 8 * 1024,
@@ -101,6 +111,9 @@ impl Default for Limits {
             commit_batch: 512,
             presence_grace: Duration::from_secs(3),
             typing_ttl: Duration::from_secs(6),
+            // Under the 30 s after which many proxies and NATs drop an idle connection.
+            ping_every: Duration::from_secs(25),
+            pong_deadline: Duration::from_secs(10),
             close_grace: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(10),
         }

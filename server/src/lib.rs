@@ -62,6 +62,7 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         writer,
         limits: Arc::new(config.limits.clone()),
         keys,
+        origins: transport::origin::AllowedOrigins::new(config.allowed_origins.clone()),
         sessions: TaskTracker::new(),
         shutdown: shutdown.clone(),
     };

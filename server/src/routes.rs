@@ -33,6 +33,7 @@ pub fn app(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::map_response(security_headers))
         .layer(CompressionLayer::new());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -41,6 +42,8 @@ pub fn app(state: AppState) -> Router {
         .route("/echo", get(transport::echo))
         .merge(pages)
         .layer(middleware::from_fn_with_state(state.clone(), transport::seed_root))
+        // Outermost: no other site's page gets in, whatever the route.
+        .layer(middleware::from_fn_with_state(state.clone(), transport::origin::guard))
         .with_state(state)
 }
 
@@ -50,4 +53,15 @@ async fn server_fn(State(state): State<AppState>, request: Request) -> axum::res
     leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), request)
         .await
         .into_response()
+}
+
+/// Headers for every page and file: no MIME sniffing, no framing by other sites, no referrer to
+/// other sites. (The Content-Security-Policy carries a fresh nonce: the app sets it per page.)
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    response
 }

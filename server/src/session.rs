@@ -16,7 +16,9 @@ use app::protocol::{ClientMessage, Epoch, ErrorCode, Seq, ServerEvent, PROTOCOL_
 use axum::extract::ws::{close_code, CloseFrame, Message};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// Close code for "try again later" (RFC 6455's registry): the log could not be read or written.
@@ -202,10 +204,23 @@ where
     }
 
     async fn serve(&mut self, room: &Room) -> End {
+        let mut keepalive = Keepalive::new(self.limits.ping_every, self.limits.pong_deadline);
         loop {
             tokio::select! {
                 biased;
                 () = self.shutdown.cancelled() => return End::Shutdown,
+                () = tokio::time::sleep_until(keepalive.next()) => {
+                    // A peer that went away without closing (a laptop lid, a dead network) is
+                    // noticed here: no frame at all since the last ping.
+                    if keepalive.overdue() {
+                        tracing::debug!("no pong in time; the peer is gone");
+                        return End::Gone;
+                    }
+                    keepalive.pinged();
+                    if self.socket.send(Message::Ping(Default::default())).await.is_err() {
+                        return End::Gone;
+                    }
+                },
                 event = self.membership.events().recv() => {
                     let outcome = match event {
                         Ok(event) => self.forward(room, event).await,
@@ -224,11 +239,9 @@ where
                 },
                 inbound = self.socket.next() => match inbound {
                     None => return End::Gone,
-                    Some(Err(err)) => {
-                        tracing::debug!(%err, "read failed");
-                        return End::Gone;
-                    }
+                    Some(Err(err)) => return read_failed(err),
                     Some(Ok(message)) => {
+                        keepalive.heard();
                         if let Some(end) = self.on_message(room, message).await {
                             return end;
                         }
@@ -387,6 +400,59 @@ where
             let drain = async { while let Some(Ok(_)) = self.socket.next().await {} };
             let _ = tokio::time::timeout(self.limits.close_grace, drain).await;
         }
+    }
+}
+
+/// What a failed read means: a message over the size limit (1009) or text that is not UTF-8
+/// (1007) is the client's fault and is answered with the close code; anything else is a
+/// connection that is gone.
+fn read_failed(err: axum::Error) -> End {
+    use tungstenite::error::{CapacityError, Error};
+    let inner = err.into_inner();
+    match inner.downcast_ref::<Error>() {
+        Some(Error::Capacity(CapacityError::MessageTooLong { max_size, .. })) => {
+            End::Refused(close_code::SIZE, format!("message too big: at most {max_size} bytes"))
+        }
+        Some(Error::Capacity(err)) => End::Refused(close_code::SIZE, err.to_string()),
+        Some(Error::Utf8(_)) => End::Refused(close_code::INVALID, "text is not valid UTF-8".into()),
+        Some(Error::Protocol(err)) => End::Refused(close_code::PROTOCOL, err.to_string()),
+        _ => {
+            tracing::debug!(err = %inner, "read failed");
+            End::Gone
+        }
+    }
+}
+
+/// When to ping the peer, and whether it is overdue: any frame from it counts as a sign of life.
+struct Keepalive {
+    every: Duration,
+    deadline: Duration,
+    next_ping: Instant,
+    pong_due: Option<Instant>,
+}
+
+impl Keepalive {
+    fn new(every: Duration, deadline: Duration) -> Self {
+        Self { every, deadline, next_ping: Instant::now() + every, pong_due: None }
+    }
+
+    /// When something is to be done: the pong's deadline if a ping is out, else the next ping.
+    fn next(&self) -> Instant {
+        self.pong_due.unwrap_or(self.next_ping)
+    }
+
+    fn overdue(&self) -> bool {
+        self.pong_due.is_some_and(|due| Instant::now() >= due)
+    }
+
+    fn pinged(&mut self) {
+        let now = Instant::now();
+        self.pong_due = Some(now + self.deadline);
+        self.next_ping = now + self.every;
+    }
+
+    fn heard(&mut self) {
+        self.pong_due = None;
     }
 }
 

@@ -5,6 +5,7 @@ use crate::identity::SessionKeys;
 use crate::rooms::Rooms;
 use crate::session::SessionDeps;
 use crate::store::DynStore;
+use crate::transport::origin::AllowedOrigins;
 use crate::writer::Writer;
 use app::names::Nickname;
 use axum::extract::FromRef;
@@ -20,6 +21,7 @@ pub struct AppState {
     pub writer: Writer,
     pub limits: Arc<Limits>,
     pub keys: SessionKeys,
+    pub origins: AllowedOrigins,
     /// Every live WebSocket session, so that shutdown can wait for them.
     pub sessions: TaskTracker,
     /// Cancelled when the server starts to drain.

@@ -2,6 +2,7 @@
 //! session. `/chat` and `/` reach the lobby, `/chat/{room}` any room, `/echo` echoes.
 
 mod echo;
+pub mod origin;
 
 use crate::codec::{Dialect, OFFERED_SUBPROTOCOLS};
 use crate::identity::Identity;

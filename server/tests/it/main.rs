@@ -4,6 +4,7 @@
 mod crash;
 mod echo;
 mod framing;
+mod guard;
 mod helpers;
 mod history;
 mod http;

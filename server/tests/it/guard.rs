@@ -1,0 +1,131 @@
+//! What keeps other sites and oversized or malformed input out: the Origin check, the pages'
+//! security headers, the message size limit and UTF-8 validation.
+
+use crate::helpers::*;
+use futures_util::SinkExt;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::{Bytes, Message};
+
+/// The HTTP status of a WebSocket handshake to `path` sent with `origin`.
+async fn handshake_status(server: &TestServer, path: &str, origin: &str) -> u16 {
+    let mut request = server.url(path).into_client_request().expect("request");
+    request.headers_mut().insert("Origin", origin.parse().expect("header"));
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((_, response)) => response.status().as_u16(),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("handshake failed: {other}"),
+    }
+}
+
+#[tokio::test]
+async fn pages_of_other_sites_cannot_reach_the_rooms_or_post() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut config = server::Config::for_tests(data.path().to_path_buf());
+    config.allowed_origins = vec!["https://friend.example".to_owned()];
+    let server = spawn_with(config, data).await;
+    let own = format!("http://{}", server.addr);
+    for path in ["/chat?name=a", "/chat/den?name=b", "/?name=c", "/echo"] {
+        assert_eq!(handshake_status(&server, path, "https://evil.example").await, 403, "{path}");
+        assert_eq!(handshake_status(&server, path, "null").await, 403, "{path}");
+        assert_eq!(handshake_status(&server, path, &own).await, 101, "{path}");
+        assert_eq!(handshake_status(&server, path, "https://friend.example").await, 101, "{path}");
+    }
+    // Form posts and the session API too (cross-site request forgery).
+    let form = "Content-Type: application/x-www-form-urlencoded\r\nOrigin: https://evil.example\r\n";
+    let response = http_request(server.addr, "POST", "/fn/nickname", form, "nickname=victim").await;
+    assert_eq!(response.status, 403);
+    assert!(response.header("set-cookie").is_none());
+    let json = "Content-Type: application/json\r\nOrigin: https://evil.example\r\n";
+    let response = http_request(server.addr, "POST", "/api/session", json, r#"{"nickname":"victim"}"#).await;
+    assert_eq!(response.status, 403);
+    // Reading stays open to everyone.
+    let response =
+        http_request(server.addr, "GET", "/api/rooms", "Origin: https://evil.example\r\n", "").await;
+    assert_eq!(response.status, 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_a_nonce_policy() {
+    let server = spawn_server().await;
+    let page = http_request(server.addr, "GET", "/r/den", "", "").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    let policy = page.header("content-security-policy").expect("a CSP");
+    for directive in
+        ["default-src 'self'", "'wasm-unsafe-eval'", "object-src 'none'", "frame-ancestors 'none'"]
+    {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    // The inline scripts (the hydration loader, the rendered resources) carry the policy's nonce.
+    let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a nonce");
+    let scripts = page.body.matches("<script").count();
+    assert!(scripts >= 1);
+    assert_eq!(page.body.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{}", page.body);
+    // Each page gets a fresh nonce.
+    let again = http_request(server.addr, "GET", "/r/den", "", "").await;
+    assert_ne!(again.header("content-security-policy"), Some(policy));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversized_message_closes_with_1009_and_invalid_utf8_with_1007() {
+    let server = spawn_server().await;
+    let limit = server::Limits::default().room_max_message_bytes;
+    assert!(limit <= 16 * 1024, "a few KiB by default, not {limit}");
+    for path in ["/chat?name=big", "/chat/den?name=big2"] {
+        let mut ws = server.plain(path).await;
+        let _welcome = next_text(&mut ws).await;
+        send_text(&mut ws, &"x".repeat(limit + 1)).await;
+        let close = expect_close(&mut ws).await;
+        assert_eq!(u16::from(close.code), 1009, "{path}");
+    }
+    let (mut ws, _) = server.json("/chat/den?name=json-big").await;
+    let _joined = next_event(&mut ws).await;
+    send_text(&mut ws, &"x".repeat(limit + 1)).await;
+    let close = expect_close(&mut ws).await;
+    assert_eq!(u16::from(close.code), 1009);
+    assert_eq!(close.reason.as_str(), format!("message too big: at most {limit} bytes"));
+
+    let mut ws = server.plain("/chat/den?name=bad-bytes").await;
+    let _welcome = next_text(&mut ws).await;
+    let frame = Frame::message(Bytes::from_static(b"caf\xc3\x28"), OpCode::Data(Data::Text), true);
+    ws.send(Message::Frame(frame)).await.expect("send frame");
+    assert_eq!(u16::from(expect_close(&mut ws).await.code), 1007);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_answering_pings_is_dropped() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut config = server::Config::for_tests(data.path().to_path_buf());
+    config.limits.ping_every = std::time::Duration::from_millis(200);
+    config.limits.pong_deadline = std::time::Duration::from_millis(200);
+    let server = spawn_with(config, data).await;
+    let (mut watcher, _) = server.json("/chat/den?name=watcher").await;
+    // A client that keeps reading answers the pings (tungstenite does it while reading)...
+    let (mut alive, _) = server.json("/chat/den?name=alive").await;
+    let reader =
+        tokio::spawn(async move { while futures_util::StreamExt::next(&mut alive).await.is_some() {} });
+    // ...one that never reads again cannot: it is dropped, and leaves after the grace period.
+    let (silent, _) = server.json("/chat/den?name=silent").await;
+    let mut seen = Vec::new();
+    loop {
+        match next_event(&mut watcher).await {
+            app::protocol::ServerEvent::Joined { name, .. } => seen.push(format!("+{name}")),
+            app::protocol::ServerEvent::Left { name, .. } => {
+                seen.push(format!("-{name}"));
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(seen, ["+watcher", "+alive", "+silent", "-silent"]);
+    drop(silent);
+    reader.abort();
+    server.stop().await;
+}
