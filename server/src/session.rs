@@ -205,21 +205,27 @@ where
 
     async fn serve(&mut self, room: &Room) -> End {
         let mut keepalive = Keepalive::new(self.limits.ping_every, self.limits.pong_deadline);
+        // One timer for the whole session, moved when it fires: not one per event forwarded.
+        let timer = tokio::time::sleep_until(keepalive.next());
+        tokio::pin!(timer);
         loop {
             tokio::select! {
                 biased;
                 () = self.shutdown.cancelled() => return End::Shutdown,
-                () = tokio::time::sleep_until(keepalive.next()) => {
+                () = &mut timer => {
                     // A peer that went away without closing (a laptop lid, a dead network) is
                     // noticed here: no frame at all since the last ping.
                     if keepalive.overdue() {
                         tracing::debug!("no pong in time; the peer is gone");
                         return End::Gone;
                     }
-                    keepalive.pinged();
-                    if self.socket.send(Message::Ping(Default::default())).await.is_err() {
-                        return End::Gone;
+                    if keepalive.ping_due() {
+                        keepalive.pinged();
+                        if self.socket.send(Message::Ping(Default::default())).await.is_err() {
+                            return End::Gone;
+                        }
                     }
+                    timer.as_mut().reset(keepalive.next());
                 },
                 event = self.membership.events().recv() => {
                     let outcome = match event {
@@ -407,7 +413,7 @@ where
 /// (1007) is the client's fault and is answered with the close code; anything else is a
 /// connection that is gone.
 fn read_failed(err: axum::Error) -> End {
-    use tungstenite::error::{CapacityError, Error};
+    use tungstenite::error::{CapacityError, Error, ProtocolError};
     let inner = err.into_inner();
     match inner.downcast_ref::<Error>() {
         Some(Error::Capacity(CapacityError::MessageTooLong { max_size, .. })) => {
@@ -415,6 +421,9 @@ fn read_failed(err: axum::Error) -> End {
         }
         Some(Error::Capacity(err)) => End::Refused(close_code::SIZE, err.to_string()),
         Some(Error::Utf8(_)) => End::Refused(close_code::INVALID, "text is not valid UTF-8".into()),
+        // A peer that vanished without a close frame is gone (a reload, a lost network), not
+        // at fault: its leave waits for the grace period like any dropped connection.
+        Some(Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => End::Gone,
         Some(Error::Protocol(err)) => End::Refused(close_code::PROTOCOL, err.to_string()),
         _ => {
             tracing::debug!(err = %inner, "read failed");
@@ -445,12 +454,18 @@ impl Keepalive {
         self.pong_due.is_some_and(|due| Instant::now() >= due)
     }
 
+    fn ping_due(&self) -> bool {
+        Instant::now() >= self.next_ping
+    }
+
     fn pinged(&mut self) {
         let now = Instant::now();
         self.pong_due = Some(now + self.deadline);
         self.next_ping = now + self.every;
     }
 
+    /// Anything from the peer: no pong is awaited any more. (The timer may still fire at the
+    /// old deadline; it then finds nothing overdue and waits for the next ping.)
     fn heard(&mut self) {
         self.pong_due = None;
     }
