@@ -34,6 +34,9 @@ cargo test --release -p server --features postgres-tests 2>&1 | tee -a "$LOG"
 step "wasm client and release server (cargo leptos build --release)"
 cargo leptos build --release
 
+step "WebSocket conformance (Autobahn|Testsuite, cases 1-10, /echo and a room)"
+scripts/autobahn.sh target/release/server
+
 step "browser tests (Playwright, $CHROMIUM_PATH)"
 rm -rf target/e2e-data
 (cd end2end && npx playwright test) 2>&1 | tee -a "$LOG"

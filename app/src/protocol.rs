@@ -111,6 +111,9 @@ pub enum ErrorCode {
     Unavailable,
     /// Another person holds this nickname in this room; the connection is closed (1008).
     NameTaken,
+    /// The client sends faster than its rate: what it sends is handled at that rate from now on
+    /// (nothing is dropped); a client that stays over it is closed (1008).
+    RateLimited,
 }
 
 /// One room in the room list (`GET /api/rooms`).
@@ -220,6 +223,7 @@ mod tests {
             ServerEvent::Left { room, name: nick("alice"), at: 2 },
             ServerEvent::Error { code: ErrorCode::BadRequest, message: "nope".into() },
             ServerEvent::Error { code: ErrorCode::NameTaken, message: "taken".into() },
+            ServerEvent::Error { code: ErrorCode::RateLimited, message: "slow down".into() },
         ];
         for event in events {
             let json = event.to_json();

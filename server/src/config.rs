@@ -34,11 +34,40 @@ pub struct Config {
     #[arg(long, env = "CHAT_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
+    #[command(flatten)]
+    pub overrides: LimitOverrides,
+
+    /// Every limit, with `overrides` applied by [`Config::from_args`].
     #[arg(skip)]
     pub limits: Limits,
 }
 
+/// The limits that can be set from the command line (the rest keep their defaults). Raising them
+/// is for load tests and conformance runs, not for the open internet.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LimitOverrides {
+    /// Largest WebSocket message a room connection may send, in bytes [default: 8192].
+    #[arg(long, env = "CHAT_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// Messages per second a connection may send on average [default: 5].
+    #[arg(long, env = "CHAT_MESSAGES_PER_SECOND")]
+    pub messages_per_second: Option<f64>,
+    /// Messages a connection may send at once after a quiet spell [default: 20].
+    #[arg(long, env = "CHAT_MESSAGE_BURST")]
+    pub message_burst: Option<u32>,
+    /// WebSocket connections one client address may hold open [default: 64].
+    #[arg(long, env = "CHAT_MAX_CONNECTIONS_PER_ADDRESS")]
+    pub max_connections_per_address: Option<usize>,
+}
+
 impl Config {
+    /// The configuration from the command line and the environment.
+    pub fn from_args() -> Self {
+        let mut config = Self::parse();
+        config.limits = Limits::default().with(&config.overrides);
+        config
+    }
+
     /// The configuration a test uses: every default, a given data directory.
     pub fn for_tests(data_dir: PathBuf) -> Self {
         Self {
@@ -48,6 +77,7 @@ impl Config {
             site_root: "target/site".to_owned(),
             session_secret: None,
             allowed_origins: Vec::new(),
+            overrides: LimitOverrides::default(),
             // Tests wait for leaves: a short grace period keeps them quick.
             limits: Limits { presence_grace: Duration::from_millis(200), ..Limits::default() },
         }
@@ -61,6 +91,20 @@ pub struct Limits {
     /// Largest WebSocket message (and frame) a room connection may send. Room text is at most
     /// `MessageText::MAX_BYTES`; the rest leaves room for the JSON envelope and its escapes.
     pub room_max_message_bytes: usize,
+    /// Flood control for every connection: a token bucket of `message_burst` frames refilled at
+    /// `messages_per_second`; frames over it wait their turn (the client is told once), and a
+    /// client still over it after `flood_abuse_after` waiting frames is closed with 1008.
+    pub messages_per_second: f64,
+    pub message_burst: u32,
+    pub flood_abuse_after: u32,
+    /// WebSocket connections one address (an IPv6 /64) may hold open: enough for a household or
+    /// an office behind one NAT with several tabs each, not for one client to exhaust the server.
+    pub max_connections_per_address: usize,
+    /// How long a new connection has to send its request head, and how long an idle HTTP
+    /// keep-alive connection stays open: a client that connects and says nothing (slowloris)
+    /// holds a socket for this long at most. A WebSocket is never idle in this sense: it is
+    /// kept or dropped by the pings below.
+    pub handshake_timeout: Duration,
     /// Largest message on `/echo`, which exists for conformance testing (Autobahn sends 16 MiB).
     pub echo_max_message_bytes: usize,
     /// Per-connection read buffer: chat messages are small, so a small buffer per connection
@@ -96,10 +140,44 @@ pub struct Limits {
     pub drain_timeout: Duration,
 }
 
+impl Limits {
+    /// These limits with the command line's overrides applied.
+    pub fn with(mut self, overrides: &LimitOverrides) -> Self {
+        if let Some(bytes) = overrides.max_message_bytes {
+            self.room_max_message_bytes = bytes;
+        }
+        if let Some(rate) = overrides.messages_per_second {
+            self.messages_per_second = rate;
+        }
+        if let Some(burst) = overrides.message_burst {
+            self.message_burst = burst;
+        }
+        if let Some(max) = overrides.max_connections_per_address {
+            self.max_connections_per_address = max;
+        }
+        self
+    }
+
+    pub fn flood_policy(&self) -> crate::flood::FloodPolicy {
+        crate::flood::FloodPolicy {
+            per_second: self.messages_per_second,
+            burst: self.message_burst,
+            abuse_after: self.flood_abuse_after,
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
             room_max_message_bytes: 8 * 1024,
+            // A person types at most a few lines a second; pasting twenty lines passes at once.
+            messages_per_second: 5.0,
+            message_burst: 20,
+            // About 20 s flat out at the throttled pace.
+            flood_abuse_after: 100,
+            max_connections_per_address: 64,
+            handshake_timeout: Duration::from_secs(10),
             echo_max_message_bytes: 16 * 1024 * 1024,
             read_buffer_bytes: 8 * 1024,
             write_buffer_bytes: 8 * 1024,

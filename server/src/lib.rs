@@ -8,6 +8,7 @@
 mod backend;
 pub mod codec;
 pub mod config;
+pub mod flood;
 mod history;
 pub mod identity;
 mod presence;
@@ -23,7 +24,6 @@ pub mod writer;
 pub use config::{Config, Limits};
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use leptos::config::{Env, LeptosOptions};
 use rooms::Rooms;
 use state::AppState;
@@ -63,18 +63,12 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         limits: Arc::new(config.limits.clone()),
         keys,
         origins: transport::origin::AllowedOrigins::new(config.allowed_origins.clone()),
+        addresses: Default::default(),
         sessions: TaskTracker::new(),
         shutdown: shutdown.clone(),
     };
     let app = routes::app(state.clone());
-    // Chat frames are small and latency matters: without TCP_NODELAY, Nagle's algorithm holds a
-    // frame back until the previous one is acknowledged (about 40 ms with delayed ACKs).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::warn!(%err, "cannot set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await.context("serving")?;
+    transport::listen::serve(listener, app, config.limits.handshake_timeout, shutdown).await;
     state.sessions.close();
     if tokio::time::timeout(config.limits.drain_timeout, state.sessions.wait()).await.is_err() {
         tracing::warn!(left = state.sessions.len(), "drain deadline passed with sessions still open");

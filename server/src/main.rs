@@ -1,7 +1,6 @@
 //! The `server` binary: configuration, logging, signals; everything else is `server::run`.
 
 use anyhow::Context;
-use clap::Parser;
 use server::Config;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -12,7 +11,7 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
-    let config = Config::parse();
+    let config = Config::from_args();
     let listener =
         TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);

@@ -14,7 +14,7 @@ use crate::presence::{Change, Exit, NameTaken, Presence};
 use crate::store::StoredMessage;
 use app::names::{Nickname, RoomName};
 use app::protocol::{Millis, Seq, ServerEvent};
-use axum::extract::ws::Utf8Bytes;
+use axum::extract::ws::{Message, Utf8Bytes};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast;
@@ -24,9 +24,12 @@ use tokio::sync::broadcast;
 pub struct RoomEvent {
     /// The message's sequence number; `None` for presence, which is not part of the log.
     pub seq: Option<Seq>,
-    /// `None`: the plain dialect has no line for it (typing).
+    /// `None`: the plain dialect has no line for it (typing, relayed frames).
     pub plain: Option<Utf8Bytes>,
-    pub json: Utf8Bytes,
+    /// `None` for relayed frames, which only relay connections receive.
+    pub json: Option<Utf8Bytes>,
+    /// A frame for the relay dialect, exactly as a relay connection sent it.
+    pub relay: Option<Message>,
 }
 
 impl RoomEvent {
@@ -49,7 +52,8 @@ impl RoomEvent {
         Self {
             seq: Some(stored.seq),
             plain: Some(plain::message(&stored.author, &stored.text).into()),
-            json: json::encode(&event),
+            json: Some(json::encode(&event)),
+            relay: None,
         }
     }
 
@@ -61,7 +65,7 @@ impl RoomEvent {
             Change::Left(name) => (Some(plain::logout(&name)), ServerEvent::Left { room, name, at }),
             Change::Typing(names) => (None, ServerEvent::Typing { room, names }),
         };
-        Self { seq: None, plain: plain.map(Into::into), json: json::encode(&event) }
+        Self { seq: None, plain: plain.map(Into::into), json: Some(json::encode(&event)), relay: None }
     }
 }
 
@@ -120,6 +124,13 @@ impl Room {
         let mut presence = self.presence();
         let _ = self.tx.send(Arc::new(RoomEvent::message(message)));
         self.announce(presence.stop_typing(&message.author));
+    }
+
+    /// Passes a relay connection's frame to every relay connection in the room. It is not
+    /// stored and the other dialects never see it.
+    pub fn relay(&self, frame: Message) {
+        let event = RoomEvent { seq: None, plain: None, json: None, relay: Some(frame) };
+        let _ = self.tx.send(Arc::new(event));
     }
 
     /// A connection of `id` enters; `Ok(true)` if it made `id` a member (and that was announced).
@@ -228,7 +239,7 @@ mod tests {
         for rx in &mut members {
             let mut seen = Vec::new();
             while let Ok(event) = rx.try_recv() {
-                seen.push(event.json.to_string());
+                seen.push(event.json.as_ref().map(ToString::to_string).unwrap_or_default());
             }
             assert_eq!(seen.len(), 400);
             orders.push(seen);
@@ -249,19 +260,29 @@ mod tests {
         let joined = rx.try_recv().unwrap();
         assert_eq!(joined.plain.as_deref(), Some("Welcome, ann !"));
         assert_eq!(joined.seq, None);
-        assert!(joined.json.as_str().starts_with(r#"{"type":"joined","room":"lobby","name":"ann","#));
+        assert!(joined
+            .json
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with(r#"{"type":"joined","room":"lobby","name":"ann","#));
         let typing = rx.try_recv().unwrap();
         assert_eq!(typing.plain, None);
-        assert_eq!(typing.json.as_str(), r#"{"type":"typing","room":"lobby","names":["ann"]}"#);
+        assert_eq!(
+            typing.json.as_deref().unwrap_or_default(),
+            r#"{"type":"typing","room":"lobby","names":["ann"]}"#
+        );
         let said = rx.try_recv().unwrap();
         assert_eq!(said.plain.as_deref(), Some("ann:hi"));
         assert_eq!(said.seq, Some(2));
         assert_eq!(
-            said.json.as_str(),
+            said.json.as_deref().unwrap_or_default(),
             r#"{"type":"message","id":2,"epoch":9,"room":"lobby","author":"ann","text":"hi","at":5}"#
         );
         // The message ends the typing.
-        assert_eq!(rx.try_recv().unwrap().json.as_str(), r#"{"type":"typing","room":"lobby","names":[]}"#);
+        assert_eq!(
+            rx.try_recv().unwrap().json.as_deref().unwrap_or_default(),
+            r#"{"type":"typing","room":"lobby","names":[]}"#
+        );
         assert_eq!(rx.try_recv().unwrap().plain.as_deref(), Some("ann Logout"));
     }
 
@@ -279,7 +300,10 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(room.members(), vec![nick("ann")]);
         tokio::time::sleep(Duration::from_secs(2)).await;
-        assert_eq!(rx.recv().await.unwrap().json.as_str(), r#"{"type":"typing","room":"lobby","names":[]}"#);
+        assert_eq!(
+            rx.recv().await.unwrap().json.as_deref().unwrap_or_default(),
+            r#"{"type":"typing","room":"lobby","names":[]}"#
+        );
         assert_eq!(rx.recv().await.unwrap().plain.as_deref(), Some("ann Logout"));
         assert!(room.members().is_empty());
     }

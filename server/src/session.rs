@@ -6,6 +6,7 @@
 
 use crate::codec::{json, plain, Dialect};
 use crate::config::Limits;
+use crate::flood::{Bucket, Verdict};
 use crate::identity::Identity;
 use crate::room::{now_millis, Room, RoomEvent};
 use crate::rooms::Membership;
@@ -59,6 +60,7 @@ pub struct Session<S> {
     /// The last message this client has been sent: live events up to it are duplicates of what
     /// history already delivered.
     delivered: Seq,
+    flood: Bucket,
 }
 
 /// What a session needs besides its socket and its name.
@@ -90,6 +92,7 @@ where
             store: deps.store,
             writer: deps.writer,
             resume,
+            flood: Bucket::new(deps.limits.flood_policy(), Instant::now()),
             limits: deps.limits,
             shutdown: deps.shutdown,
             delivered: 0,
@@ -98,6 +101,9 @@ where
 
     pub async fn run(mut self) {
         let room = Arc::clone(self.membership.room());
+        if self.dialect == Dialect::Relay {
+            return self.relay(&room).await;
+        }
         let first = match room.enter(&self.identity) {
             Ok(first) => first,
             Err(taken) => {
@@ -126,6 +132,17 @@ where
                 room.exit(&self.identity, None);
                 self.close(code, &reason).await;
             }
+        }
+    }
+
+    /// A relay connection: no presence, no history, only frames.
+    async fn relay(mut self, room: &Room) {
+        let end = self.serve(room).await;
+        tracing::debug!(?end, "relay ended");
+        match end {
+            End::Gone | End::Quit => {}
+            End::Shutdown => self.close(close_code::AWAY, "server shutting down").await,
+            End::Refused(code, reason) => self.close(code, &reason).await,
         }
     }
 
@@ -232,10 +249,7 @@ where
                         Ok(event) => self.forward(room, event).await,
                         // Fell behind the room's backlog: what it missed of the log is re-read
                         // from the store, so nothing is lost and memory stays bounded.
-                        Err(RecvError::Lagged(missed)) => {
-                            tracing::debug!(missed, "lagged behind the room; resyncing from the log");
-                            self.catch_up(room).await
-                        }
+                        Err(RecvError::Lagged(missed)) => self.lagged(room, missed).await,
                         // The room outlives its members, so this cannot happen while we hold one.
                         Err(RecvError::Closed) => Err(End::Gone),
                     };
@@ -245,9 +259,17 @@ where
                 },
                 inbound = self.socket.next() => match inbound {
                     None => return End::Gone,
-                    Some(Err(err)) => return read_failed(err),
+                    Some(Err(err)) => {
+                        return match read_fault(err) {
+                            Some((code, reason)) => End::Refused(code, reason),
+                            None => End::Gone,
+                        };
+                    }
                     Some(Ok(message)) => {
                         keepalive.heard();
+                        if let Some(end) = self.admit(&message).await {
+                            return end;
+                        }
                         if let Some(end) = self.on_message(room, message).await {
                             return end;
                         }
@@ -263,14 +285,26 @@ where
         for _ in 1..self.limits.write_batch {
             match self.membership.events().try_recv() {
                 Ok(event) => self.feed_live(&event).await?,
-                Err(TryRecvError::Lagged(_)) => {
+                Err(TryRecvError::Lagged(missed)) => {
                     self.socket.flush().await.map_err(|_| End::Gone)?;
-                    return self.catch_up(room).await;
+                    return self.lagged(room, missed).await;
                 }
                 Err(TryRecvError::Empty | TryRecvError::Closed) => break,
             }
         }
         self.socket.flush().await.map_err(|_| End::Gone)
+    }
+
+    /// The room's backlog moved past this connection. Chat dialects re-read what they missed
+    /// from the log, so nothing is lost and memory stays bounded; relayed frames are not kept
+    /// anywhere, so a relay connection that falls behind is closed and told why.
+    async fn lagged(&mut self, room: &Room, missed: u64) -> Result<(), End> {
+        if self.dialect == Dialect::Relay {
+            tracing::debug!(missed, "relay connection fell behind");
+            return Err(End::Refused(CLOSE_TRY_AGAIN, format!("too slow: {missed} relayed frames missed")));
+        }
+        tracing::debug!(missed, "lagged behind the room; resyncing from the log");
+        self.catch_up(room).await
     }
 
     /// Queues a live event unless history already delivered it, or the dialect has no frame
@@ -291,7 +325,41 @@ where
     fn encode(&self, event: &RoomEvent) -> Option<Message> {
         match self.dialect {
             Dialect::Plain => event.plain.clone().map(Message::Text),
-            Dialect::Json => Some(Message::Text(event.json.clone())),
+            Dialect::Json => event.json.clone().map(Message::Text),
+            Dialect::Relay => event.relay.clone(),
+        }
+    }
+
+    /// Flood control: a frame over the client's rate waits its turn (the client is told once per
+    /// spell), so nothing it sent is lost; a client that stays over the rate is closed.
+    /// While it waits, its socket is not read: the flood backs up into its own TCP window.
+    async fn admit(&mut self, message: &Message) -> Option<End> {
+        if matches!(message, Message::Pong(_) | Message::Close(_)) {
+            return None;
+        }
+        match self.flood.check(Instant::now()) {
+            Verdict::Pass => None,
+            Verdict::Throttle { wait, first } => {
+                if first && self.dialect == Dialect::Json {
+                    let warning = ServerEvent::Error {
+                        code: ErrorCode::RateLimited,
+                        message: format!(
+                            "You are sending too fast (more than {} messages a second): \
+                             the rest are sent more slowly.",
+                            self.limits.messages_per_second
+                        ),
+                    };
+                    if let Some(end) = self.reply(&warning).await {
+                        return Some(end);
+                    }
+                }
+                tokio::time::sleep(wait).await;
+                None
+            }
+            Verdict::Abuse => {
+                tracing::info!("closed for flooding");
+                Some(End::Refused(close_code::POLICY, "flooding: too many messages for too long".into()))
+            }
         }
     }
 
@@ -328,6 +396,10 @@ where
                 }
                 Err(error) => self.reply(&error).await,
             },
+            (Dialect::Relay, frame @ (Message::Text(_) | Message::Binary(_))) => {
+                room.relay(frame);
+                None
+            }
             (Dialect::Plain, Message::Binary(_)) => {
                 Some(End::Refused(close_code::UNSUPPORTED, "binary messages are not supported".into()))
             }
@@ -409,25 +481,25 @@ where
     }
 }
 
-/// What a failed read means: a message over the size limit (1009) or text that is not UTF-8
-/// (1007) is the client's fault and is answered with the close code; anything else is a
-/// connection that is gone.
-fn read_failed(err: axum::Error) -> End {
+/// What a failed read means: a message over the size limit (1009), text that is not UTF-8
+/// (1007) or a protocol error (1002) is the client's fault and is answered with that close code
+/// and a reason; `None` is a connection that is simply gone.
+pub(crate) fn read_fault(err: axum::Error) -> Option<(u16, String)> {
     use tungstenite::error::{CapacityError, Error, ProtocolError};
     let inner = err.into_inner();
     match inner.downcast_ref::<Error>() {
         Some(Error::Capacity(CapacityError::MessageTooLong { max_size, .. })) => {
-            End::Refused(close_code::SIZE, format!("message too big: at most {max_size} bytes"))
+            Some((close_code::SIZE, format!("message too big: at most {max_size} bytes")))
         }
-        Some(Error::Capacity(err)) => End::Refused(close_code::SIZE, err.to_string()),
-        Some(Error::Utf8(_)) => End::Refused(close_code::INVALID, "text is not valid UTF-8".into()),
+        Some(Error::Capacity(err)) => Some((close_code::SIZE, err.to_string())),
+        Some(Error::Utf8(_)) => Some((close_code::INVALID, "text is not valid UTF-8".into())),
         // A peer that vanished without a close frame is gone (a reload, a lost network), not
         // at fault: its leave waits for the grace period like any dropped connection.
-        Some(Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => End::Gone,
-        Some(Error::Protocol(err)) => End::Refused(close_code::PROTOCOL, err.to_string()),
+        Some(Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => None,
+        Some(Error::Protocol(err)) => Some((close_code::PROTOCOL, err.to_string())),
         _ => {
             tracing::debug!(err = %inner, "read failed");
-            End::Gone
+            None
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::rooms::Rooms;
 use crate::session::SessionDeps;
 use crate::store::DynStore;
 use crate::transport::origin::AllowedOrigins;
+use crate::transport::per_address::AddressSlots;
 use crate::writer::Writer;
 use app::names::Nickname;
 use axum::extract::FromRef;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     pub keys: SessionKeys,
     pub origins: AllowedOrigins,
+    /// WebSocket connections held per client address.
+    pub addresses: AddressSlots,
     /// Every live WebSocket session, so that shutdown can wait for them.
     pub sessions: TaskTracker,
     /// Cancelled when the server starts to drain.

@@ -12,11 +12,18 @@ pub enum Dialect {
     Plain,
     /// The structured JSON dialect of `app::protocol`.
     Json,
+    /// A live relay for programs: every text or binary frame a relay connection sends reaches
+    /// every relay connection of the room (itself included) exactly as sent. Nothing is stored,
+    /// relay connections are not members, and the other dialects never see these frames.
+    Relay,
 }
+
+/// The relay dialect's subprotocol.
+pub const RELAY_SUBPROTOCOL: &str = "chat.v1.relay";
 
 /// The subprotocols the server accepts, most preferred first. `chat` is what seed 002's page
 /// offers (with `superchat`); a browser fails the connection unless one of its offers is echoed.
-pub const OFFERED_SUBPROTOCOLS: [&str; 2] = [SUBPROTOCOL, "chat"];
+pub const OFFERED_SUBPROTOCOLS: [&str; 3] = [SUBPROTOCOL, RELAY_SUBPROTOCOL, "chat"];
 
 impl Dialect {
     /// The dialect for the subprotocol the handshake selected (`None`: the client offered none
@@ -24,6 +31,7 @@ impl Dialect {
     pub fn from_selected(selected: Option<&str>) -> Self {
         match selected {
             Some(SUBPROTOCOL) => Self::Json,
+            Some(RELAY_SUBPROTOCOL) => Self::Relay,
             _ => Self::Plain,
         }
     }
@@ -36,6 +44,7 @@ mod tests {
     #[test]
     fn negotiation() {
         assert_eq!(Dialect::from_selected(Some(SUBPROTOCOL)), Dialect::Json);
+        assert_eq!(Dialect::from_selected(Some(RELAY_SUBPROTOCOL)), Dialect::Relay);
         assert_eq!(Dialect::from_selected(Some("chat")), Dialect::Plain);
         assert_eq!(Dialect::from_selected(None), Dialect::Plain);
     }

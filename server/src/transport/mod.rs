@@ -2,7 +2,9 @@
 //! session. `/chat` and `/` reach the lobby, `/chat/{room}` any room, `/echo` echoes.
 
 mod echo;
+pub mod listen;
 pub mod origin;
+pub mod per_address;
 
 use crate::codec::{Dialect, OFFERED_SUBPROTOCOLS};
 use crate::identity::Identity;
@@ -11,11 +13,13 @@ use crate::state::AppState;
 use app::names::{Nickname, RoomName};
 use app::protocol::{Epoch, Seq};
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use per_address::Slot;
 use serde::Deserialize;
+use std::net::SocketAddr;
 use tracing::Instrument;
 
 pub use echo::echo;
@@ -38,22 +42,24 @@ pub struct JoinParams {
 pub async fn lobby(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(params): Query<JoinParams>,
 ) -> Response {
-    upgrade_room(ws, state, Ok(RoomName::lobby()), &headers, params)
+    upgrade_room(ws, state, remote, Ok(RoomName::lobby()), &headers, params)
 }
 
 /// `/chat/{room}`.
 pub async fn room(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
     Path(room): Path<String>,
     headers: HeaderMap,
     Query(params): Query<JoinParams>,
 ) -> Response {
     let room = RoomName::parse(&room).map_err(|e| format!("bad room name: {e}"));
-    upgrade_room(ws, state, room, &headers, params)
+    upgrade_room(ws, state, remote, room, &headers, params)
 }
 
 /// Lets a WebSocket handshake on `/` reach the lobby, as the seeds' pages (`ws://host:port/`)
@@ -77,7 +83,11 @@ pub async fn seed_root(State(state): State<AppState>, request: Request, next: Ne
         Ok(Query(params)) => params,
         Err(rejection) => return rejection.into_response(),
     };
-    upgrade_room(ws, state, Ok(RoomName::lobby()), &parts.headers, params)
+    let remote = match ConnectInfo::<SocketAddr>::from_request_parts(&mut parts, &state).await {
+        Ok(ConnectInfo(remote)) => remote,
+        Err(rejection) => return rejection.into_response(),
+    };
+    upgrade_room(ws, state, remote, Ok(RoomName::lobby()), &parts.headers, params)
 }
 
 /// Who the connection is: the session its token or cookie proves, else a one-connection
@@ -99,6 +109,7 @@ fn identify(state: &AppState, headers: &HeaderMap, params: &JoinParams) -> Resul
 fn upgrade_room(
     ws: WebSocketUpgrade,
     state: AppState,
+    remote: SocketAddr,
     room: Result<RoomName, String>,
     headers: &HeaderMap,
     params: JoinParams,
@@ -112,6 +123,7 @@ fn upgrade_room(
         .write_buffer_size(limits.write_buffer_bytes);
     let dialect = Dialect::from_selected(ws.selected_protocol().and_then(|p| p.to_str().ok()));
     let identity = identify(&state, headers, &params);
+    let slot = take_slot(&state, remote);
     // Only the JSON dialect can resume: the plain one has no message ids.
     let resume = match (dialect, params.after) {
         (Dialect::Json, Some(after)) => Some(Resume { epoch: params.epoch.unwrap_or(0), after }),
@@ -120,17 +132,26 @@ fn upgrade_room(
     let tracker = state.sessions.clone();
     ws.on_upgrade(move |socket| {
         tracker.track_future(async move {
-            let (room, identity) = match (room, identity) {
-                (Ok(room), Ok(identity)) => (room, identity),
+            let (room, identity, _slot) = match (room, identity, slot) {
+                (Ok(room), Ok(identity), Ok(slot)) => (room, identity, slot),
                 // Refused after the handshake rather than with an HTTP error, because a browser
                 // shows a page the close reason but never an HTTP status.
-                (Err(why), _) | (_, Err(why)) => return refuse(socket, &why).await,
+                (Err(why), _, _) | (_, Err(why), _) | (_, _, Err(why)) => return refuse(socket, &why).await,
             };
             let span = tracing::info_span!("session", room = %room, name = %identity.nickname, ?dialect);
             let membership = state.rooms.join(&room);
             let session = Session::new(socket, dialect, identity, membership, resume, state.session_deps());
             session.run().instrument(span).await;
         })
+    })
+}
+
+/// A place among the connections `remote`'s address may hold, held as long as the connection.
+fn take_slot(state: &AppState, remote: SocketAddr) -> Result<Slot, String> {
+    let max = state.limits.max_connections_per_address;
+    state.addresses.take(remote.ip(), max).ok_or_else(|| {
+        tracing::info!(%remote, max, "connection refused: too many from one address");
+        format!("too many connections from your address (at most {max})")
     })
 }
 

@@ -25,6 +25,8 @@ fn start_server(addr: SocketAddr, data: &std::path::Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_server"))
         .args(["--addr", &addr.to_string(), "--data-dir"])
         .arg(data)
+        // Clients here send as fast as acknowledgements come back, far faster than a person.
+        .args(["--messages-per-second", "1000000", "--message-burst", "1000000"])
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

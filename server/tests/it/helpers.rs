@@ -32,6 +32,16 @@ pub async fn spawn_server() -> TestServer {
     spawn_with(config, data).await
 }
 
+/// A server without flood control, for tests that send faster than any person would (the flood
+/// control's own tests are in guard.rs).
+pub async fn spawn_unthrottled() -> TestServer {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::for_tests(data.path().to_path_buf());
+    config.limits.messages_per_second = 1e9;
+    config.limits.message_burst = u32::MAX;
+    spawn_with(config, data).await
+}
+
 /// A server with `config`, keeping `data` (its data directory) alive as long as it runs.
 pub async fn spawn_with(config: Config, data: tempfile::TempDir) -> TestServer {
     let listener = TcpListener::bind(config.addr).await.expect("bind port 0");

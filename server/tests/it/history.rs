@@ -50,7 +50,7 @@ async fn joining_clients_get_the_recent_history_then_live_messages() {
 
 #[tokio::test]
 async fn a_client_resumes_exactly_where_it_left_off() {
-    let server = spawn_server().await;
+    let server = spawn_unthrottled().await;
     let (mut ann, _) = server.json("/chat/r?name=ann").await;
     let (mut bob, _) = server.json("/chat/r?name=bob").await;
     say_json(&mut ann, "a1", "before").await;

@@ -10,6 +10,8 @@ mod history;
 mod http;
 mod identity;
 mod json_dialect;
+mod limits;
 mod mixed_room;
 mod plain_dialect;
+mod relay;
 mod shutdown;

@@ -1,0 +1,140 @@
+//! Flood control for one connection: a token bucket decides, for each frame a client sends,
+//! whether it is handled now, handled after a pause (throttling), or is one too many (abuse).
+//!
+//! Throttling rather than dropping: a person who pastes twenty lines loses none of them, they
+//! just arrive at the room's pace. Only a client that stays over the rate is disconnected.
+
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The policy, from `Limits`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FloodPolicy {
+    /// Frames per second a client may send, on average.
+    pub per_second: f64,
+    /// Frames it may send at once after a quiet spell.
+    pub burst: u32,
+    /// Throttled frames in a row (without the bucket ever filling up again) after which the
+    /// client is disconnected.
+    pub abuse_after: u32,
+}
+
+/// What to do with a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    /// Handle it after `wait`. `first`: the first throttled frame of this spell, when the client
+    /// is told to slow down.
+    Throttle {
+        wait: Duration,
+        first: bool,
+    },
+    /// Over the rate for too long: disconnect.
+    Abuse,
+}
+
+#[derive(Debug)]
+pub struct Bucket {
+    policy: FloodPolicy,
+    tokens: f64,
+    /// Tokens are counted up to here; later than now while a throttled frame waits.
+    counted_to: Instant,
+    throttled: u32,
+}
+
+impl Bucket {
+    pub fn new(policy: FloodPolicy, now: Instant) -> Self {
+        Self { policy, tokens: f64::from(policy.burst), counted_to: now, throttled: 0 }
+    }
+
+    pub fn check(&mut self, now: Instant) -> Verdict {
+        let capacity = f64::from(self.policy.burst.max(1));
+        if now > self.counted_to {
+            let earned = now.duration_since(self.counted_to).as_secs_f64() * self.policy.per_second;
+            self.tokens = (self.tokens + earned).min(capacity);
+            self.counted_to = now;
+        }
+        if self.tokens >= capacity {
+            // A full bucket: the client has been quiet long enough to be forgiven.
+            self.throttled = 0;
+        }
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return Verdict::Pass;
+        }
+        self.throttled += 1;
+        if self.throttled > self.policy.abuse_after {
+            return Verdict::Abuse;
+        }
+        // The frame takes the next token: it waits until that token is earned, and counting
+        // resumes from then.
+        let wait =
+            Duration::from_secs_f64((1.0 - self.tokens) / self.policy.per_second.max(f64::MIN_POSITIVE));
+        self.tokens = 0.0;
+        self.counted_to = self.counted_to.max(now) + wait;
+        Verdict::Throttle { wait: self.counted_to - now, first: self.throttled == 1 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: FloodPolicy = FloodPolicy { per_second: 5.0, burst: 3, abuse_after: 4 };
+
+    #[test]
+    fn a_burst_passes_then_frames_are_paced() {
+        let start = Instant::now();
+        let mut bucket = Bucket::new(POLICY, start);
+        for _ in 0..3 {
+            assert_eq!(bucket.check(start), Verdict::Pass);
+        }
+        assert_eq!(bucket.check(start), Verdict::Throttle { wait: Duration::from_millis(200), first: true });
+        // Already waiting for the next token: the one after that is 200 ms later still.
+        assert_eq!(bucket.check(start), Verdict::Throttle { wait: Duration::from_millis(400), first: false });
+    }
+
+    #[test]
+    fn a_steady_client_within_the_rate_is_never_throttled() {
+        let start = Instant::now();
+        let mut bucket = Bucket::new(POLICY, start);
+        for i in 0..100 {
+            assert_eq!(bucket.check(start + Duration::from_millis(200 * i)), Verdict::Pass);
+        }
+    }
+
+    #[test]
+    fn staying_over_the_rate_is_abuse() {
+        let start = Instant::now();
+        let mut bucket = Bucket::new(POLICY, start);
+        let mut now = start;
+        let mut verdicts = Vec::new();
+        for _ in 0..8 {
+            let verdict = bucket.check(now);
+            if let Verdict::Throttle { wait, .. } = verdict {
+                now += wait; // the session waits, then reads the next frame at once
+            }
+            verdicts.push(verdict);
+        }
+        assert_eq!(verdicts[..3], [Verdict::Pass; 3]);
+        assert!(matches!(verdicts[3], Verdict::Throttle { first: true, .. }));
+        assert!(verdicts[4..7].iter().all(|v| matches!(v, Verdict::Throttle { first: false, .. })));
+        assert_eq!(verdicts[7], Verdict::Abuse);
+    }
+
+    #[test]
+    fn a_quiet_spell_forgives() {
+        let start = Instant::now();
+        let mut bucket = Bucket::new(POLICY, start);
+        for _ in 0..3 {
+            bucket.check(start);
+        }
+        assert!(matches!(bucket.check(start), Verdict::Throttle { first: true, .. }));
+        // Long enough for the bucket to fill up again: a new spell starts from scratch.
+        let later = start + Duration::from_secs(2);
+        for _ in 0..3 {
+            assert_eq!(bucket.check(later), Verdict::Pass);
+        }
+        assert!(matches!(bucket.check(later), Verdict::Throttle { first: true, .. }));
+    }
+}
