@@ -1,6 +1,8 @@
-//! The crash test: clients stream messages while the server process is killed with SIGKILL and
-//! started again on the same data. Afterwards every acknowledged message is in the log exactly
-//! once, and every client has seen the whole log exactly once, in the same order.
+//! The restart tests: clients stream messages while the server process is stopped, by SIGKILL
+//! (a crash) or SIGTERM (a deploy), and started again on the same data. Afterwards every
+//! acknowledged message is in the log exactly once, and every client has seen the whole log
+//! exactly once, in the same order. SIGTERM also has to tell every client (close 1001) and exit
+//! by itself within its drain deadline.
 
 use crate::helpers::{connect, http_get, Ws};
 use app::protocol::{ServerEvent, SUBPROTOCOL};
@@ -12,7 +14,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
+
+/// How the server is stopped mid-stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Kill,
+    Term,
+}
 
 const CLIENTS: usize = 4;
 const MESSAGES_EACH: usize = 300;
@@ -55,6 +65,8 @@ struct Client {
     seen: Vec<u64>,
     epoch: i64,
     delivered_twice: usize,
+    /// Close frames with 1001 (going away) received.
+    told_going_away: usize,
 }
 
 impl Client {
@@ -66,6 +78,7 @@ impl Client {
             seen: Vec::new(),
             epoch: 0,
             delivered_twice: 0,
+            told_going_away: 0,
         }
     }
 
@@ -121,6 +134,12 @@ impl Client {
             }
             let frame = match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
                 Ok(Some(Ok(Message::Text(text)))) => text,
+                Ok(Some(Ok(Message::Close(Some(close))))) => {
+                    if close.code == CloseCode::Away {
+                        self.told_going_away += 1;
+                    }
+                    continue;
+                }
                 Ok(Some(Ok(_))) => continue,
                 _ => return false,
             };
@@ -152,6 +171,15 @@ async fn send_text_checked(ws: &mut Ws, text: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_acknowledged_message_is_lost_or_duplicated_across_a_sigkill() {
+    restart_mid_stream(Stop::Kill).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_tells_every_client_and_they_resume_without_loss() {
+    restart_mid_stream(Stop::Term).await;
+}
+
+async fn restart_mid_stream(stop: Stop) {
     let data = tempfile::tempdir().expect("temp dir");
     let addr = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
@@ -177,12 +205,27 @@ async fn no_acknowledged_message_is_lost_or_duplicated_across_a_sigkill() {
         })
         .collect();
 
-    // Kill the server mid-stream, without warning, and start it again on the same data.
+    // Stop the server mid-stream and start it again on the same data.
     while acks.load(Ordering::Relaxed) < KILL_AFTER_ACKS {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    server.start_kill().expect("SIGKILL");
-    server.wait().await.expect("reap");
+    match stop {
+        Stop::Kill => {
+            server.start_kill().expect("SIGKILL");
+            server.wait().await.expect("reap");
+        }
+        Stop::Term => {
+            let pid = server.id().expect("pid").to_string();
+            let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+            assert!(sent.success());
+            let started = std::time::Instant::now();
+            // The drain deadline is 10 s; a clean exit comes long before it.
+            let status = tokio::time::timeout(Duration::from_secs(15), server.wait()).await;
+            let status = status.expect("exited within the drain deadline").expect("reap");
+            assert!(status.success(), "a drained server exits with 0: {status}");
+            println!("sigterm: drained and exited in {:?}", started.elapsed());
+        }
+    }
     let acked_before_kill = acks.load(Ordering::Relaxed);
     let mut server = start_server(addr, data.path());
     wait_until_up(addr).await;
@@ -218,7 +261,7 @@ async fn no_acknowledged_message_is_lost_or_duplicated_across_a_sigkill() {
     let duplicated_in_log = in_log.values().filter(|&&n| n > 1).count();
     let delivered_twice: usize = finished.iter().map(|c| c.delivered_twice).sum();
     println!(
-        "crash test: {} clients x {} messages, SIGKILL after {} acks; acknowledged {}, lost {}, \
+        "restart test: {} clients x {} messages, {stop:?} after {} acks; acknowledged {}, lost {}, \
          duplicated in the log {}, delivered twice to a client {}",
         CLIENTS,
         MESSAGES_EACH,
@@ -229,6 +272,11 @@ async fn no_acknowledged_message_is_lost_or_duplicated_across_a_sigkill() {
         delivered_twice
     );
     assert_eq!(acked.len(), CLIENTS * MESSAGES_EACH, "every message was acknowledged in the end");
+    if stop == Stop::Term {
+        for client in &finished {
+            assert!(client.told_going_away >= 1, "{} was told the server was going away", client.name);
+        }
+    }
     assert_eq!(lost, 0, "acknowledged messages missing from the log");
     assert_eq!(duplicated_in_log, 0, "messages stored twice");
     assert_eq!(delivered_twice, 0, "messages delivered twice to a client");
