@@ -134,6 +134,9 @@ pub struct Limits {
     pub ping_every: Duration,
     /// ...and dropped as dead when nothing (pong or anything else) comes back within this.
     pub pong_deadline: Duration,
+    /// A write that makes no progress for this long means the peer stopped reading: it is
+    /// dropped (and resumes from the log when it comes back).
+    pub write_stall: Duration,
     /// How long a closing connection waits for the peer's close frame.
     pub close_grace: Duration,
     /// How long shutdown waits for sessions to finish before giving up.
@@ -192,6 +195,7 @@ impl Default for Limits {
             // Under the 30 s after which many proxies and NATs drop an idle connection.
             ping_every: Duration::from_secs(25),
             pong_deadline: Duration::from_secs(10),
+            write_stall: Duration::from_secs(10),
             close_grace: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(10),
         }

@@ -170,7 +170,7 @@ where
         if !first && self.dialect == Dialect::Plain {
             // The seeds greet every connection; the room announced this member only once.
             let welcome = plain::welcome(&self.identity.nickname);
-            self.socket.send(Message::Text(welcome.into())).await.map_err(|_| End::Gone)?;
+            self.send(Message::Text(welcome.into())).await?;
         }
         Ok(())
     }
@@ -212,12 +212,12 @@ where
         for stored in messages {
             if stored.seq > self.delivered {
                 if let Some(frame) = self.encode(&RoomEvent::message(stored)) {
-                    self.socket.feed(frame).await.map_err(|_| End::Gone)?;
+                    self.feed(frame).await?;
                 }
                 self.delivered = stored.seq;
             }
         }
-        self.socket.flush().await.map_err(|_| End::Gone)
+        self.flush().await
     }
 
     async fn serve(&mut self, room: &Room) -> End {
@@ -238,7 +238,7 @@ where
                     }
                     if keepalive.ping_due() {
                         keepalive.pinged();
-                        if self.socket.send(Message::Ping(Default::default())).await.is_err() {
+                        if self.send(Message::Ping(Default::default())).await.is_err() {
                             return End::Gone;
                         }
                     }
@@ -286,13 +286,13 @@ where
             match self.membership.events().try_recv() {
                 Ok(event) => self.feed_live(&event).await?,
                 Err(TryRecvError::Lagged(missed)) => {
-                    self.socket.flush().await.map_err(|_| End::Gone)?;
+                    self.flush().await?;
                     return self.lagged(room, missed).await;
                 }
                 Err(TryRecvError::Empty | TryRecvError::Closed) => break,
             }
         }
-        self.socket.flush().await.map_err(|_| End::Gone)
+        self.flush().await
     }
 
     /// The room's backlog moved past this connection. Chat dialects re-read what they missed
@@ -317,7 +317,7 @@ where
             self.delivered = seq;
         }
         match self.encode(event) {
-            Some(frame) => self.socket.feed(frame).await.map_err(|_| End::Gone),
+            Some(frame) => self.feed(frame).await,
             None => Ok(()),
         }
     }
@@ -412,7 +412,7 @@ where
             }
             (_, Message::Close(_)) => {
                 // Sends the close reply the protocol layer has queued.
-                let _ = self.socket.flush().await;
+                let _ = self.flush().await;
                 Some(End::Gone)
             }
             // Pings are answered by the protocol layer; pongs need no answer.
@@ -442,7 +442,23 @@ where
     }
 
     async fn send_event(&mut self, event: &ServerEvent) -> Result<(), End> {
-        self.socket.send(Message::Text(json::encode(event))).await.map_err(|_| End::Gone)
+        self.send(Message::Text(json::encode(event))).await
+    }
+
+    // Every write gives up when the peer has taken nothing for `limits.write_stall`: a client
+    // that stopped reading (its TCP window stays shut) is dropped instead of holding a session,
+    // a socket and their buffers for ever. What it missed is in the log when it comes back.
+
+    async fn feed(&mut self, frame: Message) -> Result<(), End> {
+        within(self.limits.write_stall, self.socket.feed(frame)).await
+    }
+
+    async fn flush(&mut self) -> Result<(), End> {
+        within(self.limits.write_stall, self.socket.flush()).await
+    }
+
+    async fn send(&mut self, frame: Message) -> Result<(), End> {
+        within(self.limits.write_stall, self.socket.send(frame)).await
     }
 
     /// Announces the logout, and keeps delivering until this client has seen its own
@@ -452,7 +468,7 @@ where
         let room = Arc::clone(self.membership.room());
         let logout = plain::logout(&self.identity.nickname);
         if !room.exit(&self.identity, None) {
-            let _ = self.socket.send(Message::Text(logout.into())).await;
+            let _ = self.send(Message::Text(logout.into())).await;
             return End::Quit;
         }
         let grace = self.limits.close_grace;
@@ -467,14 +483,14 @@ where
                 _ => break,
             }
         }
-        let _ = self.socket.flush().await;
+        let _ = self.flush().await;
         End::Quit
     }
 
     /// Sends a close frame and waits, briefly, for the peer's reply.
     async fn close(&mut self, code: u16, reason: &str) {
         let frame = CloseFrame { code, reason: truncate_reason(reason).into() };
-        if self.socket.send(Message::Close(Some(frame))).await.is_ok() {
+        if self.send(Message::Close(Some(frame))).await.is_ok() {
             let drain = async { while let Some(Ok(_)) = self.socket.next().await {} };
             let _ = tokio::time::timeout(self.limits.close_grace, drain).await;
         }
@@ -500,6 +516,17 @@ pub(crate) fn read_fault(err: axum::Error) -> Option<(u16, String)> {
         _ => {
             tracing::debug!(err = %inner, "read failed");
             None
+        }
+    }
+}
+
+async fn within(limit: Duration, write: impl std::future::Future<Output = Result<(), axum::Error>>) -> Result<(), End> {
+    match tokio::time::timeout(limit, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::Gone),
+        Err(_) => {
+            tracing::debug!(?limit, "the peer stopped reading; dropped");
+            Err(End::Gone)
         }
     }
 }

@@ -4,16 +4,14 @@
 //! exactly once, in the same order. SIGTERM also has to tell every client (close 1001) and exit
 //! by itself within its drain deadline.
 
-use crate::helpers::{connect, http_get, Ws};
+use crate::helpers::{connect, free_addr, start_server, wait_until_up, Ws};
 use app::protocol::{ServerEvent, SUBPROTOCOL};
 use futures_util::StreamExt;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::process::{Child, Command};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -30,30 +28,6 @@ const MESSAGES_EACH: usize = 300;
 const WINDOW: usize = 16;
 /// The server is killed once this many messages have been acknowledged.
 const KILL_AFTER_ACKS: usize = 300;
-
-fn start_server(addr: SocketAddr, data: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["--addr", &addr.to_string(), "--data-dir"])
-        .arg(data)
-        // Clients here send as fast as acknowledgements come back, far faster than a person.
-        .args(["--messages-per-second", "1000000", "--message-burst", "1000000"])
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the server binary")
-}
-
-async fn wait_until_up(addr: SocketAddr) {
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() && http_get(addr, "/healthz").await.0 == 200 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not come up");
-}
 
 /// One client: what it sent, what was acknowledged, what it saw.
 struct Client {
@@ -181,10 +155,7 @@ async fn sigterm_drains_tells_every_client_and_they_resume_without_loss() {
 
 async fn restart_mid_stream(stop: Stop) {
     let data = tempfile::tempdir().expect("temp dir");
-    let addr = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-        probe.local_addr().expect("addr")
-    };
+    let addr = free_addr();
     let mut server = start_server(addr, data.path());
     wait_until_up(addr).await;
 

@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::process::{Child, Command};
+use std::process::Stdio;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -264,4 +266,45 @@ pub async fn session_token(addr: SocketAddr, nickname: &str) -> String {
     assert_eq!(response.status, 200, "{}", response.body);
     let reply: serde_json::Value = serde_json::from_str(&response.body).expect("json");
     reply["token"].as_str().expect("a token").to_owned()
+}
+
+/// A loopback address with a port that was free a moment ago.
+pub fn free_addr() -> SocketAddr {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+    probe.local_addr().expect("addr")
+}
+
+/// The server binary as a child process on `addr` (so that it can be killed or signalled, and its
+/// memory read), without flood control: the tests that use it send far faster than a person.
+pub fn start_server(addr: SocketAddr, data: &std::path::Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["--addr", &addr.to_string(), "--data-dir"])
+        .arg(data)
+        .args(["--messages-per-second", "1000000", "--message-burst", "1000000"])
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the server binary")
+}
+
+pub async fn wait_until_up(addr: SocketAddr) {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() && http_get(addr, "/healthz").await.0 == 200 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not come up");
+}
+
+/// The resident memory of process `pid`, in KiB.
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }

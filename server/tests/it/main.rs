@@ -15,3 +15,4 @@ mod mixed_room;
 mod plain_dialect;
 mod relay;
 mod shutdown;
+mod slow_reader;
