@@ -520,7 +520,10 @@ pub(crate) fn read_fault(err: axum::Error) -> Option<(u16, String)> {
     }
 }
 
-async fn within(limit: Duration, write: impl std::future::Future<Output = Result<(), axum::Error>>) -> Result<(), End> {
+async fn within(
+    limit: Duration,
+    write: impl std::future::Future<Output = Result<(), axum::Error>>,
+) -> Result<(), End> {
     match tokio::time::timeout(limit, write).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err(End::Gone),

@@ -4,11 +4,11 @@ use app::protocol::{ServerEvent, SUBPROTOCOL};
 use futures_util::{SinkExt, StreamExt};
 use server::Config;
 use std::net::SocketAddr;
+use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, Command};
-use std::process::Stdio;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -275,12 +275,14 @@ pub fn free_addr() -> SocketAddr {
 }
 
 /// The server binary as a child process on `addr` (so that it can be killed or signalled, and its
-/// memory read), without flood control: the tests that use it send far faster than a person.
+/// memory read), without flood control or the per-address cap: the tests that use it send far
+/// faster than a person, from more connections than one address may hold.
 pub fn start_server(addr: SocketAddr, data: &std::path::Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_server"))
         .args(["--addr", &addr.to_string(), "--data-dir"])
         .arg(data)
         .args(["--messages-per-second", "1000000", "--message-burst", "1000000"])
+        .args(["--max-connections-per-address", "100000"])
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -297,6 +299,11 @@ pub async fn wait_until_up(addr: SocketAddr) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the server did not come up");
+}
+
+/// How many files process `pid` has open.
+pub fn open_files(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|dir| dir.count()).unwrap_or(0)
 }
 
 /// The resident memory of process `pid`, in KiB.
