@@ -9,7 +9,7 @@
 
 use crate::log::RoomLog;
 use crate::names::{MessageText, RoomName};
-use crate::outbox::{Outbox, OutboxFull};
+use crate::outbox::{NotQueued, Outbox};
 use crate::roster::Roster;
 use leptos::prelude::*;
 
@@ -112,8 +112,9 @@ impl RoomLink {
     }
 
     /// Queues `text` for the room: it shows as pending and is sent now if connected, otherwise
-    /// as soon as a connection is ready. Refused only when too many messages are waiting.
-    pub fn send(self, text: MessageText) -> Result<(), OutboxFull> {
+    /// as soon as a connection is ready. Refused when too many messages are waiting, or when it
+    /// is too large to send at all.
+    pub fn send(self, text: MessageText) -> Result<(), NotQueued> {
         #[cfg(feature = "hydrate")]
         {
             let pending = crate::outbox::Pending { id: crate::client::new_client_id(), text };
@@ -188,7 +189,7 @@ mod runtime {
     use crate::client::socket::{ChatSocket, Handlers};
     use crate::log::LineKind;
     use crate::outbox::Pending;
-    use crate::protocol::{ClientMessage, ServerEvent};
+    use crate::protocol::{ClientMessage, ErrorCode, ServerEvent};
     use leptos::prelude::*;
     use std::time::Duration;
 
@@ -200,6 +201,8 @@ mod runtime {
     /// Typing notices go out at most this often; the server shows "typing" for a few seconds
     /// after each.
     const TYPING_EVERY_MS: f64 = 3_000.0;
+    /// How long after a storage failure the pending messages are sent again.
+    const STORAGE_RETRY: Duration = Duration::from_secs(3);
     /// Messages older than this when they arrive are history, not news for a screen reader.
     const FRESH_MS: f64 = 30_000.0;
 
@@ -337,13 +340,13 @@ mod runtime {
                     self.state.set(ConnState::Connected);
                     // Everything still unacknowledged goes out again, oldest first, with its
                     // original id: what the server already has is acknowledged, not stored twice.
-                    let pending: Vec<Pending> = self.outbox.with_untracked(|o| o.iter().cloned().collect());
-                    self.runtime.update_value(|rt| {
-                        rt.attempt = 0;
-                        for p in &pending {
-                            rt.send(p);
-                        }
-                    });
+                    self.runtime.update_value(|rt| rt.attempt = 0);
+                    self.resend_pending();
+                }
+                // Storage failed the last message: the server keeps the connection open, so the
+                // pending messages are sent again after a pause (resends are not stored twice).
+                ServerEvent::Error { code: ErrorCode::Unavailable, .. } => {
+                    let _ = set_timeout_with_handle(move || self.resend_pending(), STORAGE_RETRY);
                 }
                 ServerEvent::Ack { client_id, .. } => self.outbox.update(|o| o.acknowledge(client_id)),
                 ServerEvent::Message { author, text, at, client_id, .. } => {
@@ -365,6 +368,11 @@ mod runtime {
                 _ => {}
             }
             self.log.update(|log| log.apply(&event));
+        }
+
+        fn resend_pending(self) {
+            let pending: Vec<Pending> = self.outbox.with_untracked(|o| o.iter().cloned().collect());
+            self.runtime.update_value(|rt| pending.iter().for_each(|p| rt.send(p)));
         }
 
         fn lost(self, reason: Option<String>) {

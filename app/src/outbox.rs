@@ -4,6 +4,7 @@
 //! recognises resends by their id, so none is stored twice.
 
 use crate::names::{ClientId, MessageText};
+use crate::protocol::{ClientMessage, MAX_FRAME_BYTES};
 use std::collections::VecDeque;
 
 /// More unsent messages than this are refused: the reader is told rather than the page growing.
@@ -20,14 +21,25 @@ pub struct Outbox {
     pending: VecDeque<Pending>,
 }
 
+/// Why a message was not queued.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Too many messages are waiting to be sent: wait for the connection to come back.")]
-pub struct OutboxFull;
+pub enum NotQueued {
+    #[error("Too many messages are waiting to be sent: wait for the connection to come back.")]
+    Full,
+    /// Its frame would be over the server's limit (control characters are escaped sixfold in
+    /// JSON): the server would close the connection, and a resend would do the same again.
+    #[error("This message is too long to send ({0} bytes encoded, at most {MAX_FRAME_BYTES}): shorten it.")]
+    TooLong(usize),
+}
 
 impl Outbox {
-    pub fn push(&mut self, pending: Pending) -> Result<(), OutboxFull> {
+    pub fn push(&mut self, pending: Pending) -> Result<(), NotQueued> {
         if self.pending.len() >= MAX_PENDING {
-            return Err(OutboxFull);
+            return Err(NotQueued::Full);
+        }
+        let frame = ClientMessage::Send { id: pending.id.clone(), text: pending.text.clone() }.to_json();
+        if frame.len() > MAX_FRAME_BYTES {
+            return Err(NotQueued::TooLong(frame.len()));
         }
         self.pending.push_back(pending);
         Ok(())
@@ -74,12 +86,24 @@ mod tests {
     }
 
     #[test]
+    fn a_message_whose_frame_is_over_the_limit_is_refused() {
+        let mut outbox = Outbox::default();
+        // 4,000 bytes of text, allowed, but escaped as \u0001 each: about 24 KB of JSON.
+        let text = MessageText::parse(&format!("a{}", "\u{1}".repeat(3_999))).unwrap();
+        let refused = outbox.push(Pending { id: pending(1).id, text });
+        assert!(matches!(refused, Err(NotQueued::TooLong(n)) if n > MAX_FRAME_BYTES), "{refused:?}");
+        assert!(outbox.is_empty());
+        let text = MessageText::parse(&"é".repeat(2_000)).unwrap();
+        assert!(outbox.push(Pending { id: pending(2).id, text }).is_ok());
+    }
+
+    #[test]
     fn bounded() {
         let mut outbox = Outbox::default();
         for i in 0..MAX_PENDING as u32 {
             outbox.push(pending(i)).unwrap();
         }
-        assert_eq!(outbox.push(pending(999)), Err(OutboxFull));
+        assert_eq!(outbox.push(pending(999)), Err(NotQueued::Full));
         outbox.acknowledge(&pending(0).id);
         assert!(outbox.push(pending(999)).is_ok());
     }

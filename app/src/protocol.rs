@@ -12,6 +12,11 @@ use serde::{Deserialize, Serialize};
 /// (`chat.v2.json`), so that old and new clients can be served side by side.
 pub const SUBPROTOCOL: &str = "chat.v1.json";
 
+/// The largest WebSocket message a server accepts from a room connection by default (larger ones
+/// are closed with 1009). A client checks its frames against it before sending, so that a text
+/// whose JSON escapes make it too large is refused at once rather than retried for ever.
+pub const MAX_FRAME_BYTES: usize = 8 * 1024;
+
 /// The version announced in [`ServerEvent::Ready`]; it matches the token above.
 pub const PROTOCOL_VERSION: u32 = 1;
 

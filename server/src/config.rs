@@ -173,7 +173,7 @@ impl Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            room_max_message_bytes: 8 * 1024,
+            room_max_message_bytes: app::protocol::MAX_FRAME_BYTES,
             // A person types at most a few lines a second; pasting twenty lines passes at once.
             messages_per_second: 5.0,
             message_burst: 20,

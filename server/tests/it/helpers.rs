@@ -83,6 +83,11 @@ impl TestServer {
         (ws, ready, members)
     }
 
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data.path()
+    }
+
     pub async fn stop(self) {
         self.stop_keeping_data().await;
     }

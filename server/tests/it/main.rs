@@ -17,3 +17,4 @@ mod plain_dialect;
 mod relay;
 mod shutdown;
 mod slow_reader;
+mod storage;
