@@ -34,6 +34,9 @@ cargo test --release -p server --features postgres-tests 2>&1 | tee -a "$LOG"
 step "wasm client and release server (cargo leptos build --release)"
 cargo leptos build --release
 
+step "fuzzing what parses client input (cargo fuzz, 30 s per target)"
+(unset LEPTOS_OUTPUT_NAME; scripts/fuzz.sh 30)
+
 step "WebSocket conformance (Autobahn|Testsuite, cases 1-10, /echo and a room)"
 scripts/autobahn.sh target/release/server
 
