@@ -68,7 +68,8 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         shutdown: shutdown.clone(),
     };
     let app = routes::app(state.clone());
-    transport::listen::serve(listener, app, config.limits.handshake_timeout, shutdown).await;
+    let limits = &config.limits;
+    transport::listen::serve(listener, app, limits.handshake_timeout, limits.drain_timeout, shutdown).await;
     state.sessions.close();
     if tokio::time::timeout(config.limits.drain_timeout, state.sessions.wait()).await.is_err() {
         tracing::warn!(left = state.sessions.len(), "drain deadline passed with sessions still open");

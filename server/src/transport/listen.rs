@@ -17,12 +17,14 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower::ServiceExt;
 
 /// Serves `app` on `listener` until `shutdown` is cancelled; then stops accepting, lets every
-/// request in progress finish, and returns. (Upgraded WebSockets are sessions by then, which
-/// shut down on their own.)
+/// request in progress finish (for at most `drain`: a client reading a response very slowly
+/// does not hold the shutdown), and returns. Upgraded WebSockets are sessions by then, which
+/// shut down on their own.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     handshake_timeout: Duration,
+    drain: Duration,
     shutdown: CancellationToken,
 ) {
     let connections = TaskTracker::new();
@@ -71,5 +73,7 @@ pub async fn serve(
         });
     }
     connections.close();
-    connections.wait().await;
+    if tokio::time::timeout(drain, connections.wait()).await.is_err() {
+        tracing::warn!(left = connections.len(), "drain deadline passed with requests still in progress");
+    }
 }

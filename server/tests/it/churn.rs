@@ -66,7 +66,7 @@ async fn connections_come_and_go_and_leave_nothing_behind() {
                 1 => drop(ws),
                 _ => {
                     if let tokio_tungstenite::MaybeTlsStream::Plain(tcp) = ws.get_ref() {
-                        let _ = tcp.set_linger(Some(Duration::ZERO));
+                        let _ = tcp.set_zero_linger();
                     }
                     drop(ws);
                 }
