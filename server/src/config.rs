@@ -20,6 +20,14 @@ pub struct Config {
     #[arg(long, env = "CHAT_DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// Largest size the SQLite store may grow to, in bytes; past it a message is refused (the
+    /// sender is told, nothing is lost) while reading goes on. For a disk shared with other
+    /// data, so that the chat fills its quota rather than the disk. The write-ahead log beside
+    /// the file adds up to a few MiB between checkpoints. Default: no quota (the disk is the
+    /// limit). PostgreSQL sets its own quotas.
+    #[arg(long, env = "CHAT_MAX_DATABASE_BYTES")]
+    pub max_database_bytes: Option<u64>,
+
     /// Directory of the built site (wasm, JS, CSS, assets), as cargo-leptos writes it.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -74,6 +82,7 @@ impl Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
             database_url: None,
+            max_database_bytes: None,
             site_root: "target/site".to_owned(),
             session_secret: None,
             allowed_origins: Vec::new(),

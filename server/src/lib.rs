@@ -50,8 +50,9 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         Some(secret) => identity::SessionKeys::from_secret(secret),
         None => identity::SessionKeys::load_or_create(&config.data_dir).context("reading the session key")?,
     };
-    let store =
-        store::open(config.database_url.as_deref(), &config.data_dir).await.context("opening the store")?;
+    let store = store::open(config.database_url.as_deref(), &config.data_dir, config.max_database_bytes)
+        .await
+        .context("opening the store")?;
     let rooms = Rooms::new(config.limits.room_backlog);
     let (writer, writer_task) =
         Writer::spawn(store.clone(), rooms.clone(), config.limits.write_queue, config.limits.commit_batch);

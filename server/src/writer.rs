@@ -16,6 +16,9 @@ pub enum WriteError {
     /// clients.
     #[error("the message was not stored: storage is unavailable, try again")]
     Unavailable,
+    /// The store is out of space (a full disk or quota); nothing of the batch was stored.
+    #[error("the message was not stored: the server's storage is full, try again later")]
+    Full,
     /// The writer has stopped (the server is shutting down).
     #[error("the message was not stored: the server is shutting down")]
     Stopped,
@@ -65,9 +68,10 @@ async fn run(mut rx: mpsc::Receiver<Job>, store: DynStore, rooms: Rooms, max_bat
                 }
             }
             Err(err) => {
+                let refusal = if err.is_full() { WriteError::Full } else { WriteError::Unavailable };
                 tracing::error!(%err, messages = jobs.len(), "storing a batch failed");
                 for job in jobs.drain(..) {
-                    let _ = job.done.send(Err(WriteError::Unavailable));
+                    let _ = job.done.send(Err(refusal));
                 }
             }
         }

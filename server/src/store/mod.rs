@@ -91,6 +91,23 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unsupported database URL {0:?}: use postgres://… or sqlite://…")]
     BadUrl(String),
+    #[error("--max-database-bytes applies to the SQLite store; PostgreSQL has its own quotas")]
+    QuotaUnsupported,
+}
+
+impl StoreError {
+    /// Whether the store refused a write for want of space (the disk, or the SQLite quota, is
+    /// full), as opposed to being unreachable or busy: the operator's remedy differs.
+    pub fn is_full(&self) -> bool {
+        const SQLITE_FULL: &str = "13";
+        const PG_DISK_FULL: &str = "53100";
+        match self {
+            Self::Backend(sqlx::Error::Database(err)) => {
+                matches!(err.code().as_deref(), Some(SQLITE_FULL | PG_DISK_FULL))
+            }
+            _ => false,
+        }
+    }
 }
 
 #[async_trait]
@@ -141,15 +158,23 @@ fn active_room(name: &str, last_at: Millis) -> Result<(RoomName, Millis), StoreE
 pub type DynStore = Arc<dyn Store>;
 
 /// Opens the store a URL names (`postgres://…`, `sqlite://…`), or the SQLite file
-/// `chat.db` in `data_dir` when there is none; runs the migrations.
-pub async fn open(url: Option<&str>, data_dir: &Path) -> Result<DynStore, StoreError> {
+/// `chat.db` in `data_dir` when there is none; runs the migrations. `max_bytes` is a quota for
+/// the SQLite file.
+pub async fn open(
+    url: Option<&str>,
+    data_dir: &Path,
+    max_bytes: Option<u64>,
+) -> Result<DynStore, StoreError> {
     match url {
-        None => Ok(Arc::new(SqliteStore::open(&data_dir.join("chat.db")).await?)),
+        None => Ok(Arc::new(SqliteStore::open_with_quota(&data_dir.join("chat.db"), max_bytes).await?)),
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            if max_bytes.is_some() {
+                return Err(StoreError::QuotaUnsupported);
+            }
             Ok(Arc::new(PgStore::connect(url).await?))
         }
         Some(url) => match url.strip_prefix("sqlite://") {
-            Some(path) => Ok(Arc::new(SqliteStore::open(Path::new(path)).await?)),
+            Some(path) => Ok(Arc::new(SqliteStore::open_with_quota(Path::new(path), max_bytes).await?)),
             None => Err(StoreError::BadUrl(url.to_owned())),
         },
     }

@@ -179,13 +179,19 @@ mod tests {
     /// The URL of a fresh database on the server `CHAT_TEST_POSTGRES_URL` names
     /// (scripts/postgres.sh starts one for scripts/test.sh).
     async fn fresh_database() -> String {
+        fresh_named_database().await.2
+    }
+
+    /// A fresh database: a pool on the server's default database, its name, and its URL.
+    async fn fresh_named_database() -> (PgPool, String, String) {
         let url = std::env::var("CHAT_TEST_POSTGRES_URL")
             .expect("CHAT_TEST_POSTGRES_URL must name a PostgreSQL server (scripts/postgres.sh starts one)");
         let admin = PgPool::connect(&url).await.expect("connect to the test PostgreSQL");
         let name = format!("chat_test_{}", fastrand::u64(..));
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create database");
         let (base, _) = url.rsplit_once('/').expect("URL with a database name");
-        format!("{base}/{name}")
+        let url = format!("{base}/{name}");
+        (admin, name, url)
     }
 
     #[tokio::test]
@@ -203,5 +209,43 @@ mod tests {
         let first = PgStore::connect(&url).await.unwrap();
         let second = PgStore::connect(&url).await.unwrap();
         suite::concurrent_writers(&first, &second).await;
+    }
+
+    #[tokio::test]
+    #[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL: run scripts/test.sh")]
+    async fn an_outage_fails_appends_whole_and_the_pool_recovers_after_it() {
+        use app::names::{MessageText, Nickname};
+        let (admin, name, url) = fresh_named_database().await;
+        let store = PgStore::connect(&url).await.unwrap();
+        let lobby = RoomName::lobby();
+        let message = |text: &str| NewMessage {
+            room: lobby.clone(),
+            author: Nickname::parse("ann").unwrap(),
+            text: MessageText::parse(text).unwrap(),
+            at: 0,
+            client_id: None,
+        };
+        store.append(&[message("before")]).await.unwrap();
+
+        // The database goes away under the store: no new connections, and the ones it holds are
+        // killed (as on a server restart or a failover).
+        let allow = |yes: bool| format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {yes}");
+        sqlx::query(&allow(false)).execute(&admin).await.unwrap();
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(&name)
+            .execute(&admin)
+            .await
+            .unwrap();
+        let err = store.append(&[message("during"), message("during too")]).await.unwrap_err();
+        assert!(!err.is_full(), "an outage is not a full disk: {err}");
+        assert!(store.read_after(&lobby, 0, 10).await.is_err());
+
+        // It comes back: the pool reconnects by itself, and nothing of the failed batch is there.
+        sqlx::query(&allow(true)).execute(&admin).await.unwrap();
+        let appended = store.append(&[message("after")]).await.unwrap();
+        assert_eq!(appended[0].message().seq, 2);
+        let texts: Vec<String> =
+            store.read_after(&lobby, 0, 10).await.unwrap().iter().map(|m| m.text.to_string()).collect();
+        assert_eq!(texts, ["before", "after"]);
     }
 }

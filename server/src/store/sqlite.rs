@@ -22,6 +22,14 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with_quota(path, None).await
+    }
+
+    /// Opens the file, which may grow to at most `max_bytes` (rounded down to whole pages): past
+    /// it a commit fails with SQLITE_FULL, as on a full disk, and reads go on. SQLite keeps the
+    /// limit per connection, so every connection of the pool sets it; a file already larger
+    /// than the quota stays readable and takes no more writes.
+    pub async fn open_with_quota(path: &Path, max_bytes: Option<u64>) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -30,10 +38,31 @@ impl SqliteStore {
             // Group commit is what keeps this affordable.
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if let Some(max_bytes) = max_bytes {
+                        set_quota(conn, max_bytes).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
+}
+
+/// Limits the connection's file to `max_bytes`, in the file's own page size.
+async fn set_quota(conn: &mut SqliteConnection, max_bytes: u64) -> Result<(), sqlx::Error> {
+    let page_size: i64 = sqlx::query_scalar("PRAGMA page_size").fetch_one(&mut *conn).await?;
+    let pages = max_bytes / u64::try_from(page_size.max(1)).unwrap_or(4096);
+    // At least one page: SQLite reads 0 as "no change". PRAGMA takes no bound parameters; the
+    // value is a number we computed.
+    sqlx::query(&format!("PRAGMA max_page_count = {}", pages.max(1))).execute(&mut *conn).await?;
+    Ok(())
 }
 
 const COLUMNS: &str = "m.seq, m.author, m.text, m.at, m.client_id, r.epoch";
@@ -199,5 +228,43 @@ mod tests {
         drop(store);
         let reopened = SqliteStore::open(&dir.path().join("chat.db")).await.unwrap();
         suite::survives_reopen_after(&reopened).await;
+    }
+
+    #[tokio::test]
+    async fn a_full_quota_refuses_whole_batches_and_keeps_what_was_stored() {
+        use app::names::{MessageText, Nickname};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chat.db");
+        let store = SqliteStore::open_with_quota(&path, Some(128 * 1024)).await.unwrap();
+        let lobby = RoomName::lobby();
+        let big = |i: usize| NewMessage {
+            room: lobby.clone(),
+            author: Nickname::parse("ann").unwrap(),
+            text: MessageText::parse(&format!("{i:04}{}", "x".repeat(4000))).unwrap(),
+            at: 0,
+            client_id: None,
+        };
+        let mut stored = 0;
+        let err = loop {
+            match store.append(&[big(stored), big(stored + 1)]).await {
+                Ok(appended) => stored += appended.len(),
+                Err(err) => break err,
+            }
+            assert!(stored < 1000, "the quota never filled");
+        };
+        assert!(err.is_full(), "{err}");
+        assert!(stored > 10, "only {stored} fitted");
+        // Nothing of the refused batch is in the log; what was stored reads back whole.
+        assert_eq!(store.position(&lobby).await.unwrap().seq, stored as u64);
+        let all = store.read_after(&lobby, 0, 1000).await.unwrap();
+        assert_eq!(all.len(), stored);
+        assert!(all.iter().enumerate().all(|(i, m)| m.text.as_str().starts_with(&format!("{i:04}"))));
+        assert!(std::fs::metadata(&path).unwrap().len() <= 128 * 1024);
+        drop(store);
+
+        // A larger quota on the same file: writing resumes where it stopped.
+        let store = SqliteStore::open_with_quota(&path, Some(1024 * 1024)).await.unwrap();
+        let appended = store.append(&[big(stored)]).await.unwrap();
+        assert_eq!(appended[0].message().seq, stored as u64 + 1);
     }
 }

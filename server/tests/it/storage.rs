@@ -1,12 +1,14 @@
 //! Storage that fails: while the log cannot be written, senders are told and nothing is
 //! acknowledged; reading goes on; once storage is back, the same resend is stored once.
 //!
-//! The fault is real: another process holds SQLite's write lock (as a backup or a migration
+//! The faults are real: another process holds SQLite's write lock (as a backup or a migration
 //! would), so the server's commits fail after the busy timeout, while readers, in WAL mode,
-//! continue.
+//! continue; and the store runs out of space (its quota, which SQLite enforces exactly as a
+//! full disk: SQLITE_FULL on commit).
 
 use crate::helpers::*;
 use app::protocol::{ErrorCode, ServerEvent};
+use server::config::Config;
 use sqlx::{Connection, Executor, SqliteConnection};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
@@ -60,6 +62,100 @@ async fn senders_are_told_reads_go_on_and_it_recovers() {
     assert_eq!(texts, ["before", "during"]);
     expect_quiet_log(&mut audit).await;
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_store_refuses_with_a_reason_and_takes_the_resend_when_space_comes_back() {
+    const QUOTA: u64 = 256 * 1024;
+    let data = tempfile::tempdir().expect("temp dir");
+    let dir = data.path().to_path_buf();
+    let quota = |bytes| {
+        let mut config = Config::for_tests(dir.clone());
+        config.limits.messages_per_second = 1e9;
+        config.limits.message_burst = u32::MAX;
+        config.max_database_bytes = Some(bytes);
+        config
+    };
+    let server = spawn_with(quota(QUOTA), data).await;
+    let text = |i: usize| format!("{i:05} {}", "x".repeat(3990));
+
+    // Fill it: every message is acknowledged in order until the first refusal, which says why.
+    let (mut ann, _) = server.json("/chat/attic?name=ann").await;
+    let mut acked = 0;
+    let refusal = loop {
+        let frame = serde_json::json!({"type": "send", "id": format!("f{acked}"), "text": text(acked)});
+        send_text(&mut ann, &frame.to_string()).await;
+        let outcome = loop {
+            match next_event(&mut ann).await {
+                ServerEvent::Ack { client_id, id } => break Ok((client_id, id)),
+                ServerEvent::Error { code, message } => break Err((code, message)),
+                _ => continue,
+            }
+        };
+        match outcome {
+            Ok((client_id, id)) => {
+                assert_eq!((client_id.as_str(), id), (format!("f{acked}").as_str(), acked as u64 + 1));
+                acked += 1;
+                assert!(acked < 1000, "the quota never filled");
+            }
+            Err(refusal) => break refusal,
+        }
+    };
+    assert_eq!(refusal.0, ErrorCode::Unavailable);
+    assert!(refusal.1.contains("full"), "{}", refusal.1);
+    assert!(acked > 20, "only {acked} messages fitted in {QUOTA} bytes");
+    let db_bytes = std::fs::metadata(server.data_dir().join("chat.db")).map(|m| m.len()).unwrap_or(0);
+    assert!(db_bytes <= QUOTA, "the file grew to {db_bytes} bytes");
+    eprintln!(
+        "storage full: {acked} messages of 4 KB in a {QUOTA}-byte quota ({db_bytes} bytes); then {:?}",
+        refusal.1
+    );
+
+    // A plain sender, which has no error line, is closed with the reason. (As large as the
+    // refused message: a few bytes would still fit.)
+    let mut bob = server.plain("/chat/attic?name=bob").await;
+    while !next_text(&mut bob).await.starts_with("Welcome, bob") {}
+    send_text(&mut bob, &text(acked)).await;
+    let close = expect_close_slow(&mut bob).await;
+    assert_eq!(close.code, CloseCode::Again);
+    assert!(close.reason.contains("full"), "{}", close.reason);
+
+    // Everything acknowledged reads back, in order; the page and the HTTP history answer.
+    let (mut carol, _) = server.json("/chat/attic?name=carol&after=0&epoch=0").await;
+    for i in 0..acked {
+        loop {
+            if let ServerEvent::Message { id, text: got, .. } = next_event(&mut carol).await {
+                assert_eq!((id, got.as_str()), (i as u64 + 1, text(i).as_str()));
+                break;
+            }
+        }
+    }
+    expect_quiet_log(&mut carol).await;
+    assert_eq!(http_get(server.addr, "/api/rooms/attic/messages").await.0, 200);
+    assert_eq!(http_get(server.addr, "/r/attic").await.0, 200);
+    drop((ann, carol));
+
+    // The operator gives it room: the same resend is stored next in line, once.
+    let data = server.stop_keeping_data().await;
+    let server = spawn_with(quota(4 * QUOTA), data).await;
+    let (mut ann, _) = server.json(&format!("/chat/attic?name=ann&after={acked}&epoch=0")).await;
+    let resent = say_json(&mut ann, &format!("f{acked}"), &text(acked)).await;
+    assert_eq!(resent, acked as u64 + 1);
+    let (mut audit, _) = server.json(&format!("/chat/attic?name=dave&after={acked}&epoch=0")).await;
+    let ServerEvent::Message { id, .. } = skip_to_message(&mut audit).await else { unreachable!() };
+    assert_eq!(id, acked as u64 + 1);
+    expect_quiet_log(&mut audit).await;
+    server.stop().await;
+}
+
+/// The next message event, past presence.
+async fn skip_to_message(ws: &mut Ws) -> ServerEvent {
+    loop {
+        let event = next_event(ws).await;
+        if matches!(event, ServerEvent::Message { .. }) {
+            return event;
+        }
+    }
 }
 
 /// Like `next_event`, with the patience a busy timeout needs.
