@@ -31,6 +31,9 @@ echo "$CHAT_TEST_POSTGRES_URL"
 step "unit and integration tests: server (storage suite on SQLite and PostgreSQL)"
 cargo test --release -p server --features postgres-tests 2>&1 | tee -a "$LOG"
 
+step "unit tests: the benchmark's load generator"
+cargo test --release -p loadgen 2>&1 | tee -a "$LOG"
+
 step "wasm client and release server (cargo leptos build --release)"
 cargo leptos build --release
 
