@@ -8,6 +8,7 @@ mod dialect;
 mod latency;
 mod plan;
 mod proc_stat;
+mod report;
 mod scenario;
 mod stats;
 mod worker;
@@ -24,6 +25,8 @@ use std::path::PathBuf;
 enum Cli {
     /// Runs scenarios against one server and appends the measurements (JSON lines) to `--out`.
     Run(RunArgs),
+    /// Writes the benchmark's section of a Markdown file, and its plot, from the measurements.
+    Report(ReportArgs),
     /// One worker process (started by `run`; reads its plan and commands on stdin).
     #[command(hide = true)]
     Worker,
@@ -57,9 +60,51 @@ struct RunArgs {
     out: PathBuf,
 }
 
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    /// Measurements, as `run --out` wrote them.
+    #[arg(long)]
+    results: PathBuf,
+    /// The Markdown file whose benchmark section is replaced (or appended).
+    #[arg(long)]
+    markdown: PathBuf,
+    /// Where the plot goes (SVG); the Markdown links it by its file name.
+    #[arg(long)]
+    svg: PathBuf,
+    /// The machine, in words.
+    #[arg(long)]
+    machine: String,
+    /// The peers' versions, in words.
+    #[arg(long)]
+    versions: String,
+    /// The command that reproduces the run.
+    #[arg(long)]
+    command: String,
+    /// The day of the run.
+    #[arg(long)]
+    date: String,
+}
+
 fn main() -> anyhow::Result<()> {
     match Cli::parse() {
         Cli::Worker => worker::main(),
+        Cli::Report(args) => {
+            let text = std::fs::read_to_string(&args.results)
+                .with_context(|| format!("reading {}", args.results.display()))?;
+            let results = report::read(&text)?;
+            let plot = args.svg.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let context = report::Context {
+                machine: args.machine,
+                versions: args.versions,
+                command: args.command,
+                date: args.date,
+                plot,
+            };
+            let document = std::fs::read_to_string(&args.markdown).unwrap_or_default();
+            std::fs::write(&args.markdown, report::splice(&document, &report::markdown(&results, &context)))?;
+            std::fs::write(&args.svg, report::svg(&results))?;
+            Ok(())
+        }
         Cli::Run(args) => {
             // Load tests stay on this machine.
             anyhow::ensure!(args.target.ip().is_loopback(), "{} is not a loopback address", args.target);
