@@ -18,6 +18,8 @@ struct Worker {
     pid: u32,
     stdin: ChildStdin,
     latest: Progress,
+    /// The last command has taken effect.
+    done: bool,
     totals: Option<Totals>,
     // Killed if the coordinator stops early: no worker outlives a run.
     _child: Child,
@@ -61,16 +63,49 @@ impl Workers {
                     }
                 }
             });
-            procs.push(Worker { pid, stdin, latest: Progress::default(), totals: None, _child: child });
+            procs.push(Worker {
+                pid,
+                stdin,
+                latest: Progress::default(),
+                done: false,
+                totals: None,
+                _child: child,
+            });
         }
         Ok(Self { procs, reports })
     }
 
+    /// Sends `command` to every worker and waits until it has taken effect in all of them
+    /// (for `Report`, see [`Workers::totals`]).
     pub async fn command(&mut self, command: &Command) -> anyhow::Result<()> {
+        self.send(command).await?;
+        if matches!(command, Command::Report | Command::Quit) {
+            return Ok(());
+        }
+        self.await_all(|w| w.done).await
+    }
+
+    async fn send(&mut self, command: &Command) -> anyhow::Result<()> {
         let mut line = serde_json::to_string(command)?;
         line.push('\n');
         for worker in &mut self.procs {
+            worker.done = false;
+            worker.totals = None;
             worker.stdin.write_all(line.as_bytes()).await.context("a worker stopped")?;
+        }
+        Ok(())
+    }
+
+    /// Takes in reports until `answered` holds for every worker.
+    async fn await_all(&mut self, answered: impl Fn(&Worker) -> bool) -> anyhow::Result<()> {
+        let deadline = Instant::now() + ANSWER_DEADLINE;
+        while !self.procs.iter().all(&answered) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.reports.recv()).await {
+                Ok(Some((index, report))) => self.take(index, report),
+                Ok(None) => anyhow::bail!("the workers stopped before answering"),
+                Err(_) => anyhow::bail!("a worker did not answer within {ANSWER_DEADLINE:?}"),
+            }
         }
         Ok(())
     }
@@ -91,6 +126,10 @@ impl Workers {
         let Some(worker) = self.procs.get_mut(index) else { return };
         match report {
             Report::Progress(progress) => worker.latest = progress,
+            Report::Done(progress) => {
+                worker.latest = progress;
+                worker.done = true;
+            }
             Report::Totals(totals) => {
                 worker.latest = totals.progress.clone();
                 worker.totals = Some(totals);
@@ -100,19 +139,8 @@ impl Workers {
 
     /// Every worker's totals since the last call (their counters start again).
     pub async fn totals(&mut self) -> anyhow::Result<Vec<Totals>> {
-        for worker in &mut self.procs {
-            worker.totals = None;
-        }
-        self.command(&Command::Report).await?;
-        let deadline = Instant::now() + ANSWER_DEADLINE;
-        while self.procs.iter().any(|w| w.totals.is_none()) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, self.reports.recv()).await {
-                Ok(Some((index, report))) => self.take(index, report),
-                Ok(None) => anyhow::bail!("the workers stopped before reporting"),
-                Err(_) => anyhow::bail!("a worker did not report within {ANSWER_DEADLINE:?}"),
-            }
-        }
+        self.send(&Command::Report).await?;
+        self.await_all(|w| w.totals.is_some()).await?;
         Ok(self.procs.iter_mut().filter_map(|w| w.totals.take()).collect())
     }
 
@@ -149,7 +177,7 @@ impl Workers {
     }
 
     pub async fn quit(mut self) {
-        let _ = self.command(&Command::Quit).await;
+        let _ = self.send(&Command::Quit).await;
         for worker in self.procs {
             let mut child = worker._child;
             if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_err() {

@@ -88,5 +88,7 @@ pub struct Totals {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Report {
     Progress(Progress),
+    /// A command other than `Report` and `Quit` has taken effect; the counts at that moment.
+    Done(Progress),
     Totals(Totals),
 }

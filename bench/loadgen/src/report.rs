@@ -74,14 +74,19 @@ pub fn markdown(results: &[Measurement], context: &Context) -> String {
          A step is kept up with when every message reaches every receiver and p99 stays under \
          {KEPT_UP_P99_MS} ms; the sweep stops at the first step that is not.\n"
     );
-    let _ = writeln!(out, "| server | highest rate kept up with | server CPU / delivery there | first step not kept up with |");
+    let _ = writeln!(
+        out,
+        "| server | highest rate kept up with | server CPU / delivery there | first step not kept up with |"
+    );
     let _ = writeln!(out, "|---|---|---|---|");
     for server in &servers {
-        let steps: Vec<&Measurement> = results.iter().filter(|m| &m.server == server && m.scenario == "b").collect();
+        let steps: Vec<&Measurement> =
+            results.iter().filter(|m| &m.server == server && m.scenario == "b").collect();
         if steps.is_empty() {
             continue;
         }
-        let best = steps.iter().filter(|m| kept_up(m)).max_by(|x, y| x.offered_per_s.total_cmp(&y.offered_per_s));
+        let best =
+            steps.iter().filter(|m| kept_up(m)).max_by(|x, y| x.offered_per_s.total_cmp(&y.offered_per_s));
         let first_miss = steps.iter().find(|m| !kept_up(m));
         let _ = writeln!(
             out,
@@ -145,11 +150,15 @@ pub fn markdown(results: &[Measurement], context: &Context) -> String {
 }
 
 fn targets(results: &[Measurement]) -> String {
-    let find = |server: &str, scenario: &str| results.iter().find(|m| m.server == server && m.scenario == scenario);
+    let find =
+        |server: &str, scenario: &str| results.iter().find(|m| m.server == server && m.scenario == scenario);
     let mut out = String::from("### Targets\n\n| target | this server | peers | met |\n|---|---|---|---|\n");
     let peers = |scenario: &str, show: &dyn Fn(&Measurement) -> String| -> String {
-        let mut list: Vec<String> =
-            results.iter().filter(|m| m.server != OURS && m.scenario == scenario).map(|m| format!("{} {}", m.server, show(m))).collect();
+        let mut list: Vec<String> = results
+            .iter()
+            .filter(|m| m.server != OURS && m.scenario == scenario)
+            .map(|m| format!("{} {}", m.server, show(m)))
+            .collect();
         list.dedup();
         list.join(", ")
     };
@@ -305,12 +314,21 @@ pub fn svg(results: &[Measurement]) -> String {
     let pick = |scenario: &str, value: &dyn Fn(&Measurement) -> Option<f64>| -> Vec<(String, Option<f64>)> {
         servers
             .iter()
-            .map(|s| (s.clone(), results.iter().rev().find(|m| &m.server == s && m.scenario == scenario).and_then(value)))
+            .map(|s| {
+                (
+                    s.clone(),
+                    results.iter().rev().find(|m| &m.server == s && m.scenario == scenario).and_then(value),
+                )
+            })
             .collect()
     };
     let panels: Vec<(&str, &str, Vec<(String, Option<f64>)>)> = vec![
         ("(a) server CPU per delivery", "µs, lower is better", pick("a", &|m| m.cpu_us_per_delivery)),
-        ("(a) latency p99", "ms, lower is better", pick("a", &|m| (m.expected > 0).then_some(m.latency_ms.p99))),
+        (
+            "(a) latency p99",
+            "ms, lower is better",
+            pick("a", &|m| (m.expected > 0).then_some(m.latency_ms.p99)),
+        ),
         (
             "(b) deliveries/s kept up with",
             "thousands, higher is better",
@@ -318,12 +336,20 @@ pub fn svg(results: &[Measurement]) -> String {
                 .iter()
                 .map(|s| {
                     let steps = results.iter().filter(|m| &m.server == s && m.scenario == "b");
-                    let best = steps.clone().filter(|m| kept_up(m)).map(|m| m.delivered_per_s / 1000.0).fold(0.0, f64::max);
+                    let best = steps
+                        .clone()
+                        .filter(|m| kept_up(m))
+                        .map(|m| m.delivered_per_s / 1000.0)
+                        .fold(0.0, f64::max);
                     (s.clone(), (steps.count() > 0).then_some(best))
                 })
                 .collect(),
         ),
-        ("(c) memory per idle connection", "KiB, lower is better", pick("c", &|m| m.complete.then_some(m.kib_per_connection))),
+        (
+            "(c) memory per idle connection",
+            "KiB, lower is better",
+            pick("c", &|m| m.complete.then_some(m.kib_per_connection)),
+        ),
     ];
     let (panel_w, bar_h, label_w) = (300.0, 22.0, 120.0);
     let height = 60.0 + bar_h * servers.len() as f64 + 20.0;
@@ -359,7 +385,12 @@ pub fn svg(results: &[Measurement]) -> String {
                     );
                 }
                 None => {
-                    let _ = writeln!(out, r#"<text x="{}" y="{}" fill="silver">n/a</text>"#, x0 + label_w, y + 15.0);
+                    let _ = writeln!(
+                        out,
+                        r#"<text x="{}" y="{}" fill="silver">n/a</text>"#,
+                        x0 + label_w,
+                        y + 15.0
+                    );
                 }
             }
         }
@@ -389,7 +420,8 @@ pub fn read(text: &str) -> anyhow::Result<Vec<Measurement>> {
     let mut order: Vec<(String, String)> = Vec::new();
     let mut last_key: Option<(String, String)> = None;
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let m: Measurement = serde_json::from_str(line).map_err(|e| anyhow::anyhow!("line {}: {e}", i + 1))?;
+        let m: Measurement =
+            serde_json::from_str(line).map_err(|e| anyhow::anyhow!("line {}: {e}", i + 1))?;
         let key = (m.server.clone(), m.scenario.clone());
         // A sweep writes several lines in a row: they belong together; a new run replaces them.
         if last_key.as_ref() != Some(&key) {
@@ -438,14 +470,20 @@ mod tests {
     #[test]
     fn the_targets_compare_with_the_peers() {
         let results = vec![m(UWS, "a", 2.5, 20.0), m(OURS, "a", 1.0, 5.0)];
-        let text = markdown(&results, &Context {
-            machine: "2 cores".into(),
-            versions: "v".into(),
-            command: "bench/run.sh".into(),
-            date: "today".into(),
-            plot: "fanout.svg".into(),
-        });
-        assert!(text.contains("| (a) server CPU per delivery < 0.8 × uWebSockets.js's | 1.00 µs (0.40 ×)"), "{text}");
+        let text = markdown(
+            &results,
+            &Context {
+                machine: "2 cores".into(),
+                versions: "v".into(),
+                command: "bench/run.sh".into(),
+                date: "today".into(),
+                plot: "fanout.svg".into(),
+            },
+        );
+        assert!(
+            text.contains("| (a) server CPU per delivery < 0.8 × uWebSockets.js's | 1.00 µs (0.40 ×)"),
+            "{text}"
+        );
         // This server's rows come first.
         assert!(text.find("| chat | 100 %").unwrap() < text.find("| uWebSockets.js | 100 %").unwrap());
         assert!(svg(&results).starts_with("<svg"));
@@ -462,7 +500,8 @@ mod tests {
     #[test]
     fn a_later_run_replaces_an_earlier_one() {
         let line = |s: &str, sc: &str, cpu: f64| serde_json::to_string(&m(s, sc, cpu, 1.0)).unwrap();
-        let text = [line("x", "b", 1.0), line("x", "b", 2.0), line("x", "a", 3.0), line("x", "b", 4.0)].join("\n");
+        let text =
+            [line("x", "b", 1.0), line("x", "b", 2.0), line("x", "a", 3.0), line("x", "b", 4.0)].join("\n");
         let read = read(&text).unwrap();
         let cpus: Vec<f64> = read.iter().filter_map(|m| m.cpu_us_per_delivery).collect();
         assert_eq!(cpus, [3.0, 4.0]);

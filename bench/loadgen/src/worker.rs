@@ -45,10 +45,17 @@ async fn run() -> anyhow::Result<()> {
                 match command {
                     Command::Go { per_sender } => phase.send_modify(|p| p.per_sender = per_sender),
                     Command::Stop => phase.send_modify(|p| p.per_sender = 0.0),
-                    Command::Report => emit(&Report::Totals(context.stats.take()))?,
+                    Command::Report => {
+                        emit(&Report::Totals(context.stats.take()))?;
+                        continue;
+                    }
                     Command::Storm { generation } => phase.send_modify(|p| p.generation = generation),
                     Command::Quit => break,
                 }
+                // Let every connection see the new phase before saying it has taken effect:
+                // after a Stop, the counts then include every message that will be sent.
+                tokio::task::yield_now().await;
+                emit(&Report::Done(context.stats.progress()))?;
             }
         }
     }
