@@ -210,7 +210,9 @@ impl Session<'_> {
             match frame.opcode {
                 ws::OP_TEXT => match self.context.dialect.unwrap(frame.payload) {
                     Incoming::Line(line) => match classify(line, &self.welcome) {
-                        Line::Timed(sent_at) => stats.delivered(received_at.saturating_sub(sent_at) / 1000),
+                        Line::Timed(sent_at) => {
+                            stats.delivered(received_at, received_at.saturating_sub(sent_at) / 1000)
+                        }
                         Line::Welcome => {
                             stats.welcomed();
                             if let Some(dropped) = self.dropped_at.take() {

@@ -59,6 +59,8 @@ pub struct Progress {
     pub failed: u64,
     /// Connections that have rejoined after a storm.
     pub rejoined: u64,
+    /// When the last benchmark message arrived, in ns since the epoch (0: none yet).
+    pub last_delivery_ns: u64,
 }
 
 impl Progress {
@@ -68,6 +70,7 @@ impl Progress {
         self.sent += other.sent;
         self.failed += other.failed;
         self.rejoined += other.rejoined;
+        self.last_delivery_ns = self.last_delivery_ns.max(other.last_delivery_ns);
     }
 }
 

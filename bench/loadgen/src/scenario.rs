@@ -259,14 +259,17 @@ impl<'a> Bench<'a> {
         );
         self.workers.totals().await?;
         let clock = Clocks::start(self.target.pid, &self.workers);
+        let started_ns = crate::conn::now_ns();
         self.workers.command(&Command::Go { per_sender }).await?;
         let sending = Duration::from_secs_f64(seconds);
         self.workers.wait_until("sending", sending, |_| false).await;
         self.workers.command(&Command::Stop).await?;
-        let last_delivery = self.drain(per_room as u64).await;
+        self.drain(per_room as u64).await;
         let totals = self.workers.totals().await?;
         let mut m = self.blank(scenario);
-        clock.finish(self.target.pid, &self.workers, last_delivery, &mut m);
+        let last_ns = totals.iter().map(|t| t.progress.last_delivery_ns).max().unwrap_or(0);
+        let wall = Duration::from_nanos(last_ns.saturating_sub(started_ns)).max(Duration::from_millis(1));
+        clock.finish(self.target.pid, &self.workers, wall, &mut m);
         m.offered_per_s = deliveries_per_s;
         m.seconds = seconds;
         self.account(&totals, &mut m)?;
@@ -274,14 +277,13 @@ impl<'a> Bench<'a> {
     }
 
     /// Waits until every message sent has been delivered to its room, or deliveries stop coming.
-    /// Returns when the last one arrived.
-    async fn drain(&mut self, per_room: u64) -> Instant {
+    async fn drain(&mut self, per_room: u64) {
         let started = Instant::now();
         let (mut seen, mut changed) = (self.workers.progress().delivered, Instant::now());
         loop {
             let p = self.workers.progress();
             if p.delivered >= p.sent * per_room {
-                return Instant::now();
+                return;
             }
             if p.delivered != seen {
                 (seen, changed) = (p.delivered, Instant::now());
@@ -289,7 +291,7 @@ impl<'a> Bench<'a> {
             // Progress comes once a second: three quiet reports mean nothing more is coming.
             if changed.elapsed() > Duration::from_secs(3) || started.elapsed() > DRAIN_LIMIT {
                 eprintln!("  draining: stopped at {p:?}");
-                return changed;
+                return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -328,7 +330,7 @@ impl<'a> Bench<'a> {
             .await;
         let totals = self.workers.totals().await?;
         let mut m = self.blank("e");
-        clock.finish(self.target.pid, &self.workers, Instant::now(), &mut m);
+        clock.finish(self.target.pid, &self.workers, clock.wall.elapsed(), &mut m);
         let mut rejoin = latency::histogram();
         for t in &totals {
             rejoin.add(latency::decode(&t.rejoin)?).map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -375,8 +377,10 @@ impl Clocks {
         }
     }
 
-    fn finish(&self, pid: u32, workers: &Workers, end: Instant, m: &mut Measurement) {
-        let wall = end.saturating_duration_since(self.wall).as_secs_f64().max(1e-3);
+    /// `wall`: the time the measured work took (to the last delivery); CPU is read now, and
+    /// what it used after that moment (next to nothing: it was idle) is counted too.
+    fn finish(&self, pid: u32, workers: &Workers, wall: Duration, m: &mut Measurement) {
+        let wall = wall.as_secs_f64().max(1e-3);
         m.server_cpu_s = proc_stat::cpu_seconds(pid).unwrap_or(0.0) - self.server_cpu;
         m.server_cpu_share = m.server_cpu_s / wall;
         m.loadgen_cpu_share = (workers.cpu_seconds() - self.loadgen_cpu) / wall;

@@ -17,6 +17,7 @@ pub struct Stats {
     sent: Cell<u64>,
     failed: Cell<u64>,
     rejoined: Cell<u64>,
+    last_delivery_ns: Cell<u64>,
     sent_by_room: RefCell<BTreeMap<String, u64>>,
     latency: RefCell<Histogram<u64>>,
     rejoin: RefCell<Histogram<u64>>,
@@ -31,6 +32,7 @@ impl Default for Stats {
             sent: Cell::new(0),
             failed: Cell::new(0),
             rejoined: Cell::new(0),
+            last_delivery_ns: Cell::new(0),
             sent_by_room: RefCell::default(),
             latency: RefCell::new(latency::histogram()),
             rejoin: RefCell::new(latency::histogram()),
@@ -48,8 +50,10 @@ impl Stats {
         bump(&self.welcomed);
     }
 
-    pub fn delivered(&self, latency_us: u64) {
+    /// A benchmark message arrived at `at` (ns since the epoch), `latency_us` after it was sent.
+    pub fn delivered(&self, at: u64, latency_us: u64) {
         bump(&self.delivered);
+        self.last_delivery_ns.set(self.last_delivery_ns.get().max(at));
         self.latency.borrow_mut().saturating_record(latency_us.max(1));
     }
 
@@ -84,6 +88,7 @@ impl Stats {
             sent: self.sent.get(),
             failed: self.failed.get(),
             rejoined: self.rejoined.get(),
+            last_delivery_ns: self.last_delivery_ns.get(),
         }
     }
 
@@ -99,6 +104,7 @@ impl Stats {
         };
         self.delivered.set(0);
         self.sent.set(0);
+        self.last_delivery_ns.set(0);
         self.latency.borrow_mut().reset();
         self.rejoin.borrow_mut().reset();
         totals
