@@ -36,6 +36,17 @@ pub fn markdown(results: &[Measurement], context: &Context) -> String {
          Reproduce: `{}`\n",
         context.date, context.machine, context.versions, context.command
     );
+    let _ = writeln!(
+        out,
+        "Every server speaks the seeds' plain-text room (`Welcome, <name> !`, `<name>:<msg>`; Socket.IO \
+         the same lines as events). Each message carries its send time; latency is from the sender's \
+         write to the receiver's read, on one clock. CPU is the server process's user + system time \
+         (`/proc/<pid>/stat`) over the run, divided by the messages delivered. What differs: this \
+         server stores every message durably (SQLite, `synchronous=FULL`) before it fans it out and \
+         replays the room's recent history to each newcomer; the peers keep nothing. Its flood \
+         control and per-address cap are raised for the run (`--messages-per-second`, \
+         `--message-burst`, `--max-connections-per-address`), since the peers have neither.\n"
+    );
     let _ = writeln!(out, "![fan-out benchmark]({})\n", context.plot);
     let _ = writeln!(out, "{}", targets(results));
     for (scenario, title) in [
