@@ -80,9 +80,12 @@ start() {
   return 1
 }
 
+SERVER_PID=""
 stop() {
+  [ -n "$SERVER_PID" ] || return 0
   kill "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
 }
 trap stop EXIT
 

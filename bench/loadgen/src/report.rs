@@ -151,7 +151,13 @@ pub fn markdown(results: &[Measurement], context: &Context) -> String {
     let errors: Vec<String> = results
         .iter()
         .filter(|m| !m.errors.is_empty())
-        .map(|m| format!("- {} ({}): {}", m.server, m.scenario, m.errors.join("; ")))
+        .map(|m| {
+            let more = match m.errors.len() {
+                1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
+            };
+            format!("- {} ({}): {}{more}", m.server, m.scenario, m.errors[0])
+        })
         .collect();
     if !errors.is_empty() {
         let _ = writeln!(out, "\nFailures, word for word (the first of each run):\n\n{}", errors.join("\n"));

@@ -267,8 +267,11 @@ impl<'a> Bench<'a> {
         self.drain(per_room as u64).await;
         let totals = self.workers.totals().await?;
         let mut m = self.blank(scenario);
-        let last_ns = totals.iter().map(|t| t.progress.last_delivery_ns).max().unwrap_or(0);
-        let wall = Duration::from_nanos(last_ns.saturating_sub(started_ns)).max(Duration::from_millis(1));
+        // To the last delivery; with none at all, the whole time the run took.
+        let wall = match totals.iter().map(|t| t.progress.last_delivery_ns).max().unwrap_or(0) {
+            0 => clock.wall.elapsed(),
+            last_ns => Duration::from_nanos(last_ns.saturating_sub(started_ns)),
+        };
         clock.finish(self.target.pid, &self.workers, wall, &mut m);
         m.offered_per_s = deliveries_per_s;
         m.seconds = seconds;
