@@ -85,7 +85,7 @@ for agent in sorted(index):
     for case_id, c in sorted(cases.items(), key=lambda kv: [int(x) for x in kv[0].split(".")]):
         if c["behavior"] not in ("OK", "INFORMATIONAL"):
             lines.append(f"  - {case_id}: {c['behavior']} (closing {c['behaviorClose']})")
-        if c["behavior"] in ("FAILED", "UNIMPLEMENTED") or c["behaviorClose"] in ("FAILED", "WRONG_CODE", "UNCLEAN"):
+        if c["behavior"] in ("FAILED", "UNIMPLEMENTED") or c["behaviorClose"] in ("FAILED", "FAILED BY CLIENT", "WRONG_CODE", "UNCLEAN"):
             failed.append(f"{agent} {case_id}")
 text = "\n".join(lines) + "\n"
 open(sys.argv[2], "w").write(text)

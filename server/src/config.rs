@@ -116,11 +116,6 @@ pub struct Limits {
     pub handshake_timeout: Duration,
     /// Largest message on `/echo`, which exists for conformance testing (Autobahn sends 16 MiB).
     pub echo_max_message_bytes: usize,
-    /// Per-connection read buffer: chat messages are small, so a small buffer per connection
-    /// keeps idle connections cheap.
-    pub read_buffer_bytes: usize,
-    /// Bytes gathered before a write reaches the socket; a flush always writes everything.
-    pub write_buffer_bytes: usize,
     /// How many events a room keeps for members that are behind. A member that falls further
     /// behind re-reads what it missed from the log instead of letting its queue grow.
     pub room_backlog: usize,
@@ -191,8 +186,6 @@ impl Default for Limits {
             max_connections_per_address: 64,
             handshake_timeout: Duration::from_secs(10),
             echo_max_message_bytes: 16 * 1024 * 1024,
-            read_buffer_bytes: 8 * 1024,
-            write_buffer_bytes: 8 * 1024,
             room_backlog: 1024,
             write_batch: 64,
             history_on_join: 50,

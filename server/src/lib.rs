@@ -1,7 +1,8 @@
 //! The chat server: WebSocket rooms in two dialects (the seeds' plain text and a JSON protocol)
 //! and the Leptos web client, served by axum.
 //!
-//! Layers, each in its own module: `transport` (handshake, dialect negotiation) -> `codec`
+//! Layers, each in its own module: `ws` (RFC 6455) -> `transport` (endpoints, dialect
+//! negotiation) -> `codec`
 //! (frames <-> protocol messages) -> `session` (one connection) -> `room` / `rooms` (order and
 //! fan-out).
 
@@ -20,6 +21,7 @@ mod state;
 pub mod store;
 mod transport;
 pub mod writer;
+pub mod ws;
 
 pub use config::{Config, Limits};
 

@@ -14,22 +14,33 @@ use crate::presence::{Change, Exit, NameTaken, Presence};
 use crate::store::StoredMessage;
 use app::names::{Nickname, RoomName};
 use app::protocol::{Millis, Seq, ServerEvent};
-use axum::extract::ws::{Message, Utf8Bytes};
+use crate::ws::Frame;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast;
 
-/// One event, already encoded for each dialect.
+/// What an event is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    Message,
+    Joined(Nickname),
+    Left(Nickname),
+    Typing,
+    Relay,
+}
+
+/// One event, already encoded as a WebSocket frame for each dialect.
 #[derive(Debug)]
 pub struct RoomEvent {
     /// The message's sequence number; `None` for presence, which is not part of the log.
     pub seq: Option<Seq>,
+    pub kind: Kind,
     /// `None`: the plain dialect has no line for it (typing, relayed frames).
-    pub plain: Option<Utf8Bytes>,
+    pub plain: Option<Frame>,
     /// `None` for relayed frames, which only relay connections receive.
-    pub json: Option<Utf8Bytes>,
+    pub json: Option<Frame>,
     /// A frame for the relay dialect, exactly as a relay connection sent it.
-    pub relay: Option<Message>,
+    pub relay: Option<Frame>,
 }
 
 impl RoomEvent {
@@ -51,7 +62,8 @@ impl RoomEvent {
         let event = Self::message_event(stored);
         Self {
             seq: Some(stored.seq),
-            plain: Some(plain::message(&stored.author, &stored.text).into()),
+            kind: Kind::Message,
+            plain: Some(Frame::text(&plain::message(&stored.author, &stored.text))),
             json: Some(json::encode(&event)),
             relay: None,
         }
@@ -60,12 +72,17 @@ impl RoomEvent {
     fn presence(room: &RoomName, change: Change) -> Self {
         let at = now_millis();
         let room = room.clone();
-        let (plain, event) = match change {
-            Change::Joined(name) => (Some(plain::welcome(&name)), ServerEvent::Joined { room, name, at }),
-            Change::Left(name) => (Some(plain::logout(&name)), ServerEvent::Left { room, name, at }),
-            Change::Typing(names) => (None, ServerEvent::Typing { room, names }),
+        let (kind, plain, event) = match change {
+            Change::Joined(name) => {
+                (Kind::Joined(name.clone()), Some(plain::welcome(&name)), ServerEvent::Joined { room, name, at })
+            }
+            Change::Left(name) => {
+                (Kind::Left(name.clone()), Some(plain::logout(&name)), ServerEvent::Left { room, name, at })
+            }
+            Change::Typing(names) => (Kind::Typing, None, ServerEvent::Typing { room, names }),
         };
-        Self { seq: None, plain: plain.map(Into::into), json: Some(json::encode(&event)), relay: None }
+        let json = Some(json::encode(&event));
+        Self { seq: None, kind, plain: plain.as_deref().map(Frame::text), json, relay: None }
     }
 }
 
@@ -128,8 +145,8 @@ impl Room {
 
     /// Passes a relay connection's frame to every relay connection in the room. It is not
     /// stored and the other dialects never see it.
-    pub fn relay(&self, frame: Message) {
-        let event = RoomEvent { seq: None, plain: None, json: None, relay: Some(frame) };
+    pub fn relay(&self, frame: Frame) {
+        let event = RoomEvent { seq: None, kind: Kind::Relay, plain: None, json: None, relay: Some(frame) };
         let _ = self.tx.send(Arc::new(event));
     }
 
@@ -206,6 +223,10 @@ mod tests {
         Identity::ephemeral(nick(s))
     }
 
+    fn text(frame: &Option<Frame>) -> &str {
+        frame.as_ref().map(Frame::payload_text).unwrap_or_default()
+    }
+
     fn stored(seq: Seq, text: &str) -> StoredMessage {
         StoredMessage {
             room: RoomName::lobby(),
@@ -239,7 +260,7 @@ mod tests {
         for rx in &mut members {
             let mut seen = Vec::new();
             while let Ok(event) = rx.try_recv() {
-                seen.push(event.json.as_ref().map(ToString::to_string).unwrap_or_default());
+                seen.push(text(&event.json).to_owned());
             }
             assert_eq!(seen.len(), 400);
             orders.push(seen);
@@ -258,32 +279,23 @@ mod tests {
         room.publish(&stored(2, "hi"));
         assert!(room.exit(&ann, None));
         let joined = rx.try_recv().unwrap();
-        assert_eq!(joined.plain.as_deref(), Some("Welcome, ann !"));
+        assert_eq!(text(&joined.plain), "Welcome, ann !");
+        assert_eq!(joined.kind, Kind::Joined(nick("ann")));
         assert_eq!(joined.seq, None);
-        assert!(joined
-            .json
-            .as_deref()
-            .unwrap_or_default()
-            .starts_with(r#"{"type":"joined","room":"lobby","name":"ann","#));
+        assert!(text(&joined.json).starts_with(r#"{"type":"joined","room":"lobby","name":"ann","#));
         let typing = rx.try_recv().unwrap();
         assert_eq!(typing.plain, None);
-        assert_eq!(
-            typing.json.as_deref().unwrap_or_default(),
-            r#"{"type":"typing","room":"lobby","names":["ann"]}"#
-        );
+        assert_eq!(text(&typing.json), r#"{"type":"typing","room":"lobby","names":["ann"]}"#);
         let said = rx.try_recv().unwrap();
-        assert_eq!(said.plain.as_deref(), Some("ann:hi"));
+        assert_eq!(text(&said.plain), "ann:hi");
         assert_eq!(said.seq, Some(2));
         assert_eq!(
-            said.json.as_deref().unwrap_or_default(),
+            text(&said.json),
             r#"{"type":"message","id":2,"epoch":9,"room":"lobby","author":"ann","text":"hi","at":5}"#
         );
         // The message ends the typing.
-        assert_eq!(
-            rx.try_recv().unwrap().json.as_deref().unwrap_or_default(),
-            r#"{"type":"typing","room":"lobby","names":[]}"#
-        );
-        assert_eq!(rx.try_recv().unwrap().plain.as_deref(), Some("ann Logout"));
+        assert_eq!(text(&rx.try_recv().unwrap().json), r#"{"type":"typing","room":"lobby","names":[]}"#);
+        assert_eq!(text(&rx.try_recv().unwrap().plain), "ann Logout");
     }
 
     #[tokio::test(start_paused = true)]
@@ -300,11 +312,8 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(room.members(), vec![nick("ann")]);
         tokio::time::sleep(Duration::from_secs(2)).await;
-        assert_eq!(
-            rx.recv().await.unwrap().json.as_deref().unwrap_or_default(),
-            r#"{"type":"typing","room":"lobby","names":[]}"#
-        );
-        assert_eq!(rx.recv().await.unwrap().plain.as_deref(), Some("ann Logout"));
+        assert_eq!(text(&rx.recv().await.unwrap().json), r#"{"type":"typing","room":"lobby","names":[]}"#);
+        assert_eq!(text(&rx.recv().await.unwrap().plain), "ann Logout");
         assert!(room.members().is_empty());
     }
 

@@ -1,21 +1,21 @@
 //! One room connection, from the greeting to the goodbye: reads the client's frames, publishes
 //! what it says to the room, and writes the room's events back in the room's order.
 //!
-//! Written against any `Stream + Sink` of WebSocket messages, so it is the same code whatever
-//! the transport underneath.
+//! Every frame it writes is queued on its socket and goes out with the next flush: the events
+//! the room has ready for it, however many, leave in one write.
 
 use crate::codec::{json, plain, Dialect};
 use crate::config::Limits;
 use crate::flood::{Bucket, Verdict};
 use crate::identity::Identity;
-use crate::room::{now_millis, Room, RoomEvent};
+use crate::room::{now_millis, Kind, Room, RoomEvent};
 use crate::rooms::Membership;
 use crate::store::{DynStore, NewMessage, Position, StoreError, StoredMessage};
 use crate::writer::{WriteError, Writer};
+use crate::ws::{Frame, Inbound, ReadError, Socket};
 use app::names::{ClientId, MessageText};
 use app::protocol::{ClientMessage, Epoch, ErrorCode, Seq, ServerEvent, PROTOCOL_VERSION};
-use axum::extract::ws::{close_code, CloseFrame, Message};
-use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use axum::extract::ws::close_code;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -47,8 +47,8 @@ enum End {
     Refused(u16, String),
 }
 
-pub struct Session<S> {
-    socket: S,
+pub struct Session {
+    socket: Socket,
     dialect: Dialect,
     identity: Identity,
     membership: Membership,
@@ -61,6 +61,9 @@ pub struct Session<S> {
     /// history already delivered.
     delivered: Seq,
     flood: Bucket,
+    /// A plain-dialect newcomer's own `Welcome` is still on its way through the room: if the
+    /// connection falls behind the room before it arrives, it is sent directly.
+    welcome_pending: bool,
 }
 
 /// What a session needs besides its socket and its name.
@@ -72,12 +75,9 @@ pub struct SessionDeps {
     pub shutdown: CancellationToken,
 }
 
-impl<S> Session<S>
-where
-    S: Stream<Item = Result<Message, axum::Error>> + Sink<Message, Error = axum::Error> + Unpin,
-{
+impl Session {
     pub fn new(
-        socket: S,
+        socket: Socket,
         dialect: Dialect,
         identity: Identity,
         membership: Membership,
@@ -96,6 +96,7 @@ where
             limits: deps.limits,
             shutdown: deps.shutdown,
             delivered: 0,
+            welcome_pending: false,
         }
     }
 
@@ -116,6 +117,7 @@ where
                 return self.close(close_code::POLICY, &reason).await;
             }
         };
+        self.welcome_pending = first && self.dialect == Dialect::Plain;
         let end = match self.greet(&room, first).await {
             Ok(()) => self.serve(&room).await,
             Err(end) => end,
@@ -169,8 +171,7 @@ where
         self.send_history_for(room, position).await?;
         if !first && self.dialect == Dialect::Plain {
             // The seeds greet every connection; the room announced this member only once.
-            let welcome = plain::welcome(&self.identity.nickname);
-            self.send(Message::Text(welcome.into())).await?;
+            self.send(&Frame::text(&plain::welcome(&self.identity.nickname))).await?;
         }
         Ok(())
     }
@@ -212,7 +213,7 @@ where
         for stored in messages {
             if stored.seq > self.delivered {
                 if let Some(frame) = self.encode(&RoomEvent::message(stored)) {
-                    self.feed(frame).await?;
+                    self.socket.queue(frame);
                 }
                 self.delivered = stored.seq;
             }
@@ -225,10 +226,13 @@ where
         // One timer for the whole session, moved when it fires: not one per event forwarded.
         let timer = tokio::time::sleep_until(keepalive.next());
         tokio::pin!(timer);
+        // Made once: a new wait per event would register with the token each time.
+        let shutdown = self.shutdown.clone().cancelled_owned();
+        tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 biased;
-                () = self.shutdown.cancelled() => return End::Shutdown,
+                () = &mut shutdown => return End::Shutdown,
                 () = &mut timer => {
                     // A peer that went away without closing (a laptop lid, a dead network) is
                     // noticed here: no frame at all since the last ping.
@@ -238,7 +242,7 @@ where
                     }
                     if keepalive.ping_due() {
                         keepalive.pinged();
-                        if self.send(Message::Ping(Default::default())).await.is_err() {
+                        if self.send(&Frame::ping(&[])).await.is_err() {
                             return End::Gone;
                         }
                     }
@@ -257,15 +261,10 @@ where
                         return end;
                     }
                 },
-                inbound = self.socket.next() => match inbound {
-                    None => return End::Gone,
-                    Some(Err(err)) => {
-                        return match read_fault(err) {
-                            Some((code, reason)) => End::Refused(code, reason),
-                            None => End::Gone,
-                        };
-                    }
-                    Some(Ok(message)) => {
+                inbound = self.socket.recv() => match inbound {
+                    Err(ReadError::Gone) => return End::Gone,
+                    Err(ReadError::Fault(fault)) => return End::Refused(fault.code, fault.reason),
+                    Ok(message) => {
                         keepalive.heard();
                         if let Some(end) = self.admit(&message).await {
                             return end;
@@ -281,10 +280,10 @@ where
 
     /// Writes `first` and whatever else is already queued, then flushes once.
     async fn forward(&mut self, room: &Room, first: Arc<RoomEvent>) -> Result<(), End> {
-        self.feed_live(&first).await?;
+        self.feed_live(&first);
         for _ in 1..self.limits.write_batch {
             match self.membership.events().try_recv() {
-                Ok(event) => self.feed_live(&event).await?,
+                Ok(event) => self.feed_live(&event),
                 Err(TryRecvError::Lagged(missed)) => {
                     self.flush().await?;
                     return self.lagged(room, missed).await;
@@ -304,37 +303,51 @@ where
             return Err(End::Refused(CLOSE_TRY_AGAIN, format!("too slow: {missed} relayed frames missed")));
         }
         tracing::debug!(missed, "lagged behind the room; resyncing from the log");
-        self.catch_up(room).await
+        self.catch_up(room).await?;
+        // Presence is not in the log: what was missed of it is made good.
+        match self.dialect {
+            Dialect::Json => {
+                let members = ServerEvent::Members { room: room.name().clone(), names: room.members() };
+                self.send_event(&members).await
+            }
+            _ if self.welcome_pending => {
+                self.welcome_pending = false;
+                self.send(&Frame::text(&plain::welcome(&self.identity.nickname))).await
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Queues a live event unless history already delivered it, or the dialect has no frame
     /// for it.
-    async fn feed_live(&mut self, event: &RoomEvent) -> Result<(), End> {
+    fn feed_live(&mut self, event: &RoomEvent) {
         if let Some(seq) = event.seq {
             if seq <= self.delivered {
-                return Ok(());
+                return;
             }
             self.delivered = seq;
         }
-        match self.encode(event) {
-            Some(frame) => self.feed(frame).await,
-            None => Ok(()),
+        if self.welcome_pending && matches!(&event.kind, Kind::Joined(name) if *name == self.identity.nickname) {
+            self.welcome_pending = false;
+        }
+        if let Some(frame) = self.encode(event) {
+            self.socket.queue(frame);
         }
     }
 
-    fn encode(&self, event: &RoomEvent) -> Option<Message> {
+    fn encode<'e>(&self, event: &'e RoomEvent) -> Option<&'e Frame> {
         match self.dialect {
-            Dialect::Plain => event.plain.clone().map(Message::Text),
-            Dialect::Json => event.json.clone().map(Message::Text),
-            Dialect::Relay => event.relay.clone(),
+            Dialect::Plain => event.plain.as_ref(),
+            Dialect::Json => event.json.as_ref(),
+            Dialect::Relay => event.relay.as_ref(),
         }
     }
 
     /// Flood control: a frame over the client's rate waits its turn (the client is told once per
     /// spell), so nothing it sent is lost; a client that stays over the rate is closed.
     /// While it waits, its socket is not read: the flood backs up into its own TCP window.
-    async fn admit(&mut self, message: &Message) -> Option<End> {
-        if matches!(message, Message::Pong(_) | Message::Close(_)) {
+    async fn admit(&mut self, message: &Inbound) -> Option<End> {
+        if matches!(message, Inbound::Pong | Inbound::Close(_)) {
             return None;
         }
         match self.flood.check(Instant::now()) {
@@ -363,9 +376,9 @@ where
         }
     }
 
-    async fn on_message(&mut self, room: &Room, message: Message) -> Option<End> {
+    async fn on_message(&mut self, room: &Room, message: Inbound) -> Option<End> {
         match (self.dialect, message) {
-            (Dialect::Plain, Message::Text(text)) => match plain::parse(text.as_str()) {
+            (Dialect::Plain, Inbound::Text(text)) => match plain::parse(&text) {
                 plain::Command::Say(text) => match self.store_message(room, text, None).await {
                     Ok(_) => None,
                     // The plain dialect has no error line: a close with the reason is the only
@@ -379,7 +392,7 @@ where
                     format!("message too long: at most {} bytes", MessageText::MAX_BYTES),
                 )),
             },
-            (Dialect::Json, Message::Text(text)) => match json::decode(text.as_str()) {
+            (Dialect::Json, Inbound::Text(text)) => match json::decode(&text) {
                 Ok(ClientMessage::Send { id, text }) => {
                     let reply = match self.store_message(room, text, Some(id.clone())).await {
                         Ok(seq) => ServerEvent::Ack { client_id: id, id: seq },
@@ -396,27 +409,36 @@ where
                 }
                 Err(error) => self.reply(&error).await,
             },
-            (Dialect::Relay, frame @ (Message::Text(_) | Message::Binary(_))) => {
-                room.relay(frame);
+            (Dialect::Relay, Inbound::Text(text)) => {
+                room.relay(Frame::text(&text));
                 None
             }
-            (Dialect::Plain, Message::Binary(_)) => {
+            (Dialect::Relay, Inbound::Binary(data)) => {
+                room.relay(Frame::binary(&data));
+                None
+            }
+            (Dialect::Plain, Inbound::Binary(_)) => {
                 Some(End::Refused(close_code::UNSUPPORTED, "binary messages are not supported".into()))
             }
-            (Dialect::Json, Message::Binary(_)) => {
+            (Dialect::Json, Inbound::Binary(_)) => {
                 let error = ServerEvent::Error {
                     code: ErrorCode::Unsupported,
                     message: "binary messages are not supported: send JSON text".into(),
                 };
                 self.reply(&error).await
             }
-            (_, Message::Close(_)) => {
-                // Sends the close reply the protocol layer has queued.
-                let _ = self.flush().await;
+            (_, Inbound::Close(status)) => {
+                // The closing handshake's reply echoes the client's code (RFC 6455, 5.5.1).
+                let reply = match status {
+                    Some((code, _)) => Frame::close(code, ""),
+                    None => Frame::close_empty(),
+                };
+                let _ = self.send(&reply).await;
                 Some(End::Gone)
             }
-            // Pings are answered by the protocol layer; pongs need no answer.
-            (_, Message::Ping(_) | Message::Pong(_)) => None,
+            // The socket queued the pong; it goes out now.
+            (_, Inbound::Ping(_)) => self.flush().await.err(),
+            (_, Inbound::Pong) => None,
         }
     }
 
@@ -442,23 +464,19 @@ where
     }
 
     async fn send_event(&mut self, event: &ServerEvent) -> Result<(), End> {
-        self.send(Message::Text(json::encode(event))).await
+        self.send(&json::encode(event)).await
     }
 
     // Every write gives up when the peer has taken nothing for `limits.write_stall`: a client
     // that stopped reading (its TCP window stays shut) is dropped instead of holding a session,
     // a socket and their buffers for ever. What it missed is in the log when it comes back.
 
-    async fn feed(&mut self, frame: Message) -> Result<(), End> {
-        within(self.limits.write_stall, self.socket.feed(frame)).await
-    }
-
     async fn flush(&mut self) -> Result<(), End> {
-        within(self.limits.write_stall, self.socket.flush()).await
+        self.socket.flush(self.limits.write_stall).await.map_err(written)
     }
 
-    async fn send(&mut self, frame: Message) -> Result<(), End> {
-        within(self.limits.write_stall, self.socket.send(frame)).await
+    async fn send(&mut self, frame: &Frame) -> Result<(), End> {
+        self.socket.send(frame, self.limits.write_stall).await.map_err(written)
     }
 
     /// Announces the logout, and keeps delivering until this client has seen its own
@@ -466,17 +484,17 @@ where
     /// member stays through another connection nothing is announced: the line goes to this one.)
     async fn quit(&mut self) -> End {
         let room = Arc::clone(self.membership.room());
-        let logout = plain::logout(&self.identity.nickname);
         if !room.exit(&self.identity, None) {
-            let _ = self.send(Message::Text(logout.into())).await;
+            let _ = self.send(&Frame::text(&plain::logout(&self.identity.nickname))).await;
             return End::Quit;
         }
         let grace = self.limits.close_grace;
         loop {
             match tokio::time::timeout(grace, self.membership.events().recv()).await {
                 Ok(Ok(event)) => {
-                    let mine = event.seq.is_none() && event.plain.as_deref() == Some(logout.as_str());
-                    if self.feed_live(&event).await.is_err() || mine {
+                    let mine = matches!(&event.kind, Kind::Left(name) if *name == self.identity.nickname);
+                    self.feed_live(&event);
+                    if mine {
                         break;
                     }
                 }
@@ -487,51 +505,27 @@ where
         End::Quit
     }
 
-    /// Sends a close frame and waits, briefly, for the peer's reply.
+    /// Sends a close frame and waits, briefly, for the peer's reply (unless it closed first).
     async fn close(&mut self, code: u16, reason: &str) {
-        let frame = CloseFrame { code, reason: truncate_reason(reason).into() };
-        if self.send(Message::Close(Some(frame))).await.is_ok() {
-            let drain = async { while let Some(Ok(_)) = self.socket.next().await {} };
+        if self.send(&Frame::close(code, reason)).await.is_ok() && !self.socket.peer_closed() {
+            let drain = async {
+                while let Ok(message) = self.socket.recv().await {
+                    if matches!(message, Inbound::Close(_)) {
+                        break;
+                    }
+                }
+            };
             let _ = tokio::time::timeout(self.limits.close_grace, drain).await;
         }
     }
 }
 
-/// What a failed read means: a message over the size limit (1009), text that is not UTF-8
-/// (1007) or a protocol error (1002) is the client's fault and is answered with that close code
-/// and a reason; `None` is a connection that is simply gone.
-pub(crate) fn read_fault(err: axum::Error) -> Option<(u16, String)> {
-    use tungstenite::error::{CapacityError, Error, ProtocolError};
-    let inner = err.into_inner();
-    match inner.downcast_ref::<Error>() {
-        Some(Error::Capacity(CapacityError::MessageTooLong { max_size, .. })) => {
-            Some((close_code::SIZE, format!("message too big: at most {max_size} bytes")))
-        }
-        Some(Error::Capacity(err)) => Some((close_code::SIZE, err.to_string())),
-        Some(Error::Utf8(_)) => Some((close_code::INVALID, "text is not valid UTF-8".into())),
-        // A peer that vanished without a close frame is gone (a reload, a lost network), not
-        // at fault: its leave waits for the grace period like any dropped connection.
-        Some(Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => None,
-        Some(Error::Protocol(err)) => Some((close_code::PROTOCOL, err.to_string())),
-        _ => {
-            tracing::debug!(err = %inner, "read failed");
-            None
-        }
+/// A write that failed or stalled ends the session; a stall is worth a line in the log.
+fn written(err: crate::ws::WriteError) -> End {
+    if err == crate::ws::WriteError::Stalled {
+        tracing::debug!("the peer stopped reading; dropped");
     }
-}
-
-async fn within(
-    limit: Duration,
-    write: impl std::future::Future<Output = Result<(), axum::Error>>,
-) -> Result<(), End> {
-    match tokio::time::timeout(limit, write).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(End::Gone),
-        Err(_) => {
-            tracing::debug!(?limit, "the peer stopped reading; dropped");
-            Err(End::Gone)
-        }
-    }
+    End::Gone
 }
 
 /// When to ping the peer, and whether it is overdue: any frame from it counts as a sign of life.
@@ -577,31 +571,4 @@ impl Keepalive {
 fn unavailable(err: StoreError) -> End {
     tracing::error!(%err, "reading the log failed");
     End::Refused(CLOSE_TRY_AGAIN, "history is unavailable, try again later".into())
-}
-
-/// A close frame's reason must fit in 123 bytes (RFC 6455, 5.5.1): cut at a char boundary.
-pub fn truncate_reason(reason: &str) -> &str {
-    const MAX: usize = 123;
-    if reason.len() <= MAX {
-        return reason;
-    }
-    let mut end = MAX;
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    &reason[..end]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn close_reasons_fit_a_control_frame() {
-        assert_eq!(truncate_reason("short"), "short");
-        let long = "é".repeat(100);
-        let cut = truncate_reason(&long);
-        assert!(cut.len() <= 123);
-        assert_eq!(cut.len(), 122);
-    }
 }

@@ -1,10 +1,11 @@
 //! The JSON dialect: `app::protocol` types to and from text frames.
 
+use crate::ws::Frame;
 use app::protocol::{ClientMessage, ErrorCode, ServerEvent};
-use axum::extract::ws::Utf8Bytes;
 
-pub fn encode(event: &ServerEvent) -> Utf8Bytes {
-    event.to_json().into()
+/// The text frame of an event.
+pub fn encode(event: &ServerEvent) -> Frame {
+    Frame::text(&event.to_json())
 }
 
 /// A client frame, or the error event that answers it.

@@ -8,11 +8,12 @@ pub mod per_address;
 
 use crate::codec::{Dialect, OFFERED_SUBPROTOCOLS};
 use crate::identity::Identity;
-use crate::session::{truncate_reason, Resume, Session};
+use crate::session::{Resume, Session};
 use crate::state::AppState;
+use crate::ws::{Frame, Socket, Upgrade};
 use app::names::{Nickname, RoomName};
 use app::protocol::{Epoch, Seq};
-use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::close_code;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
@@ -40,7 +41,7 @@ pub struct JoinParams {
 
 /// `/chat`: the lobby.
 pub async fn lobby(
-    ws: WebSocketUpgrade,
+    ws: Upgrade,
     State(state): State<AppState>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -51,7 +52,7 @@ pub async fn lobby(
 
 /// `/chat/{room}`.
 pub async fn room(
-    ws: WebSocketUpgrade,
+    ws: Upgrade,
     State(state): State<AppState>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     Path(room): Path<String>,
@@ -75,7 +76,7 @@ pub async fn seed_root(State(state): State<AppState>, request: Request, next: Ne
         return next.run(request).await;
     }
     let (mut parts, _body) = request.into_parts();
-    let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+    let ws = match Upgrade::from_request_parts(&mut parts, &state).await {
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
     };
@@ -107,7 +108,7 @@ fn identify(state: &AppState, headers: &HeaderMap, params: &JoinParams) -> Resul
 }
 
 fn upgrade_room(
-    ws: WebSocketUpgrade,
+    ws: Upgrade,
     state: AppState,
     remote: SocketAddr,
     room: Result<RoomName, String>,
@@ -115,13 +116,8 @@ fn upgrade_room(
     params: JoinParams,
 ) -> Response {
     let limits = &state.limits;
-    let ws = ws
-        .protocols(OFFERED_SUBPROTOCOLS)
-        .max_message_size(limits.room_max_message_bytes)
-        .max_frame_size(limits.room_max_message_bytes)
-        .read_buffer_size(limits.read_buffer_bytes)
-        .write_buffer_size(limits.write_buffer_bytes);
-    let dialect = Dialect::from_selected(ws.selected_protocol().and_then(|p| p.to_str().ok()));
+    let ws = ws.protocols(&OFFERED_SUBPROTOCOLS).max_message_size(limits.room_max_message_bytes);
+    let dialect = Dialect::from_selected(ws.selected_protocol());
     let identity = identify(&state, headers, &params);
     let slot = take_slot(&state, remote);
     // Only the JSON dialect can resume: the plain one has no message ids.
@@ -136,7 +132,7 @@ fn upgrade_room(
                 (Ok(room), Ok(identity), Ok(slot)) => (room, identity, slot),
                 // Refused after the handshake rather than with an HTTP error, because a browser
                 // shows a page the close reason but never an HTTP status.
-                (Err(why), _, _) | (_, Err(why), _) | (_, _, Err(why)) => return refuse(socket, &why).await,
+                (Err(why), _, _) | (_, Err(why), _) | (_, _, Err(why)) => return refuse(socket, &why, state.limits.write_stall).await,
             };
             let span = tracing::info_span!("session", room = %room, name = %identity.nickname, ?dialect);
             let membership = state.rooms.join(&room);
@@ -155,8 +151,7 @@ fn take_slot(state: &AppState, remote: SocketAddr) -> Result<Slot, String> {
     })
 }
 
-async fn refuse(mut socket: WebSocket, why: &str) {
+async fn refuse(mut socket: Socket, why: &str, stall: std::time::Duration) {
     tracing::debug!(why, "connection refused");
-    let frame = CloseFrame { code: close_code::POLICY, reason: truncate_reason(why).into() };
-    let _ = socket.send(Message::Close(Some(frame))).await;
+    let _ = socket.send(&Frame::close(close_code::POLICY, why), stall).await;
 }

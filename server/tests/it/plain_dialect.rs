@@ -129,3 +129,31 @@ async fn an_over_long_message_closes_with_1009() {
     assert_eq!(frame.code, CloseCode::Size);
     server.stop().await;
 }
+
+/// A newcomer's own `Welcome` travels through the room like every event; in a join storm a
+/// newcomer can fall behind the room's backlog before it arrives. It must be greeted anyway.
+#[tokio::test]
+async fn everyone_in_a_join_storm_is_welcomed() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut config = server::Config::for_tests(data.path().to_path_buf());
+    config.limits.room_backlog = 2;
+    let server = spawn_with(config, data).await;
+    let joins = (0..40).map(|i| {
+        let url = server.url(&format!("/chat/storm?name=n{i}"));
+        tokio::spawn(async move {
+            let (mut ws, _) = connect(&url, None).await;
+            let mine = format!("Welcome, n{i} !");
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+            // Others' welcomes may come first, or be missed: this one must come.
+            while tokio::time::Instant::now() < deadline {
+                if next_text(&mut ws).await == mine {
+                    return ws;
+                }
+            }
+            panic!("n{i} was never welcomed");
+        })
+    });
+    let joined = futures_util::future::join_all(joins).await;
+    assert!(joined.iter().all(Result::is_ok));
+    server.stop().await;
+}
