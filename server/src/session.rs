@@ -8,6 +8,7 @@ use crate::codec::{json, plain, Dialect};
 use crate::config::Limits;
 use crate::flood::{Bucket, Verdict};
 use crate::identity::Identity;
+use crate::presence::NameTaken;
 use crate::room::{now_millis, Kind, Room, RoomEvent};
 use crate::rooms::Membership;
 use crate::store::{DynStore, NewMessage, Position, StoreError, StoredMessage};
@@ -102,23 +103,17 @@ impl Session {
 
     pub async fn run(mut self) {
         let room = Arc::clone(self.membership.room());
+        // Boxed, as every rare path below: a future's size is its largest await, and the serving
+        // loop that a connection spends its life in is kept small (memory per idle connection).
         if self.dialect == Dialect::Relay {
-            return self.relay(&room).await;
+            return Box::pin(self.relay(&room)).await;
         }
         let first = match room.enter(&self.identity) {
             Ok(first) => first,
-            Err(taken) => {
-                tracing::debug!(%taken, "nickname refused");
-                let reason = taken.to_string();
-                if self.dialect == Dialect::Json {
-                    let error = ServerEvent::Error { code: ErrorCode::NameTaken, message: reason.clone() };
-                    let _ = self.send_event(&error).await;
-                }
-                return self.close(close_code::POLICY, &reason).await;
-            }
+            Err(taken) => return Box::pin(self.refuse_name(taken)).await,
         };
         self.welcome_pending = first && self.dialect == Dialect::Plain;
-        let end = match self.greet(&room, first).await {
+        let end = match Box::pin(self.greet(&room, first)).await {
             Ok(()) => self.serve(&room).await,
             Err(end) => end,
         };
@@ -128,13 +123,24 @@ impl Session {
             End::Gone => {
                 room.exit(&self.identity, Some(self.limits.presence_grace));
             }
-            End::Quit => self.close(close_code::NORMAL, "bye").await,
-            End::Shutdown => self.close(close_code::AWAY, "server shutting down").await,
+            End::Quit => Box::pin(self.close(close_code::NORMAL, "bye")).await,
+            End::Shutdown => Box::pin(self.close(close_code::AWAY, "server shutting down")).await,
             End::Refused(code, reason) => {
                 room.exit(&self.identity, None);
-                self.close(code, &reason).await;
+                Box::pin(self.close(code, &reason)).await;
             }
         }
+    }
+
+    /// Another session holds the nickname here: the client is told, and closed.
+    async fn refuse_name(&mut self, taken: NameTaken) {
+        tracing::debug!(%taken, "nickname refused");
+        let reason = taken.to_string();
+        if self.dialect == Dialect::Json {
+            let error = ServerEvent::Error { code: ErrorCode::NameTaken, message: reason.clone() };
+            let _ = self.send_event(&error).await;
+        }
+        self.close(close_code::POLICY, &reason).await;
     }
 
     /// A relay connection: no presence, no history, only frames.
@@ -143,8 +149,8 @@ impl Session {
         tracing::debug!(?end, "relay ended");
         match end {
             End::Gone | End::Quit => {}
-            End::Shutdown => self.close(close_code::AWAY, "server shutting down").await,
-            End::Refused(code, reason) => self.close(code, &reason).await,
+            End::Shutdown => Box::pin(self.close(close_code::AWAY, "server shutting down")).await,
+            End::Refused(code, reason) => Box::pin(self.close(code, &reason)).await,
         }
     }
 
@@ -253,7 +259,7 @@ impl Session {
                         Ok(event) => self.forward(room, event).await,
                         // Fell behind the room's backlog: what it missed of the log is re-read
                         // from the store, so nothing is lost and memory stays bounded.
-                        Err(RecvError::Lagged(missed)) => self.lagged(room, missed).await,
+                        Err(RecvError::Lagged(missed)) => Box::pin(self.lagged(room, missed)).await,
                         // The room outlives its members, so this cannot happen while we hold one.
                         Err(RecvError::Closed) => Err(End::Gone),
                     };
@@ -266,10 +272,10 @@ impl Session {
                     Err(ReadError::Fault(fault)) => return End::Refused(fault.code, fault.reason),
                     Ok(message) => {
                         keepalive.heard();
-                        if let Some(end) = self.admit(&message).await {
+                        if let Some(end) = Box::pin(self.admit(&message)).await {
                             return end;
                         }
-                        if let Some(end) = self.on_message(room, message).await {
+                        if let Some(end) = Box::pin(self.on_message(room, message)).await {
                             return end;
                         }
                     }
@@ -286,7 +292,7 @@ impl Session {
                 Ok(event) => self.feed_live(&event),
                 Err(TryRecvError::Lagged(missed)) => {
                     self.flush().await?;
-                    return self.lagged(room, missed).await;
+                    return Box::pin(self.lagged(room, missed)).await;
                 }
                 Err(TryRecvError::Empty | TryRecvError::Closed) => break,
             }
@@ -370,7 +376,7 @@ impl Session {
                 None
             }
             Verdict::Abuse => {
-                tracing::info!("closed for flooding");
+                tracing::info!(room = %self.membership.room().name(), name = %self.identity.nickname, "closed for flooding");
                 Some(End::Refused(close_code::POLICY, "flooding: too many messages for too long".into()))
             }
         }
@@ -572,3 +578,4 @@ fn unavailable(err: StoreError) -> End {
     tracing::error!(%err, "reading the log failed");
     End::Refused(CLOSE_TRY_AGAIN, "history is unavailable, try again later".into())
 }
+

@@ -125,19 +125,25 @@ fn upgrade_room(
         (Dialect::Json, Some(after)) => Some(Resume { epoch: params.epoch.unwrap_or(0), after }),
         _ => None,
     };
+    let admitted = match (room, identity, slot) {
+        (Ok(room), Ok(identity), Ok(slot)) => Ok((room, identity, slot)),
+        (Err(why), _, _) | (_, Err(why), _) | (_, _, Err(why)) => Err(why),
+    };
     let tracker = state.sessions.clone();
+    // Only what the session needs is moved into the task, which lives as long as the connection.
+    let (rooms, deps) = (state.rooms.clone(), state.session_deps());
     ws.on_upgrade(move |socket| {
         tracker.track_future(async move {
-            let (room, identity, _slot) = match (room, identity, slot) {
-                (Ok(room), Ok(identity), Ok(slot)) => (room, identity, slot),
+            let (room, identity, _slot) = match admitted {
+                Ok(admitted) => admitted,
                 // Refused after the handshake rather than with an HTTP error, because a browser
                 // shows a page the close reason but never an HTTP status.
-                (Err(why), _, _) | (_, Err(why), _) | (_, _, Err(why)) => return refuse(socket, &why, state.limits.write_stall).await,
+                Err(why) => return Box::pin(refuse(socket, &why, deps.limits.write_stall)).await,
             };
-            let span = tracing::info_span!("session", room = %room, name = %identity.nickname, ?dialect);
-            let membership = state.rooms.join(&room);
-            let session = Session::new(socket, dialect, identity, membership, resume, state.session_deps());
-            session.run().instrument(span).await;
+            // Debug level: an enabled span is entered and left on every poll, once per event.
+            let span = tracing::debug_span!("session", room = %room, name = %identity.nickname, ?dialect);
+            let membership = rooms.join(&room);
+            Session::new(socket, dialect, identity, membership, resume, deps).run().instrument(span).await;
         })
     })
 }

@@ -8,9 +8,12 @@
 use super::frame::Frame;
 use super::reader::{Fault, Inbound, Reader};
 use bytes::Bytes;
+use socket2::SockRef;
 use std::collections::VecDeque;
 use std::io::{ErrorKind, IoSlice};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
+use tokio::io::Interest;
 use tokio::net::TcpStream;
 
 /// Why reading stopped.
@@ -51,23 +54,31 @@ impl Socket {
     /// The next message. Cancel-safe: what was read stays buffered for the next call. A ping is
     /// answered by queueing its pong; the caller flushes.
     pub async fn recv(&mut self) -> Result<Inbound, ReadError> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    // Polled rather than awaiting `readable()`: a session drops its read for every event it
+    // forwards, and a readiness future would join and leave the socket's waiter list each time.
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Inbound, ReadError>> {
         loop {
             match self.reader.next() {
                 Ok(Some(message)) => {
                     if let Inbound::Ping(payload) = &message {
                         self.queue(&Frame::pong(payload));
                     }
-                    return Ok(message);
+                    return Poll::Ready(Ok(message));
                 }
                 Ok(None) => {}
-                Err(fault) => return Err(ReadError::Fault(fault)),
+                Err(fault) => return Poll::Ready(Err(ReadError::Fault(fault))),
             }
-            self.tcp.readable().await.map_err(|_| ReadError::Gone)?;
+            if ready!(self.tcp.poll_read_ready(cx)).is_err() {
+                return Poll::Ready(Err(ReadError::Gone));
+            }
             match self.tcp.try_read_buf(self.reader.buffer()) {
-                Ok(0) => return Err(ReadError::Gone),
+                Ok(0) => return Poll::Ready(Err(ReadError::Gone)),
                 Ok(_) => {}
                 Err(err) if err.kind() == ErrorKind::WouldBlock => {}
-                Err(_) => return Err(ReadError::Gone),
+                Err(_) => return Poll::Ready(Err(ReadError::Gone)),
             }
         }
     }
@@ -86,18 +97,12 @@ impl Socket {
     /// full.
     pub async fn flush(&mut self, stall: Duration) -> Result<(), WriteError> {
         while !self.queued.is_empty() {
-            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-            let mut count = 0;
-            for (slot, frame) in slices.iter_mut().zip(&self.queued) {
-                let unwritten = if count == 0 { frame.get(self.written..).unwrap_or_default() } else { frame };
-                *slot = IoSlice::new(unwritten);
-                count += 1;
-            }
-            match self.tcp.try_write_vectored(&slices[..count]) {
+            match self.try_send() {
                 Ok(0) => return Err(WriteError::Gone),
                 Ok(n) => self.advance(n),
                 Err(err) if err.kind() == ErrorKind::WouldBlock => {
-                    match tokio::time::timeout(stall, self.tcp.writable()).await {
+                    // Boxed: the timer exists only while a write waits, not in every session.
+                    match Box::pin(tokio::time::timeout(stall, self.tcp.writable())).await {
                         Ok(Ok(())) => {}
                         Ok(Err(_)) => return Err(WriteError::Gone),
                         Err(_) => return Err(WriteError::Stalled),
@@ -118,6 +123,20 @@ impl Socket {
     pub async fn send(&mut self, frame: &Frame, stall: Duration) -> Result<(), WriteError> {
         self.queue(frame);
         self.flush(stall).await
+    }
+
+    /// One vectored write of what is queued, without waiting. Kept out of `flush` so that its
+    /// array of slices is not part of every session's future.
+    fn try_send(&self) -> std::io::Result<usize> {
+        let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+        let mut count = 0;
+        for (slot, frame) in slices.iter_mut().zip(&self.queued) {
+            let unwritten = if count == 0 { frame.get(self.written..).unwrap_or_default() } else { frame };
+            *slot = IoSlice::new(unwritten);
+            count += 1;
+        }
+        // sendmsg(2) straight to the socket: write(2)'s file layer is pure overhead here.
+        self.tcp.try_io(Interest::WRITABLE, || SockRef::from(&self.tcp).send_vectored(&slices[..count]))
     }
 
     fn advance(&mut self, mut n: usize) {

@@ -100,17 +100,19 @@ impl Upgrade {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let Self { key, selected, on_upgrade, max_message, .. } = self;
-        tokio::spawn(async move {
+        let task = async move {
             let upgraded = match on_upgrade.await {
                 Ok(upgraded) => upgraded,
                 Err(err) => return tracing::debug!(%err, "the handshake did not complete"),
             };
             // This server's own listener hands hyper plain TCP streams (`transport::listen`).
-            match upgraded.downcast::<TokioIo<TcpStream>>() {
-                Ok(parts) => serve(Socket::new(parts.io.into_inner(), &parts.read_buf, max_message)).await,
-                Err(_) => tracing::error!("an upgraded connection that is not a TCP stream"),
-            }
-        });
+            let socket = match upgraded.downcast::<TokioIo<TcpStream>>() {
+                Ok(parts) => Socket::new(parts.io.into_inner(), &parts.read_buf, max_message),
+                Err(_) => return tracing::error!("an upgraded connection that is not a TCP stream"),
+            };
+            serve(socket).await;
+        };
+        tokio::spawn(task);
         let mut response = Response::new(axum::body::Body::empty());
         *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
         let headers = response.headers_mut();
