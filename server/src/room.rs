@@ -12,9 +12,9 @@ use crate::codec::{json, plain};
 use crate::identity::Identity;
 use crate::presence::{Change, Exit, NameTaken, Presence};
 use crate::store::StoredMessage;
+use crate::ws::Frame;
 use app::names::{Nickname, RoomName};
 use app::protocol::{Millis, Seq, ServerEvent};
-use crate::ws::Frame;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast;
@@ -73,9 +73,11 @@ impl RoomEvent {
         let at = now_millis();
         let room = room.clone();
         let (kind, plain, event) = match change {
-            Change::Joined(name) => {
-                (Kind::Joined(name.clone()), Some(plain::welcome(&name)), ServerEvent::Joined { room, name, at })
-            }
+            Change::Joined(name) => (
+                Kind::Joined(name.clone()),
+                Some(plain::welcome(&name)),
+                ServerEvent::Joined { room, name, at },
+            ),
             Change::Left(name) => {
                 (Kind::Left(name.clone()), Some(plain::logout(&name)), ServerEvent::Left { room, name, at })
             }

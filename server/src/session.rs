@@ -333,7 +333,9 @@ impl Session {
             }
             self.delivered = seq;
         }
-        if self.welcome_pending && matches!(&event.kind, Kind::Joined(name) if *name == self.identity.nickname) {
+        if self.welcome_pending
+            && matches!(&event.kind, Kind::Joined(name) if *name == self.identity.nickname)
+        {
             self.welcome_pending = false;
         }
         if let Some(frame) = self.encode(event) {
@@ -578,4 +580,3 @@ fn unavailable(err: StoreError) -> End {
     tracing::error!(%err, "reading the log failed");
     End::Refused(CLOSE_TRY_AGAIN, "history is unavailable, try again later".into())
 }
-

@@ -133,7 +133,14 @@ impl Header {
         } else {
             None
         };
-        Some(Self { fin: b0 & 0x80 != 0, reserved: b0 & 0x70 != 0, opcode: b0 & 0x0f, mask, payload_len, len })
+        Some(Self {
+            fin: b0 & 0x80 != 0,
+            reserved: b0 & 0x70 != 0,
+            opcode: b0 & 0x0f,
+            mask,
+            payload_len,
+            len,
+        })
     }
 }
 
@@ -192,7 +199,14 @@ mod tests {
         let head = Header::parse(&frame).unwrap();
         assert_eq!(
             head,
-            Header { fin: true, reserved: false, opcode: TEXT, mask: Some([1, 2, 3, 4]), payload_len: 5, len: 6 }
+            Header {
+                fin: true,
+                reserved: false,
+                opcode: TEXT,
+                mask: Some([1, 2, 3, 4]),
+                payload_len: 5,
+                len: 6
+            }
         );
         let mut payload = frame[6..].to_vec();
         unmask(&mut payload, [1, 2, 3, 4]);

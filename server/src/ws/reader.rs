@@ -79,7 +79,9 @@ impl Reader {
         }
         let wanted = match Header::parse(&self.buf) {
             // The rest of a large frame in one go; its size was checked against the limit.
-            Some(head) => (head.len + usize::try_from(head.payload_len).unwrap_or(0)).saturating_sub(self.buf.len()),
+            Some(head) => {
+                (head.len + usize::try_from(head.payload_len).unwrap_or(0)).saturating_sub(self.buf.len())
+            }
             None => 0,
         };
         self.buf.reserve(wanted.max(READ_CHUNK));
@@ -175,7 +177,8 @@ impl Reader {
         if head.mask.is_none() {
             return Err(Fault::protocol("a client's frames must be masked"));
         }
-        let too_big = || Fault { code: 1009, reason: format!("message too big: at most {} bytes", self.max_message) };
+        let too_big =
+            || Fault { code: 1009, reason: format!("message too big: at most {} bytes", self.max_message) };
         let len = usize::try_from(head.payload_len).map_err(|_| too_big())?;
         match head.opcode {
             frame::CLOSE | frame::PING | frame::PONG => {
@@ -196,7 +199,9 @@ impl Reader {
             }
             frame::CONTINUATION => match &self.partial {
                 None => return Err(Fault::protocol("a continuation frame with no message to continue")),
-                Some(partial) if partial.data.len().saturating_add(len) > self.max_message => return Err(too_big()),
+                Some(partial) if partial.data.len().saturating_add(len) > self.max_message => {
+                    return Err(too_big())
+                }
                 Some(_) => {}
             },
             other => return Err(Fault::protocol(format!("unknown opcode {other}"))),
@@ -223,7 +228,11 @@ fn check_utf8(partial: &mut Partial, complete: bool) -> Result<(), Fault> {
 /// A close frame's payload: nothing, or a status code and a UTF-8 reason.
 fn close(payload: &[u8]) -> Result<Option<(u16, String)>, Fault> {
     let Some((code, reason)) = payload.split_first_chunk::<2>() else {
-        return if payload.is_empty() { Ok(None) } else { Err(Fault::protocol("a close frame with a one-byte payload")) };
+        return if payload.is_empty() {
+            Ok(None)
+        } else {
+            Err(Fault::protocol("a close frame with a one-byte payload"))
+        };
     };
     let code = u16::from_be_bytes(*code);
     if !close_code_allowed(code) {
