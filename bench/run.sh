@@ -94,8 +94,10 @@ for server in "${servers[@]}"; do
   name=$(label "$server")
   dialect=plain
   [ "$server" = socketio ] && dialect=socket-io
-  # A fresh server for each group of scenarios, so that one's leftovers do not weigh on the next.
-  for group in a,e,b d c; do
+  # A fresh server for each group of scenarios, so that one's leftovers do not weigh on the next:
+  # after (e) a server may still be announcing the storm's leaves (this one announces a dropped
+  # member after a grace period of 3 s), which would land in (b)'s first step.
+  for group in a,e b d c; do
     wanted=$(tr ',' '\n' <<<"$group" | grep -xF -f <(tr ',' '\n' <<<"$SCENARIOS") | paste -sd, || true)
     [ -n "$wanted" ] || continue
     PORT=$((PORT + 1))
