@@ -19,13 +19,13 @@ pub async fn echo(
     let shutdown = state.shutdown.clone();
     let tracker = state.sessions.clone();
     let slot = take_slot(&state, remote);
-    ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| {
+    ws.max_message_size(max).max_frame_size(max).on_upgrade(move |mut socket| {
         tracker.track_future(async move {
             match slot {
                 Ok(_slot) => run(socket, shutdown).await,
                 Err(why) => {
                     let frame = CloseFrame { code: close_code::POLICY, reason: truncate_reason(&why).into() };
-                    let _ = { socket }.send(Message::Close(Some(frame))).await;
+                    let _ = socket.send(Message::Close(Some(frame))).await;
                 }
             }
         })
