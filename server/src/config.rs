@@ -116,11 +116,10 @@ pub struct Limits {
     pub handshake_timeout: Duration,
     /// Largest message on `/echo`, which exists for conformance testing (Autobahn sends 16 MiB).
     pub echo_max_message_bytes: usize,
-    /// How many events a room keeps for members that are behind. A member that falls further
-    /// behind re-reads what it missed from the log instead of letting its queue grow.
+    /// How many events are queued for one member at most: frames its socket has not taken
+    /// yet, or events kept while it catches up. A member that falls further behind re-reads
+    /// what it missed from the log instead of letting its queue grow.
     pub room_backlog: usize,
-    /// At most this many queued events are written before one flush.
-    pub write_batch: usize,
     /// How many recent messages a client gets when it joins without a resume position.
     pub history_on_join: u32,
     /// Messages per read when a client catches up from the log.
@@ -187,7 +186,6 @@ impl Default for Limits {
             handshake_timeout: Duration::from_secs(10),
             echo_max_message_bytes: 16 * 1024 * 1024,
             room_backlog: 1024,
-            write_batch: 64,
             history_on_join: 50,
             replay_page: 500,
             write_queue: 4096,

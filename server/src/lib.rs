@@ -12,6 +12,7 @@ pub mod config;
 pub mod flood;
 mod history;
 pub mod identity;
+mod member;
 mod presence;
 mod room;
 mod rooms;
@@ -55,7 +56,7 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     let store = store::open(config.database_url.as_deref(), &config.data_dir, config.max_database_bytes)
         .await
         .context("opening the store")?;
-    let rooms = Rooms::new(config.limits.room_backlog);
+    let rooms = Rooms::default();
     let (writer, writer_task) =
         Writer::spawn(store.clone(), rooms.clone(), config.limits.write_queue, config.limits.commit_batch);
     let state = AppState {

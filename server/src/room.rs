@@ -1,15 +1,16 @@
 //! One room: a total order of events, their fan-out to every member, and its presence.
 //!
-//! Each event is encoded once per dialect when it is published; every member then gets a cheap
-//! clone of the same bytes. The fan-out queue is a bounded ring (`tokio::sync::broadcast`), so
-//! a member that cannot keep up falls behind the ring instead of growing memory, and is told so.
+//! Each event is encoded once per dialect when it is published, and written by the publisher
+//! straight to every member's socket (see [`Member`]): the tasks serving the members are not
+//! woken for it. Events are published under the room's one lock, so every member sees them in
+//! the same order.
 //!
 //! Messages are published by the writer only, after they are stored, in sequence order.
-//! Presence (joins, leaves, typing) is decided here under one lock and published under it, so
-//! every member sees it in the same order as the messages; it is not stored.
+//! Presence (joins, leaves, typing) is decided here under the same lock; it is not stored.
 
 use crate::codec::{json, plain};
 use crate::identity::Identity;
+use crate::member::Member;
 use crate::presence::{Change, Exit, NameTaken, Presence};
 use crate::store::StoredMessage;
 use crate::ws::Frame;
@@ -17,7 +18,6 @@ use app::names::{Nickname, RoomName};
 use app::protocol::{Millis, Seq, ServerEvent};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::broadcast;
 
 /// What an event is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,94 +88,116 @@ impl RoomEvent {
     }
 }
 
-pub type EventRx = broadcast::Receiver<Arc<RoomEvent>>;
-
 #[derive(Debug)]
 pub struct Room {
     name: RoomName,
-    tx: broadcast::Sender<Arc<RoomEvent>>,
-    presence: Mutex<Presence>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    presence: Presence,
+    members: Vec<Arc<Member>>,
+}
+
+impl Inner {
+    fn fan_out(&self, events: &[Arc<RoomEvent>]) {
+        for member in &self.members {
+            member.deliver(events);
+        }
+    }
+
+    fn announce(&self, room: &RoomName, changes: Vec<Change>) {
+        if changes.is_empty() {
+            return;
+        }
+        let events: Vec<_> =
+            changes.into_iter().map(|change| Arc::new(RoomEvent::presence(room, change))).collect();
+        self.fan_out(&events);
+    }
 }
 
 impl Room {
-    pub fn new(name: RoomName, backlog: usize) -> Self {
-        let (tx, _) = broadcast::channel(backlog.max(1));
-        Self { name, tx, presence: Mutex::default() }
+    pub fn new(name: RoomName) -> Self {
+        Self { name, inner: Mutex::default() }
     }
 
     pub fn name(&self) -> &RoomName {
         &self.name
     }
 
-    /// A new receiver that sees every event published from now on.
-    pub(crate) fn subscribe(&self) -> EventRx {
-        self.tx.subscribe()
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Connections subscribed to the room.
-    pub(crate) fn receiver_count(&self) -> usize {
-        self.tx.receiver_count()
+    /// Adds a member: it is given every event published from now on.
+    pub(crate) fn add(&self, member: Arc<Member>) {
+        self.inner().members.push(member);
     }
 
-    fn presence(&self) -> MutexGuard<'_, Presence> {
-        self.presence.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Removes a member; returns how many are left.
+    pub(crate) fn remove(&self, member: &Arc<Member>) -> usize {
+        let mut inner = self.inner();
+        if let Some(at) = inner.members.iter().position(|m| Arc::ptr_eq(m, member)) {
+            inner.members.swap_remove(at);
+        }
+        inner.members.len()
     }
 
     /// Members present now, by name.
     pub fn members(&self) -> Vec<Nickname> {
-        self.presence().names()
+        self.inner().presence.names()
     }
 
     /// Whether a session other than `session` holds `name` here now.
     pub fn held_by_other(&self, name: &Nickname, session: crate::identity::SessionId) -> bool {
-        self.presence().held_by_other(name, session)
+        self.inner().presence.held_by_other(name, session)
     }
 
-    fn announce(&self, changes: Vec<Change>) {
-        for change in changes {
-            // An error only means nobody is listening, which is fine for a room.
-            let _ = self.tx.send(Arc::new(RoomEvent::presence(&self.name, change)));
+    /// Publishes stored messages, in order, as one batch: a member gets them in one write. Their
+    /// authors are no longer typing.
+    pub fn publish(&self, messages: &[&StoredMessage]) {
+        let events: Vec<_> = messages.iter().map(|m| Arc::new(RoomEvent::message(m))).collect();
+        let mut inner = self.inner();
+        inner.fan_out(&events);
+        for message in messages {
+            let changes = inner.presence.stop_typing(&message.author);
+            inner.announce(&self.name, changes);
         }
-    }
-
-    /// Publishes a stored message; its author is no longer typing.
-    pub fn publish(&self, message: &StoredMessage) {
-        let mut presence = self.presence();
-        let _ = self.tx.send(Arc::new(RoomEvent::message(message)));
-        self.announce(presence.stop_typing(&message.author));
     }
 
     /// Passes a relay connection's frame to every relay connection in the room. It is not
     /// stored and the other dialects never see it.
     pub fn relay(&self, frame: Frame) {
         let event = RoomEvent { seq: None, kind: Kind::Relay, plain: None, json: None, relay: Some(frame) };
-        let _ = self.tx.send(Arc::new(event));
+        self.inner().fan_out(&[Arc::new(event)]);
     }
 
     /// A connection of `id` enters; `Ok(true)` if it made `id` a member (and that was announced).
     pub fn enter(&self, id: &Identity) -> Result<bool, NameTaken> {
-        let mut presence = self.presence();
-        let (first, changes) = presence.enter(id)?;
-        self.announce(changes);
+        let mut inner = self.inner();
+        let (first, changes) = inner.presence.enter(id)?;
+        inner.announce(&self.name, changes);
         Ok(first)
     }
 
     /// A connection of `id` ends. Unless it left on purpose, its member lingers for `grace` so
     /// that a reload announces nothing. Returns whether the leave was announced now.
     pub fn exit(self: &Arc<Self>, id: &Identity, grace: Option<Duration>) -> bool {
-        let mut presence = self.presence();
-        match presence.exit(id, grace.is_some()) {
+        let mut inner = self.inner();
+        match inner.presence.exit(id, grace.is_some()) {
             Exit::StillHere => false,
             Exit::Gone(changes) => {
-                self.announce(changes);
+                inner.announce(&self.name, changes);
                 true
             }
             Exit::Lingering(ticket) => {
                 let (room, name, grace) = (Arc::clone(self), id.nickname.clone(), grace.unwrap_or_default());
                 tokio::spawn(async move {
                     tokio::time::sleep(grace).await;
-                    let mut presence = room.presence();
-                    room.announce(presence.expire(&name, ticket));
+                    let mut inner = room.inner();
+                    let changes = inner.presence.expire(&name, ticket);
+                    inner.announce(&room.name, changes);
                 });
                 false
             }
@@ -184,9 +206,9 @@ impl Room {
 
     /// `name` is typing; shown as such for `ttl` after the last call.
     pub fn typing(self: &Arc<Self>, name: &Nickname, ttl: Duration) {
-        let mut presence = self.presence();
-        let (changes, start_timer) = presence.typing(name, tokio::time::Instant::now() + ttl);
-        self.announce(changes);
+        let mut inner = self.inner();
+        let (changes, start_timer) = inner.presence.typing(name, tokio::time::Instant::now() + ttl);
+        inner.announce(&self.name, changes);
         if start_timer {
             let (room, name) = (Arc::clone(self), name.clone());
             // One timer per typist: it sleeps until the deadline, which later notices push back.
@@ -194,9 +216,9 @@ impl Room {
                 let mut until = tokio::time::Instant::now() + ttl;
                 loop {
                     tokio::time::sleep_until(until).await;
-                    let mut presence = room.presence();
-                    match presence.typing_due(&name, tokio::time::Instant::now()) {
-                        Ok(changes) => return room.announce(changes),
+                    let mut inner = room.inner();
+                    match inner.presence.typing_due(&name, tokio::time::Instant::now()) {
+                        Ok(changes) => return inner.announce(&room.name, changes),
                         Err(later) => until = later,
                     }
                 }
@@ -215,6 +237,8 @@ pub fn now_millis() -> Millis {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::Dialect;
+    use crate::member::loopback;
     use app::names::MessageText;
 
     fn nick(s: &str) -> Nickname {
@@ -241,10 +265,21 @@ mod tests {
         }
     }
 
+    /// A member that stays catching up, so that it keeps every event for the test to look at.
+    async fn watcher(room: &Room, backlog: usize) -> Arc<Member> {
+        let (tcp, _client) = loopback().await;
+        let member = Arc::new(Member::new(tcp, Dialect::Json, backlog));
+        room.add(Arc::clone(&member));
+        member
+    }
+
     #[tokio::test]
     async fn every_member_sees_the_same_order() {
-        let room = Arc::new(Room::new(RoomName::lobby(), 1024));
-        let mut members: Vec<EventRx> = (0..4).map(|_| room.subscribe()).collect();
+        let room = Arc::new(Room::new(RoomName::lobby()));
+        let mut members = Vec::new();
+        for _ in 0..4 {
+            members.push(watcher(&room, 1024).await);
+        }
         let writers: Vec<_> = (0..4)
             .map(|w| {
                 let room = Arc::clone(&room);
@@ -258,37 +293,34 @@ mod tests {
         for w in writers {
             w.join().unwrap();
         }
-        let mut orders = Vec::new();
-        for rx in &mut members {
-            let mut seen = Vec::new();
-            while let Ok(event) = rx.try_recv() {
-                seen.push(text(&event.json).to_owned());
-            }
-            assert_eq!(seen.len(), 400);
-            orders.push(seen);
-        }
+        let orders: Vec<Vec<String>> = members
+            .iter()
+            .map(|m| m.take_pending().iter().map(|e| text(&e.json).to_owned()).collect())
+            .collect();
+        assert!(orders.iter().all(|seen| seen.len() == 400));
         assert!(orders.windows(2).all(|w| w[0] == w[1]), "all members saw one order");
         assert_eq!(room.members().len(), 400);
     }
 
     #[tokio::test]
     async fn events_carry_both_dialects() {
-        let room = Arc::new(Room::new(RoomName::lobby(), 8));
-        let mut rx = room.subscribe();
+        let room = Arc::new(Room::new(RoomName::lobby()));
+        let member = watcher(&room, 8).await;
         let ann = person("ann");
         assert_eq!(room.enter(&ann), Ok(true));
         room.typing(&ann.nickname, Duration::from_secs(5));
-        room.publish(&stored(2, "hi"));
+        room.publish(&[&stored(2, "hi")]);
         assert!(room.exit(&ann, None));
-        let joined = rx.try_recv().unwrap();
+        let mut events = member.take_pending().into_iter();
+        let joined = events.next().unwrap();
         assert_eq!(text(&joined.plain), "Welcome, ann !");
         assert_eq!(joined.kind, Kind::Joined(nick("ann")));
         assert_eq!(joined.seq, None);
         assert!(text(&joined.json).starts_with(r#"{"type":"joined","room":"lobby","name":"ann","#));
-        let typing = rx.try_recv().unwrap();
+        let typing = events.next().unwrap();
         assert_eq!(typing.plain, None);
         assert_eq!(text(&typing.json), r#"{"type":"typing","room":"lobby","names":["ann"]}"#);
-        let said = rx.try_recv().unwrap();
+        let said = events.next().unwrap();
         assert_eq!(text(&said.plain), "ann:hi");
         assert_eq!(said.seq, Some(2));
         assert_eq!(
@@ -296,36 +328,37 @@ mod tests {
             r#"{"type":"message","id":2,"epoch":9,"room":"lobby","author":"ann","text":"hi","at":5}"#
         );
         // The message ends the typing.
-        assert_eq!(text(&rx.try_recv().unwrap().json), r#"{"type":"typing","room":"lobby","names":[]}"#);
-        assert_eq!(text(&rx.try_recv().unwrap().plain), "ann Logout");
+        assert_eq!(text(&events.next().unwrap().json), r#"{"type":"typing","room":"lobby","names":[]}"#);
+        assert_eq!(text(&events.next().unwrap().plain), "ann Logout");
     }
 
     #[tokio::test(start_paused = true)]
     async fn leaves_and_typing_expire_on_their_own() {
-        let room = Arc::new(Room::new(RoomName::lobby(), 8));
-        let mut rx = room.subscribe();
+        let room = Arc::new(Room::new(RoomName::lobby()));
+        let member = watcher(&room, 8).await;
         let ann = person("ann");
         room.enter(&ann).unwrap();
         room.typing(&ann.nickname, Duration::from_secs(5));
         assert!(!room.exit(&ann, Some(Duration::from_secs(3))));
-        let _joined = rx.recv().await.unwrap();
-        let _typing = rx.recv().await.unwrap();
+        assert_eq!(member.take_pending().len(), 2, "joined, typing");
         // Still a member during the grace period; then the leave (which ends the typing).
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(room.members(), vec![nick("ann")]);
         tokio::time::sleep(Duration::from_secs(2)).await;
-        assert_eq!(text(&rx.recv().await.unwrap().json), r#"{"type":"typing","room":"lobby","names":[]}"#);
-        assert_eq!(text(&rx.recv().await.unwrap().plain), "ann Logout");
+        let events = member.take_pending();
+        assert_eq!(text(&events[0].json), r#"{"type":"typing","room":"lobby","names":[]}"#);
+        assert_eq!(text(&events[1].plain), "ann Logout");
         assert!(room.members().is_empty());
     }
 
     #[tokio::test]
     async fn a_member_that_falls_behind_the_backlog_is_told() {
-        let room = Room::new(RoomName::lobby(), 4);
-        let mut rx = room.subscribe();
+        let room = Room::new(RoomName::lobby());
+        let member = watcher(&room, 4).await;
         for i in 0..10 {
             room.enter(&person(&format!("x{i}"))).unwrap();
         }
-        assert!(matches!(rx.try_recv(), Err(broadcast::error::TryRecvError::Lagged(6))));
+        assert_eq!(member.missed(), 6);
+        assert_eq!(room.remove(&member), 0);
     }
 }

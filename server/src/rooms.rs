@@ -2,41 +2,41 @@
 //! removes it, so connecting to random room names cannot grow the server's memory.
 
 use crate::identity::SessionId;
-use crate::room::{EventRx, Room};
+use crate::member::Member;
+use crate::room::Room;
 use crate::store::StoredMessage;
 use app::names::Nickname;
 use app::names::RoomName;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Rooms {
     map: Arc<Mutex<HashMap<RoomName, Arc<Room>>>>,
-    backlog: usize,
 }
 
 impl Rooms {
-    pub fn new(backlog: usize) -> Self {
-        Self { map: Arc::default(), backlog }
-    }
-
-    /// Enters `name`, creating the room if needed. Subscribing happens under the registry lock,
-    /// so a room being removed by its last leaver can never be joined halfway.
-    pub fn join(&self, name: &RoomName) -> Membership {
+    /// Enters `name`, creating the room if needed. Joining happens under the registry lock, so a
+    /// room being removed by its last leaver can never be joined halfway.
+    pub fn join(&self, name: &RoomName, member: Arc<Member>) -> Membership {
         let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        let room = map
-            .entry(name.clone())
-            .or_insert_with(|| Arc::new(Room::new(name.clone(), self.backlog)))
-            .clone();
-        let events = room.subscribe();
-        Membership { rooms: self.clone(), room, events }
+        let room = map.entry(name.clone()).or_insert_with(|| Arc::new(Room::new(name.clone()))).clone();
+        room.add(Arc::clone(&member));
+        Membership { rooms: self.clone(), room, member }
     }
 
-    /// Publishes a stored message to its room, if anyone is in it.
-    pub fn publish(&self, message: &StoredMessage) {
-        let room = self.map.lock().unwrap_or_else(PoisonError::into_inner).get(&message.room).cloned();
-        if let Some(room) = room {
-            room.publish(message);
+    /// Publishes stored messages (in sequence order) to their rooms, if anyone is in them: each
+    /// room's share as one batch.
+    pub fn publish(&self, messages: &[&StoredMessage]) {
+        let mut rest = messages;
+        while let Some(first) = rest.first() {
+            let same = rest.iter().take_while(|m| m.room == first.room).count();
+            let (batch, next) = rest.split_at(same);
+            let room = self.map.lock().unwrap_or_else(PoisonError::into_inner).get(&first.room).cloned();
+            if let Some(room) = room {
+                room.publish(batch);
+            }
+            rest = next;
         }
     }
 
@@ -66,11 +66,11 @@ impl Rooms {
         self.len() == 0
     }
 
-    /// Called by a leaving member whose receiver is still alive: the room is empty when that
-    /// receiver is the only one. Joins subscribe under the same lock, so none can slip in.
-    fn leave(&self, room: &Arc<Room>) {
+    /// A member leaves; the room goes with its last one. Joins happen under the same lock, so
+    /// none can slip in.
+    fn leave(&self, room: &Arc<Room>, member: &Arc<Member>) {
         let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        if room.receiver_count() <= 1 && map.get(room.name()).is_some_and(|r| Arc::ptr_eq(r, room)) {
+        if room.remove(member) == 0 && map.get(room.name()).is_some_and(|r| Arc::ptr_eq(r, room)) {
             map.remove(room.name());
         }
     }
@@ -81,7 +81,7 @@ impl Rooms {
 pub struct Membership {
     rooms: Rooms,
     room: Arc<Room>,
-    events: EventRx,
+    member: Arc<Member>,
 }
 
 impl Membership {
@@ -89,15 +89,15 @@ impl Membership {
         &self.room
     }
 
-    /// The events of the room since this member joined.
-    pub fn events(&mut self) -> &mut EventRx {
-        &mut self.events
+    /// This connection's share of the room's fan-out.
+    pub fn member(&self) -> &Member {
+        &self.member
     }
 }
 
 impl Drop for Membership {
     fn drop(&mut self) {
-        self.rooms.leave(&self.room);
+        self.rooms.leave(&self.room, &self.member);
     }
 }
 
@@ -105,21 +105,29 @@ impl Drop for Membership {
 mod tests {
     use super::*;
 
-    #[test]
-    fn rooms_live_while_they_have_members() {
-        let rooms = Rooms::new(8);
+    use crate::codec::Dialect;
+    use crate::member::loopback;
+
+    async fn member() -> Arc<Member> {
+        Arc::new(Member::new(loopback().await.0, Dialect::Plain, 8))
+    }
+
+    #[tokio::test]
+    async fn rooms_live_while_they_have_members() {
+        let rooms = Rooms::default();
         let a = RoomName::parse("a").unwrap();
-        let first = rooms.join(&a);
-        let second = rooms.join(&a);
+        let first = rooms.join(&a, member().await);
+        let second = rooms.join(&a, member().await);
         assert!(Arc::ptr_eq(first.room(), second.room()));
+        let first_room = Arc::clone(first.room());
         assert_eq!(rooms.len(), 1);
         drop(first);
         assert_eq!(rooms.len(), 1);
         drop(second);
         assert!(rooms.is_empty());
         // A room made anew after the last member left is a fresh one.
-        let third = rooms.join(&a);
-        assert_eq!(third.room().receiver_count(), 1);
+        let third = rooms.join(&a, member().await);
+        assert!(!Arc::ptr_eq(&first_room, third.room()));
         assert_eq!(rooms.len(), 1);
     }
 }

@@ -1,15 +1,17 @@
 //! One room connection, from the greeting to the goodbye: reads the client's frames, publishes
 //! what it says to the room, and writes the room's events back in the room's order.
 //!
-//! Every frame it writes is queued on its socket and goes out with the next flush: the events
-//! the room has ready for it, however many, leave in one write.
+//! The room writes its events to the connection itself (see [`crate::member`]): the session
+//! is woken for them only when the socket is full or the connection fell behind, and then
+//! catches it up from the log.
 
 use crate::codec::{json, plain, Dialect};
 use crate::config::Limits;
 use crate::flood::{Bucket, Verdict};
 use crate::identity::Identity;
+use crate::member::{Attention, Member};
 use crate::presence::NameTaken;
-use crate::room::{now_millis, Kind, Room, RoomEvent};
+use crate::room::{now_millis, Room, RoomEvent};
 use crate::rooms::Membership;
 use crate::store::{DynStore, NewMessage, Position, StoreError, StoredMessage};
 use crate::writer::{WriteError, Writer};
@@ -19,7 +21,6 @@ use app::protocol::{ClientMessage, Epoch, ErrorCode, Seq, ServerEvent, PROTOCOL_
 use axum::extract::ws::close_code;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -58,12 +59,9 @@ pub struct Session {
     resume: Option<Resume>,
     limits: Arc<Limits>,
     shutdown: CancellationToken,
-    /// The last message this client has been sent: live events up to it are duplicates of what
-    /// history already delivered.
-    delivered: Seq,
     flood: Bucket,
-    /// A plain-dialect newcomer's own `Welcome` is still on its way through the room: if the
-    /// connection falls behind the room before it arrives, it is sent directly.
+    /// A plain-dialect newcomer's own `Welcome` was announced while it was catching up: if the
+    /// connection fell behind the room meanwhile, and missed it, it is sent directly.
     welcome_pending: bool,
 }
 
@@ -96,7 +94,6 @@ impl Session {
             flood: Bucket::new(deps.limits.flood_policy(), Instant::now()),
             limits: deps.limits,
             shutdown: deps.shutdown,
-            delivered: 0,
             welcome_pending: false,
         }
     }
@@ -118,6 +115,9 @@ impl Session {
             Err(end) => end,
         };
         tracing::debug!(?end, "session ended");
+        // Whatever the room publishes now (this member's own leave among it) is not for this
+        // connection: its close frame is the last thing it gets.
+        self.member().stop();
         match end {
             // A dropped connection may be a reload: the leave waits for the grace period.
             End::Gone => {
@@ -147,6 +147,7 @@ impl Session {
     async fn relay(mut self, room: &Room) {
         let end = self.serve(room).await;
         tracing::debug!(?end, "relay ended");
+        self.member().stop();
         match end {
             End::Gone | End::Quit => {}
             End::Shutdown => Box::pin(self.close(close_code::AWAY, "server shutting down")).await,
@@ -154,9 +155,13 @@ impl Session {
         }
     }
 
+    fn member(&self) -> &Member {
+        self.membership.member()
+    }
+
     /// Sends `ready` (JSON) and the history the client asked for: everything after its resume
-    /// position, or the room's recent messages. The membership already receives live events, so
-    /// nothing published meanwhile is missed; what both deliver is skipped by sequence number.
+    /// position, or the room's recent messages. The room keeps what it publishes meanwhile for
+    /// this member, so nothing is missed; what both deliver is skipped by sequence number.
     ///
     /// The member's join was announced already (unless `first` is false: another connection of
     /// the same session is in the room), so it arrives after the history, as in the seeds.
@@ -177,16 +182,17 @@ impl Session {
         self.send_history_for(room, position).await?;
         if !first && self.dialect == Dialect::Plain {
             // The seeds greet every connection; the room announced this member only once.
-            self.send(&Frame::text(&plain::welcome(&self.identity.nickname))).await?;
+            self.member().queue(&Frame::text(&plain::welcome(&self.identity.nickname)));
         }
-        Ok(())
+        self.catch_up(room).await.map(|_| ())
     }
 
     async fn send_history_for(&mut self, room: &Room, position: Position) -> Result<(), End> {
         match self.resume {
+            // The log after it is read by the catch-up that follows.
             Some(resume) if resume.epoch == position.epoch || resume.epoch == 0 => {
-                self.delivered = resume.after;
-                self.catch_up(room).await
+                self.member().start_after(resume.after);
+                Ok(())
             }
             Some(_) => {
                 self.send_event(&ServerEvent::Reset { epoch: position.epoch }).await?;
@@ -199,32 +205,66 @@ impl Session {
     async fn send_recent(&mut self, room: &Room, position: Position) -> Result<(), End> {
         let recent = self.store.read_before(room.name(), None, self.limits.history_on_join).await;
         let recent = recent.map_err(unavailable)?;
-        self.delivered = recent.first().map_or(position.seq, |m| m.seq.saturating_sub(1));
-        self.send_history(&recent).await
+        self.member().start_after(recent.first().map_or(position.seq, |m| m.seq.saturating_sub(1)));
+        self.send_logged(&recent).await
     }
 
-    /// Sends every stored message after `self.delivered`, page by page, however many there are.
-    async fn catch_up(&mut self, room: &Room) -> Result<(), End> {
+    /// Sends every stored message after the last one delivered, then turns the member live with
+    /// what the room kept for it meanwhile. Presence it missed on the way is made good: a JSON
+    /// client gets the members again, a plain newcomer its own welcome. Returns whether it had
+    /// missed anything.
+    async fn catch_up(&mut self, room: &Room) -> Result<bool, End> {
+        let mut lost = false;
         loop {
-            let page = self.store.read_after(room.name(), self.delivered, self.limits.replay_page).await;
-            let page = page.map_err(unavailable)?;
-            self.send_history(&page).await?;
-            if page.len() < self.limits.replay_page as usize {
-                return Ok(());
+            let (mut after, missed) = self.member().begin_catch_up();
+            lost |= missed;
+            loop {
+                let page = self.store.read_after(room.name(), after, self.limits.replay_page).await;
+                let page = page.map_err(unavailable)?;
+                self.send_logged(&page).await?;
+                match page.last() {
+                    Some(last) if page.len() >= self.limits.replay_page as usize => after = last.seq,
+                    _ => break,
+                }
+            }
+            if missed {
+                tracing::debug!("fell behind the room; caught up from the log");
+                match self.dialect {
+                    Dialect::Json => {
+                        let members =
+                            ServerEvent::Members { room: room.name().clone(), names: room.members() };
+                        self.member().queue(&json::encode(&members));
+                    }
+                    _ if self.welcome_pending => {
+                        self.welcome_pending = false;
+                        self.member().queue(&Frame::text(&plain::welcome(&self.identity.nickname)));
+                    }
+                    _ => {}
+                }
+            }
+            if self.member().go_live() {
+                // Its own join was published before the first catch-up began: unless it was
+                // missed (and sent above), it was among what the room kept.
+                self.welcome_pending = false;
+                self.flush().await?;
+                return Ok(lost);
             }
         }
     }
 
-    async fn send_history(&mut self, messages: &[StoredMessage]) -> Result<(), End> {
-        for stored in messages {
-            if stored.seq > self.delivered {
-                if let Some(frame) = self.encode(&RoomEvent::message(stored)) {
-                    self.socket.queue(frame);
-                }
-                self.delivered = stored.seq;
-            }
-        }
+    /// Queues messages read from the log (those not delivered yet), and flushes.
+    async fn send_logged(&mut self, messages: &[StoredMessage]) -> Result<(), End> {
+        let frames: Vec<(Seq, Frame)> = messages.iter().map(|m| (m.seq, self.logged_frame(m))).collect();
+        self.member().queue_logged(frames.iter().map(|(seq, frame)| (*seq, frame)));
         self.flush().await
+    }
+
+    /// A stored message in this connection's dialect.
+    fn logged_frame(&self, stored: &StoredMessage) -> Frame {
+        match self.dialect {
+            Dialect::Plain => Frame::text(&plain::message(&stored.author, &stored.text)),
+            _ => json::encode(&RoomEvent::message_event(stored)),
+        }
     }
 
     async fn serve(&mut self, room: &Room) -> End {
@@ -254,14 +294,13 @@ impl Session {
                     }
                     timer.as_mut().reset(keepalive.next());
                 },
-                event = self.membership.events().recv() => {
-                    let outcome = match event {
-                        Ok(event) => self.forward(room, event).await,
-                        // Fell behind the room's backlog: what it missed of the log is re-read
-                        // from the store, so nothing is lost and memory stays bounded.
-                        Err(RecvError::Lagged(missed)) => Box::pin(self.lagged(room, missed)).await,
-                        // The room outlives its members, so this cannot happen while we hold one.
-                        Err(RecvError::Closed) => Err(End::Gone),
+                attention = self.membership.member().attention() => {
+                    let outcome = match attention {
+                        // The socket did not take everything the room wrote: the rest goes when
+                        // it can (or the client is dropped once it stalls).
+                        Attention::Flush => self.flush().await,
+                        Attention::Behind(missed) => Box::pin(self.behind(room, missed)).await,
+                        Attention::Gone => Err(End::Gone),
                     };
                     if let Err(end) = outcome {
                         return end;
@@ -284,71 +323,17 @@ impl Session {
         }
     }
 
-    /// Writes `first` and whatever else is already queued, then flushes once.
-    async fn forward(&mut self, room: &Room, first: Arc<RoomEvent>) -> Result<(), End> {
-        self.feed_live(&first);
-        for _ in 1..self.limits.write_batch {
-            match self.membership.events().try_recv() {
-                Ok(event) => self.feed_live(&event),
-                Err(TryRecvError::Lagged(missed)) => {
-                    self.flush().await?;
-                    return Box::pin(self.lagged(room, missed)).await;
-                }
-                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-            }
-        }
-        self.flush().await
-    }
-
-    /// The room's backlog moved past this connection. Chat dialects re-read what they missed
-    /// from the log, so nothing is lost and memory stays bounded; relayed frames are not kept
-    /// anywhere, so a relay connection that falls behind is closed and told why.
-    async fn lagged(&mut self, room: &Room, missed: u64) -> Result<(), End> {
+    /// The member fell behind the room. Chat dialects re-read what they missed from the log, so
+    /// nothing is lost and memory stays bounded; relayed frames are not kept anywhere, so a relay
+    /// connection that falls behind is closed and told why.
+    async fn behind(&mut self, room: &Room, missed: u64) -> Result<(), End> {
         if self.dialect == Dialect::Relay {
             tracing::debug!(missed, "relay connection fell behind");
             return Err(End::Refused(CLOSE_TRY_AGAIN, format!("too slow: {missed} relayed frames missed")));
         }
-        tracing::debug!(missed, "lagged behind the room; resyncing from the log");
-        self.catch_up(room).await?;
-        // Presence is not in the log: what was missed of it is made good.
-        match self.dialect {
-            Dialect::Json => {
-                let members = ServerEvent::Members { room: room.name().clone(), names: room.members() };
-                self.send_event(&members).await
-            }
-            _ if self.welcome_pending => {
-                self.welcome_pending = false;
-                self.send(&Frame::text(&plain::welcome(&self.identity.nickname))).await
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Queues a live event unless history already delivered it, or the dialect has no frame
-    /// for it.
-    fn feed_live(&mut self, event: &RoomEvent) {
-        if let Some(seq) = event.seq {
-            if seq <= self.delivered {
-                return;
-            }
-            self.delivered = seq;
-        }
-        if self.welcome_pending
-            && matches!(&event.kind, Kind::Joined(name) if *name == self.identity.nickname)
-        {
-            self.welcome_pending = false;
-        }
-        if let Some(frame) = self.encode(event) {
-            self.socket.queue(frame);
-        }
-    }
-
-    fn encode<'e>(&self, event: &'e RoomEvent) -> Option<&'e Frame> {
-        match self.dialect {
-            Dialect::Plain => event.plain.as_ref(),
-            Dialect::Json => event.json.as_ref(),
-            Dialect::Relay => event.relay.as_ref(),
-        }
+        // Drained first: the log is read from the last message the client was given.
+        self.flush().await?;
+        self.catch_up(room).await.map(|_| ())
     }
 
     /// Flood control: a frame over the client's rate waits its turn (the client is told once per
@@ -444,8 +429,7 @@ impl Session {
                 let _ = self.send(&reply).await;
                 Some(End::Gone)
             }
-            // The socket queued the pong; it goes out now.
-            (_, Inbound::Ping(_)) => self.flush().await.err(),
+            (_, Inbound::Ping(payload)) => self.send(&Frame::pong(&payload)).await.err(),
             (_, Inbound::Pong) => None,
         }
     }
@@ -480,33 +464,31 @@ impl Session {
     // a socket and their buffers for ever. What it missed is in the log when it comes back.
 
     async fn flush(&mut self) -> Result<(), End> {
-        self.socket.flush(self.limits.write_stall).await.map_err(written)
+        self.member().flush(self.limits.write_stall).await.map_err(written)
     }
 
     async fn send(&mut self, frame: &Frame) -> Result<(), End> {
-        self.socket.send(frame, self.limits.write_stall).await.map_err(written)
+        self.member().queue(frame);
+        self.flush().await
     }
 
-    /// Announces the logout, and keeps delivering until this client has seen its own
-    /// `<name> Logout` line, as the seeds' room sends it to everyone before closing. (When the
-    /// member stays through another connection nothing is announced: the line goes to this one.)
+    /// Announces the logout, and sends it to this client too, as the seeds' room sends
+    /// `<name> Logout` to everyone before closing. (When the member stays through another
+    /// connection nothing is announced: the line goes to this one alone.)
     async fn quit(&mut self) -> End {
         let room = Arc::clone(self.membership.room());
+        let logout = Frame::text(&plain::logout(&self.identity.nickname));
         if !room.exit(&self.identity, None) {
-            let _ = self.send(&Frame::text(&plain::logout(&self.identity.nickname))).await;
+            let _ = self.send(&logout).await;
             return End::Quit;
         }
-        let grace = self.limits.close_grace;
-        loop {
-            match tokio::time::timeout(grace, self.membership.events().recv()).await {
-                Ok(Ok(event)) => {
-                    let mine = matches!(&event.kind, Kind::Left(name) if *name == self.identity.nickname);
-                    self.feed_live(&event);
-                    if mine {
-                        break;
-                    }
-                }
-                _ => break,
+        // The room wrote the announcement to this member with everyone else's, unless it was
+        // catching up: then it is in what the room kept, or was missed and is sent here.
+        if !self.member().is_live() {
+            match self.catch_up(&room).await {
+                Ok(true) => self.member().queue(&logout),
+                Ok(false) => {}
+                Err(end) => return end,
             }
         }
         let _ = self.flush().await;

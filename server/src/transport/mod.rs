@@ -8,9 +8,10 @@ pub mod per_address;
 
 use crate::codec::{Dialect, OFFERED_SUBPROTOCOLS};
 use crate::identity::Identity;
+use crate::member::Member;
 use crate::session::{Resume, Session};
 use crate::state::AppState;
-use crate::ws::{Frame, Socket, Upgrade};
+use crate::ws::{Frame, Outbox, Socket, Upgrade};
 use app::names::{Nickname, RoomName};
 use app::protocol::{Epoch, Seq};
 use axum::extract::ws::close_code;
@@ -18,9 +19,11 @@ use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
 use per_address::Slot;
 use serde::Deserialize;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tracing::Instrument;
 
 pub use echo::echo;
@@ -132,19 +135,23 @@ fn upgrade_room(
     let tracker = state.sessions.clone();
     // Only what the session needs is moved into the task, which lives as long as the connection.
     let (rooms, deps) = (state.rooms.clone(), state.session_deps());
-    ws.on_upgrade(move |socket| {
-        tracker.track_future(async move {
-            let (room, identity, _slot) = match admitted {
-                Ok(admitted) => admitted,
-                // Refused after the handshake rather than with an HTTP error, because a browser
-                // shows a page the close reason but never an HTTP status.
-                Err(why) => return Box::pin(refuse(socket, &why, deps.limits.write_stall)).await,
-            };
-            // Debug level: an enabled span is entered and left on every poll, once per event.
-            let span = tracing::debug_span!("session", room = %room, name = %identity.nickname, ?dialect);
-            let membership = rooms.join(&room);
-            Session::new(socket, dialect, identity, membership, resume, deps).run().instrument(span).await;
-        })
+    ws.on_upgrade(move |socket| async move {
+        let (room, identity, slot) = match admitted {
+            Ok(admitted) => admitted,
+            // Refused after the handshake rather than with an HTTP error, because a browser
+            // shows a page the close reason but never an HTTP status.
+            Err(why) => return refuse(socket, &why, deps.limits.write_stall).await,
+        };
+        // Debug level: an enabled span is entered and left on every poll, once per event.
+        let span = tracing::debug_span!("session", room = %room, name = %identity.nickname, ?dialect);
+        let member = Member::new(Arc::clone(socket.tcp()), dialect, deps.limits.room_backlog);
+        let membership = rooms.join(&room, Arc::new(member));
+        let session =
+            Session::new(socket, dialect, identity, membership, resume, deps).run().instrument(span);
+        // A task of its own, holding the session and its slot and nothing else: the task of the
+        // handshake, and what it captured, is gone for the life of the connection (memory per
+        // connection).
+        tokio::spawn(tracker.track_future(session.map(move |()| drop(slot))));
     })
 }
 
@@ -157,7 +164,9 @@ fn take_slot(state: &AppState, remote: SocketAddr) -> Result<Slot, String> {
     })
 }
 
-async fn refuse(mut socket: Socket, why: &str, stall: std::time::Duration) {
+async fn refuse(socket: Socket, why: &str, stall: std::time::Duration) {
     tracing::debug!(why, "connection refused");
-    let _ = socket.send(&Frame::close(close_code::POLICY, why), stall).await;
+    let mut out = Outbox::default();
+    out.queue(&Frame::close(close_code::POLICY, why));
+    let _ = out.flush(socket.tcp(), stall).await;
 }

@@ -1,16 +1,18 @@
-//! The WebSocket layer of the rooms (RFC 6455): the handshake, frames, and one socket per
-//! connection that writes frames encoded once per room event.
+//! The WebSocket layer of the rooms (RFC 6455): the handshake, frames, reading messages, and
+//! outboxes of encoded frames to write.
 //!
 //! Written for what a chat room needs: an idle connection holds no buffer, a broadcast frame is
 //! encoded once and its bytes shared by every member, and everything queued for a member goes
 //! out in one vectored write.
 
 pub mod frame;
+pub mod outbox;
 pub mod reader;
 pub mod socket;
 pub mod upgrade;
 
 pub use frame::Frame;
+pub use outbox::{writable, Outbox, WriteError};
 pub use reader::{Fault, Inbound};
-pub use socket::{ReadError, Socket, WriteError};
+pub use socket::{ReadError, Socket};
 pub use upgrade::Upgrade;

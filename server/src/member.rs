@@ -1,0 +1,367 @@
+//! One connection's place in a room's fan-out: the room writes each event straight to the
+//! member's socket, and the task serving the connection is woken only when the socket is full
+//! or the member fell behind.
+//!
+//! A member is either live or catching up. Live, the room writes to it directly (or queues
+//! behind what the socket has not taken yet). Catching up (greeting, or after falling behind),
+//! the room keeps the events for it in a bounded list while its session reads the log, and the
+//! session then turns it live. Whatever the path, a message is written at most once: a member
+//! remembers the last one it was given, and skips what the log already delivered.
+//!
+//! Every queue is bounded by the room's backlog. A member that cannot keep up is not given more:
+//! it is marked as having missed events and re-reads them from the log (presence, which is not
+//! in the log, is made good by its session).
+
+use crate::codec::Dialect;
+use crate::room::RoomEvent;
+use crate::ws::{self, Frame, Outbox, WriteError};
+use app::protocol::Seq;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Poll, Waker};
+use std::time::Duration;
+use tokio::net::TcpStream;
+
+/// What a member's session is woken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attention {
+    /// The socket did not take everything: wait until it does.
+    Flush,
+    /// The member is catching up: events were missed (this many) or are waiting.
+    Behind(u64),
+    /// A write failed: the connection is gone.
+    Gone,
+}
+
+#[derive(Debug)]
+pub struct Member {
+    tcp: Arc<TcpStream>,
+    dialect: Dialect,
+    /// At most this many frames queued, and as many events kept while catching up.
+    limit: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    live: bool,
+    /// Events published while catching up, for the session to deliver when it turns live.
+    pending: VecDeque<Arc<RoomEvent>>,
+    /// Events this member was not given since it last started catching up.
+    missed: u64,
+    /// The last message queued for this connection.
+    delivered: Seq,
+    out: Outbox,
+    broken: bool,
+    /// The session is closing the connection: the room gives it nothing more.
+    closing: bool,
+    /// The session's task, when it waits for something to do.
+    waker: Option<Waker>,
+}
+
+impl Member {
+    /// A relay connection is live from the start (it has no history); the chat dialects catch
+    /// up first.
+    pub fn new(tcp: Arc<TcpStream>, dialect: Dialect, limit: usize) -> Self {
+        let state = State { live: dialect == Dialect::Relay, ..State::default() };
+        Self { tcp, dialect, limit: limit.max(1), state: Mutex::new(state) }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn frame<'e>(&self, event: &'e RoomEvent) -> Option<&'e Frame> {
+        match self.dialect {
+            Dialect::Plain => event.plain.as_ref(),
+            Dialect::Json => event.json.as_ref(),
+            Dialect::Relay => event.relay.as_ref(),
+        }
+    }
+
+    /// Gives this member a batch of the room's events, in order: written now if it is live and
+    /// its socket takes them, kept otherwise. Called by the room, under its lock.
+    pub fn deliver(&self, events: &[Arc<RoomEvent>]) {
+        let mut state = self.state();
+        if state.broken || state.closing {
+            return;
+        }
+        let idle = state.out.is_empty();
+        let mut wake = false;
+        for event in events {
+            if !state.live {
+                if state.missed == 0 && state.pending.len() < self.limit {
+                    state.pending.push_back(Arc::clone(event));
+                } else {
+                    // Already behind: what it is missing is re-read from the log.
+                    wake |= state.missed == 0;
+                    state.pending = VecDeque::new();
+                    state.missed += 1;
+                }
+                continue;
+            }
+            let Some(frame) = self.frame(event) else { continue };
+            if let Some(seq) = event.seq {
+                if seq <= state.delivered {
+                    continue;
+                }
+            }
+            if state.out.len() >= self.limit {
+                // Its socket has not taken the last `limit` frames: it catches up from the log
+                // once it has.
+                state.live = false;
+                state.missed = 1;
+                wake = true;
+                continue;
+            }
+            if let Some(seq) = event.seq {
+                state.delivered = seq;
+            }
+            state.out.queue(frame);
+        }
+        // Only an outbox that was empty is written here: otherwise its session is flushing it,
+        // and takes what was just queued with the rest.
+        if idle && !state.out.is_empty() {
+            match state.out.write_to(&self.tcp) {
+                Ok(()) => wake |= !state.out.is_empty(),
+                Err(_) => {
+                    state.broken = true;
+                    wake = true;
+                }
+            }
+        }
+        let waker = if wake { state.waker.take() } else { None };
+        drop(state);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Waits until the session has something to do for this member.
+    pub async fn attention(&self) -> Attention {
+        std::future::poll_fn(|cx| {
+            let mut state = self.state();
+            if state.broken {
+                Poll::Ready(Attention::Gone)
+            } else if !state.live {
+                Poll::Ready(Attention::Behind(state.missed))
+            } else if !state.out.is_empty() {
+                Poll::Ready(Attention::Flush)
+            } else {
+                if !state.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    state.waker = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        })
+        .await
+    }
+
+    /// Queues one of the session's own frames (a reply, a ping), after whatever is queued.
+    pub fn queue(&self, frame: &Frame) {
+        self.state().out.queue(frame);
+    }
+
+    /// Writes everything queued, waiting (at most `stall` at a time) while the client's window is
+    /// full. The room may queue more meanwhile; that goes too.
+    pub async fn flush(&self, stall: Duration) -> Result<(), WriteError> {
+        loop {
+            {
+                let mut state = self.state();
+                if state.broken {
+                    return Err(WriteError::Gone);
+                }
+                if let Err(err) = state.out.write_to(&self.tcp) {
+                    state.broken = true;
+                    return Err(err);
+                }
+                if state.out.is_empty() {
+                    return Ok(());
+                }
+            }
+            ws::writable(&self.tcp, stall).await?;
+        }
+    }
+
+    /// Starts (or restarts) catching up: returns the last message delivered, from which the log
+    /// is to be read, and whether events were missed (presence among them, which the log does
+    /// not have). What was kept for the member is dropped then: the log has its messages.
+    pub fn begin_catch_up(&self) -> (Seq, bool) {
+        let mut state = self.state();
+        state.live = false;
+        let missed = std::mem::take(&mut state.missed) > 0;
+        if missed {
+            state.pending = VecDeque::new();
+        }
+        (state.delivered, missed)
+    }
+
+    /// Queues messages read from the log, skipping those already delivered.
+    pub fn queue_logged<'m>(&self, messages: impl IntoIterator<Item = (Seq, &'m Frame)>) {
+        let mut state = self.state();
+        for (seq, frame) in messages {
+            if seq > state.delivered {
+                state.out.queue(frame);
+                state.delivered = seq;
+            }
+        }
+    }
+
+    /// The session is about to close the connection: what the room publishes from now on (the
+    /// member's own leave among it) is not written before the close frame.
+    pub fn stop(&self) {
+        self.state().closing = true;
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.state().live
+    }
+
+    /// Where this connection starts: the last message it already has.
+    pub fn start_after(&self, seq: Seq) {
+        self.state().delivered = seq;
+    }
+
+    /// Turns live, with the events kept meanwhile queued first; `false` if events were missed
+    /// since catching up began (the log is to be read again).
+    pub fn go_live(&self) -> bool {
+        let mut state = self.state();
+        if state.missed > 0 {
+            return false;
+        }
+        while let Some(event) = state.pending.pop_front() {
+            let Some(frame) = self.frame(&event) else { continue };
+            if let Some(seq) = event.seq {
+                if seq <= state.delivered {
+                    continue;
+                }
+                state.delivered = seq;
+            }
+            state.out.queue(frame);
+        }
+        state.pending = VecDeque::new();
+        state.live = true;
+        true
+    }
+
+    /// Events kept while catching up (tests look at what the room published).
+    #[cfg(test)]
+    pub fn take_pending(&self) -> Vec<Arc<RoomEvent>> {
+        self.state().pending.drain(..).collect()
+    }
+
+    #[cfg(test)]
+    pub fn missed(&self) -> u64 {
+        self.state().missed
+    }
+}
+
+/// A connected pair of loopback streams: the server's end and the client's.
+#[cfg(test)]
+pub async fn loopback() -> (Arc<TcpStream>, TcpStream) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (Arc::new(server), client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::room::Kind;
+    use tokio::io::AsyncReadExt;
+
+    fn message(seq: Seq, text: &str) -> Arc<RoomEvent> {
+        Arc::new(RoomEvent {
+            seq: Some(seq),
+            kind: Kind::Message,
+            plain: Some(Frame::text(text)),
+            json: None,
+            relay: None,
+        })
+    }
+
+    fn typing() -> Arc<RoomEvent> {
+        Arc::new(RoomEvent { seq: None, kind: Kind::Typing, plain: None, json: None, relay: None })
+    }
+
+    /// What the client has received so far, as the payloads of unmasked text frames.
+    async fn received(client: &mut TcpStream, frames: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        for _ in 0..frames {
+            let mut head = [0u8; 2];
+            client.read_exact(&mut head).await.unwrap();
+            let mut payload = vec![0u8; usize::from(head[1] & 0x7f)];
+            client.read_exact(&mut payload).await.unwrap();
+            out.push(String::from_utf8(payload).unwrap());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_live_member_is_written_directly_in_order_and_once() {
+        let (tcp, mut client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain, 16);
+        member.start_after(1);
+        member.deliver(&[message(1, "old")]);
+        assert_eq!(member.take_pending().len(), 1, "kept while catching up");
+        assert!(member.go_live());
+        member.deliver(&[message(1, "old"), message(2, "a"), typing(), message(3, "b")]);
+        member.deliver(&[message(3, "b"), message(4, "c")]);
+        assert_eq!(received(&mut client, 3).await, ["a", "b", "c"]);
+        let idle = tokio::time::timeout(Duration::from_millis(20), member.attention()).await;
+        assert!(idle.is_err(), "everything was written: nothing for the session to do");
+    }
+
+    #[tokio::test]
+    async fn catching_up_keeps_events_then_delivers_those_the_log_did_not() {
+        let (tcp, mut client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain, 16);
+        member.deliver(&[message(1, "a"), message(2, "b"), message(3, "c")]);
+        assert_eq!(member.begin_catch_up(), (0, false));
+        let logged = [Frame::text("a"), Frame::text("b")];
+        member.queue_logged([(1, &logged[0]), (2, &logged[1])]);
+        assert!(member.go_live());
+        member.flush(Duration::from_secs(1)).await.unwrap();
+        assert_eq!(received(&mut client, 3).await, ["a", "b", "c"]);
+    }
+
+    #[tokio::test]
+    async fn a_member_that_falls_behind_keeps_nothing_and_is_told() {
+        let (tcp, _client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain, 4);
+        let events: Vec<_> = (1..=10).map(|i| message(i, "x")).collect();
+        member.deliver(&events);
+        assert_eq!(member.missed(), 6);
+        assert_eq!(member.attention().await, Attention::Behind(6));
+        assert_eq!(member.begin_catch_up(), (0, true));
+        assert!(member.take_pending().is_empty());
+        assert!(member.go_live());
+    }
+
+    #[tokio::test]
+    async fn a_client_that_stops_reading_is_not_queued_for_beyond_the_limit() {
+        let (tcp, _client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain, 8);
+        assert!(member.go_live());
+        // Big frames, so that the kernel's buffers fill up.
+        let big = "x".repeat(60_000);
+        for seq in 1..=400 {
+            member.deliver(&[Arc::new(RoomEvent {
+                seq: Some(seq),
+                kind: Kind::Message,
+                plain: Some(Frame::text(&big)),
+                json: None,
+                relay: None,
+            })]);
+        }
+        let Attention::Behind(missed) = member.attention().await else { panic!("not behind") };
+        assert!(missed > 0);
+        let (delivered, lost) = member.begin_catch_up();
+        assert!(lost);
+        assert!(delivered < 400, "the rest is to be read from the log");
+        assert!(member.state().out.len() <= 8);
+        let stalled = member.flush(Duration::from_millis(100)).await;
+        assert_eq!(stalled, Err(WriteError::Stalled));
+    }
+}
