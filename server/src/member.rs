@@ -1,9 +1,10 @@
-//! One connection's place in a room's fan-out: the room writes each event straight to the
-//! member's socket, and the task serving the connection is woken only when the socket is full
-//! or the member fell behind.
+//! One connection's place in a room's fan-out: the room queues each event for the member and
+//! then writes to the member's socket itself; the task serving the connection is woken only
+//! when the socket is full or the member fell behind.
 //!
-//! A member is either live or catching up. Live, the room writes to it directly (or queues
-//! behind what the socket has not taken yet). Catching up (greeting, or after falling behind),
+//! A member is either live or catching up. Live, the room queues events on its outbox, and
+//! writes everything queued in one pass after the events of the moment (see
+//! [`crate::room`]): a burst of events costs each member one write. Catching up (greeting, or after falling behind),
 //! the room keeps the events for it in a bounded list while its session reads the log, and the
 //! session then turns it live. Whatever the path, a message is written at most once: a member
 //! remembers the last one it was given, and skips what the log already delivered.
@@ -52,6 +53,8 @@ struct State {
     /// The last message queued for this connection.
     delivered: Seq,
     out: Outbox,
+    /// The room is to write this member's outbox (it is on the room's list).
+    dirty: bool,
     broken: bool,
     /// The session is closing the connection: the room gives it nothing more.
     closing: bool,
@@ -79,14 +82,14 @@ impl Member {
         }
     }
 
-    /// Gives this member a batch of the room's events, in order: written now if it is live and
-    /// its socket takes them, kept otherwise. Called by the room, under its lock.
-    pub fn deliver(&self, events: &[Arc<RoomEvent>]) {
+    /// Gives this member a batch of the room's events, in order: queued if it is live, kept if
+    /// it is catching up. Returns whether the room is to write its outbox (see
+    /// [`Member::write_queued`]); it says so once until then. Called by the room, under its lock.
+    pub fn deliver(&self, events: &[Arc<RoomEvent>]) -> bool {
         let mut state = self.state();
         if state.broken || state.closing {
-            return;
+            return false;
         }
-        let idle = state.out.is_empty();
         let mut wake = false;
         for event in events {
             if !state.live {
@@ -119,17 +122,31 @@ impl Member {
             }
             state.out.queue(frame);
         }
-        // Only an outbox that was empty is written here: otherwise its session is flushing it,
-        // and takes what was just queued with the rest.
-        if idle && !state.out.is_empty() {
-            match state.out.write_to(&self.tcp) {
-                Ok(()) => wake |= !state.out.is_empty(),
-                Err(_) => {
-                    state.broken = true;
-                    wake = true;
-                }
-            }
+        let write = !state.dirty && !state.out.is_empty();
+        state.dirty |= write;
+        let waker = if wake { state.waker.take() } else { None };
+        drop(state);
+        if let Some(waker) = waker {
+            waker.wake();
         }
+        write
+    }
+
+    /// Writes what is queued, as far as the socket takes it now; the session is woken to wait
+    /// for the rest (or to end, if the connection is gone). Called by the room.
+    pub fn write_queued(&self) {
+        let mut state = self.state();
+        state.dirty = false;
+        if state.broken || state.out.is_empty() {
+            return;
+        }
+        let wake = match state.out.write_to(&self.tcp) {
+            Ok(()) => !state.out.is_empty(),
+            Err(_) => {
+                state.broken = true;
+                true
+            }
+        };
         let waker = if wake { state.waker.take() } else { None };
         drop(state);
         if let Some(waker) = waker {
@@ -306,8 +323,9 @@ mod tests {
         member.deliver(&[message(1, "old")]);
         assert_eq!(member.take_pending().len(), 1, "kept while catching up");
         assert!(member.go_live());
-        member.deliver(&[message(1, "old"), message(2, "a"), typing(), message(3, "b")]);
-        member.deliver(&[message(3, "b"), message(4, "c")]);
+        assert!(member.deliver(&[message(1, "old"), message(2, "a"), typing(), message(3, "b")]));
+        assert!(!member.deliver(&[message(3, "b"), message(4, "c")]), "already to be written");
+        member.write_queued();
         assert_eq!(received(&mut client, 3).await, ["a", "b", "c"]);
         let idle = tokio::time::timeout(Duration::from_millis(20), member.attention()).await;
         assert!(idle.is_err(), "everything was written: nothing for the session to do");
@@ -331,7 +349,7 @@ mod tests {
         let (tcp, _client) = loopback().await;
         let member = Member::new(tcp, Dialect::Plain, 4);
         let events: Vec<_> = (1..=10).map(|i| message(i, "x")).collect();
-        member.deliver(&events);
+        assert!(!member.deliver(&events), "nothing to write while catching up");
         assert_eq!(member.missed(), 6);
         assert_eq!(member.attention().await, Attention::Behind(6));
         assert_eq!(member.begin_catch_up(), (0, true));
@@ -354,6 +372,7 @@ mod tests {
                 json: None,
                 relay: None,
             })]);
+            member.write_queued();
         }
         let Attention::Behind(missed) = member.attention().await else { panic!("not behind") };
         assert!(missed > 0);

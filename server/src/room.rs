@@ -1,9 +1,14 @@
 //! One room: a total order of events, their fan-out to every member, and its presence.
 //!
-//! Each event is encoded once per dialect when it is published, and written by the publisher
-//! straight to every member's socket (see [`Member`]): the tasks serving the members are not
-//! woken for it. Events are published under the room's one lock, so every member sees them in
-//! the same order.
+//! Each event is encoded once per dialect when it is published and queued for every member
+//! under the room's one lock, so every member sees the events in the same order. The room then
+//! writes to its members' sockets itself, in one pass over the members with something queued:
+//! the tasks serving the members are not woken for any of it (see [`Member`]).
+//!
+//! Messages come from the writer a committed batch at a time, and are written at once. Presence
+//! is written by a pass that a task of its own runs after whatever else is running now (as
+//! uWebSockets corks a loop iteration's writes): a storm of joins and leaves then costs each
+//! member one write per pass, not one per event.
 //!
 //! Messages are published by the writer only, after they are stored, in sequence order.
 //! Presence (joins, leaves, typing) is decided here under the same lock; it is not stored.
@@ -98,16 +103,23 @@ pub struct Room {
 struct Inner {
     presence: Presence,
     members: Vec<Arc<Member>>,
+    /// Members with frames queued for the next writing pass.
+    dirty: Vec<Arc<Member>>,
+    /// A writing pass is on its way.
+    writing: bool,
 }
 
 impl Inner {
-    fn fan_out(&self, events: &[Arc<RoomEvent>]) {
-        for member in &self.members {
-            member.deliver(events);
+    fn fan_out(&mut self, events: &[Arc<RoomEvent>]) {
+        let Self { members, dirty, .. } = self;
+        for member in members.iter() {
+            if member.deliver(events) {
+                dirty.push(Arc::clone(member));
+            }
         }
     }
 
-    fn announce(&self, room: &RoomName, changes: Vec<Change>) {
+    fn announce(&mut self, room: &RoomName, changes: Vec<Change>) {
         if changes.is_empty() {
             return;
         }
@@ -128,6 +140,41 @@ impl Room {
 
     fn inner(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Releases the lock, and writes what was queued under it: `now`, or in a pass soon.
+    fn release(self: &Arc<Self>, mut inner: MutexGuard<'_, Inner>, now: bool) {
+        if inner.dirty.is_empty() {
+            return;
+        }
+        if now {
+            drop(inner);
+            return self.write_queued();
+        }
+        if inner.writing {
+            return;
+        }
+        inner.writing = true;
+        drop(inner);
+        let room = Arc::clone(self);
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(async move { room.write_queued() })),
+            // Outside the runtime (a plain thread): written at once.
+            Err(_) => room.write_queued(),
+        }
+    }
+
+    /// The writing pass: every member with frames queued gets one write. Outside the lock, so
+    /// that publishing goes on meanwhile (and a later pass takes what it queues).
+    fn write_queued(&self) {
+        let dirty = {
+            let mut inner = self.inner();
+            inner.writing = false;
+            std::mem::take(&mut inner.dirty)
+        };
+        for member in &dirty {
+            member.write_queued();
+        }
     }
 
     /// Adds a member: it is given every event published from now on.
@@ -156,7 +203,7 @@ impl Room {
 
     /// Publishes stored messages, in order, as one batch: a member gets them in one write. Their
     /// authors are no longer typing.
-    pub fn publish(&self, messages: &[&StoredMessage]) {
+    pub fn publish(self: &Arc<Self>, messages: &[&StoredMessage]) {
         let events: Vec<_> = messages.iter().map(|m| Arc::new(RoomEvent::message(m))).collect();
         let mut inner = self.inner();
         inner.fan_out(&events);
@@ -164,20 +211,24 @@ impl Room {
             let changes = inner.presence.stop_typing(&message.author);
             inner.announce(&self.name, changes);
         }
+        self.release(inner, true);
     }
 
     /// Passes a relay connection's frame to every relay connection in the room. It is not
     /// stored and the other dialects never see it.
-    pub fn relay(&self, frame: Frame) {
+    pub fn relay(self: &Arc<Self>, frame: Frame) {
         let event = RoomEvent { seq: None, kind: Kind::Relay, plain: None, json: None, relay: Some(frame) };
-        self.inner().fan_out(&[Arc::new(event)]);
+        let mut inner = self.inner();
+        inner.fan_out(&[Arc::new(event)]);
+        self.release(inner, true);
     }
 
     /// A connection of `id` enters; `Ok(true)` if it made `id` a member (and that was announced).
-    pub fn enter(&self, id: &Identity) -> Result<bool, NameTaken> {
+    pub fn enter(self: &Arc<Self>, id: &Identity) -> Result<bool, NameTaken> {
         let mut inner = self.inner();
         let (first, changes) = inner.presence.enter(id)?;
         inner.announce(&self.name, changes);
+        self.release(inner, false);
         Ok(first)
     }
 
@@ -189,6 +240,7 @@ impl Room {
             Exit::StillHere => false,
             Exit::Gone(changes) => {
                 inner.announce(&self.name, changes);
+                self.release(inner, false);
                 true
             }
             Exit::Lingering(ticket) => {
@@ -198,6 +250,7 @@ impl Room {
                     let mut inner = room.inner();
                     let changes = inner.presence.expire(&name, ticket);
                     inner.announce(&room.name, changes);
+                    room.release(inner, false);
                 });
                 false
             }
@@ -209,6 +262,7 @@ impl Room {
         let mut inner = self.inner();
         let (changes, start_timer) = inner.presence.typing(name, tokio::time::Instant::now() + ttl);
         inner.announce(&self.name, changes);
+        self.release(inner, false);
         if start_timer {
             let (room, name) = (Arc::clone(self), name.clone());
             // One timer per typist: it sleeps until the deadline, which later notices push back.
@@ -218,7 +272,10 @@ impl Room {
                     tokio::time::sleep_until(until).await;
                     let mut inner = room.inner();
                     match inner.presence.typing_due(&name, tokio::time::Instant::now()) {
-                        Ok(changes) => return inner.announce(&room.name, changes),
+                        Ok(changes) => {
+                            inner.announce(&room.name, changes);
+                            return room.release(inner, false);
+                        }
                         Err(later) => until = later,
                     }
                 }
@@ -352,8 +409,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn presence_is_written_in_one_pass_after_the_burst_and_messages_at_once() {
+        let room = Arc::new(Room::new(RoomName::lobby()));
+        let (tcp, mut client) = loopback().await;
+        let member = Arc::new(Member::new(tcp, Dialect::Plain, 64));
+        assert!(member.go_live());
+        room.add(Arc::clone(&member));
+        for i in 0..5 {
+            room.enter(&person(&format!("p{i}"))).unwrap();
+        }
+        // The pass is a task of its own: nothing is written before it runs.
+        let mut buf = [0u8; 256];
+        assert!(client.try_read(&mut buf).is_err(), "nothing written during the burst");
+        tokio::task::yield_now().await;
+        let mut got = Vec::new();
+        while got.len() < 5 * "Welcome, p0 !".len() + 5 * 2 {
+            client.readable().await.unwrap();
+            let n = client.try_read(&mut buf).unwrap_or(0);
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert!(String::from_utf8_lossy(&got).contains("Welcome, p4 !"));
+        // A committed message is written before `publish` returns.
+        room.publish(&[&stored(1, "now")]);
+        client.readable().await.unwrap();
+        let n = client.try_read(&mut buf).unwrap();
+        assert_eq!(&buf[2..n], b"ann:now");
+    }
+
+    #[tokio::test]
     async fn a_member_that_falls_behind_the_backlog_is_told() {
-        let room = Room::new(RoomName::lobby());
+        let room = Arc::new(Room::new(RoomName::lobby()));
         let member = watcher(&room, 4).await;
         for i in 0..10 {
             room.enter(&person(&format!("x{i}"))).unwrap();

@@ -403,11 +403,11 @@ impl Session {
                 Err(error) => self.reply(&error).await,
             },
             (Dialect::Relay, Inbound::Text(text)) => {
-                room.relay(Frame::text(&text));
+                self.membership.room().relay(Frame::text(&text));
                 None
             }
             (Dialect::Relay, Inbound::Binary(data)) => {
-                room.relay(Frame::binary(&data));
+                self.membership.room().relay(Frame::binary(&data));
                 None
             }
             (Dialect::Plain, Inbound::Binary(_)) => {
