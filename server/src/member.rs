@@ -83,13 +83,17 @@ impl Member {
     }
 
     /// Gives this member a batch of the room's events, in order: queued if it is live, kept if
-    /// it is catching up. Returns whether the room is to write its outbox (see
-    /// [`Member::write_queued`]); it says so once until then. Called by the room, under its lock.
-    pub fn deliver(&self, events: &[Arc<RoomEvent>]) -> bool {
+    /// it is catching up. With `now`, what is queued is written at once; otherwise this returns
+    /// whether the room is to write the outbox in its next pass (see [`Member::write_queued`]),
+    /// once until then. Called by the room, under its lock.
+    pub fn deliver(&self, events: &[Arc<RoomEvent>], now: bool) -> bool {
         let mut state = self.state();
         if state.broken || state.closing {
             return false;
         }
+        // Whoever put frames in the outbox before (the session, or the room's next pass) writes
+        // these with them: only an empty one is written here.
+        let idle = state.out.is_empty();
         let mut wake = false;
         for event in events {
             if !state.live {
@@ -122,8 +126,19 @@ impl Member {
             }
             state.out.queue(frame);
         }
-        let write = !state.dirty && !state.out.is_empty();
-        state.dirty |= write;
+        let mut write = false;
+        if now && idle && !state.out.is_empty() {
+            match state.out.write_to(&self.tcp) {
+                Ok(()) => wake |= !state.out.is_empty(),
+                Err(_) => {
+                    state.broken = true;
+                    wake = true;
+                }
+            }
+        } else if !now {
+            write = !state.dirty && !state.out.is_empty();
+            state.dirty |= write;
+        }
         let waker = if wake { state.waker.take() } else { None };
         drop(state);
         if let Some(waker) = waker {
@@ -320,12 +335,13 @@ mod tests {
         let (tcp, mut client) = loopback().await;
         let member = Member::new(tcp, Dialect::Plain, 16);
         member.start_after(1);
-        member.deliver(&[message(1, "old")]);
+        member.deliver(&[message(1, "old")], false);
         assert_eq!(member.take_pending().len(), 1, "kept while catching up");
         assert!(member.go_live());
-        assert!(member.deliver(&[message(1, "old"), message(2, "a"), typing(), message(3, "b")]));
-        assert!(!member.deliver(&[message(3, "b"), message(4, "c")]), "already to be written");
+        assert!(member.deliver(&[message(1, "old"), message(2, "a"), typing()], false));
+        assert!(!member.deliver(&[message(2, "a"), message(3, "b")], false), "already to be written");
         member.write_queued();
+        assert!(!member.deliver(&[message(3, "b"), message(4, "c")], true), "written at once");
         assert_eq!(received(&mut client, 3).await, ["a", "b", "c"]);
         let idle = tokio::time::timeout(Duration::from_millis(20), member.attention()).await;
         assert!(idle.is_err(), "everything was written: nothing for the session to do");
@@ -335,7 +351,7 @@ mod tests {
     async fn catching_up_keeps_events_then_delivers_those_the_log_did_not() {
         let (tcp, mut client) = loopback().await;
         let member = Member::new(tcp, Dialect::Plain, 16);
-        member.deliver(&[message(1, "a"), message(2, "b"), message(3, "c")]);
+        member.deliver(&[message(1, "a"), message(2, "b"), message(3, "c")], false);
         assert_eq!(member.begin_catch_up(), (0, false));
         let logged = [Frame::text("a"), Frame::text("b")];
         member.queue_logged([(1, &logged[0]), (2, &logged[1])]);
@@ -349,7 +365,7 @@ mod tests {
         let (tcp, _client) = loopback().await;
         let member = Member::new(tcp, Dialect::Plain, 4);
         let events: Vec<_> = (1..=10).map(|i| message(i, "x")).collect();
-        assert!(!member.deliver(&events), "nothing to write while catching up");
+        assert!(!member.deliver(&events, false), "nothing to write while catching up");
         assert_eq!(member.missed(), 6);
         assert_eq!(member.attention().await, Attention::Behind(6));
         assert_eq!(member.begin_catch_up(), (0, true));
@@ -365,14 +381,16 @@ mod tests {
         // Big frames, so that the kernel's buffers fill up.
         let big = "x".repeat(60_000);
         for seq in 1..=400 {
-            member.deliver(&[Arc::new(RoomEvent {
-                seq: Some(seq),
-                kind: Kind::Message,
-                plain: Some(Frame::text(&big)),
-                json: None,
-                relay: None,
-            })]);
-            member.write_queued();
+            member.deliver(
+                &[Arc::new(RoomEvent {
+                    seq: Some(seq),
+                    kind: Kind::Message,
+                    plain: Some(Frame::text(&big)),
+                    json: None,
+                    relay: None,
+                })],
+                true,
+            );
         }
         let Attention::Behind(missed) = member.attention().await else { panic!("not behind") };
         assert!(missed > 0);

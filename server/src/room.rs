@@ -2,11 +2,11 @@
 //!
 //! Each event is encoded once per dialect when it is published and queued for every member
 //! under the room's one lock, so every member sees the events in the same order. The room then
-//! writes to its members' sockets itself, in one pass over the members with something queued:
-//! the tasks serving the members are not woken for any of it (see [`Member`]).
+//! writes to its members' sockets itself: the tasks serving the members are not woken for any of
+//! it (see [`Member`]).
 //!
-//! Messages come from the writer a committed batch at a time, and are written at once. Presence
-//! is written by a pass that a task of its own runs after whatever else is running now (as
+//! Messages come from the writer a committed batch at a time, and are written at once, under the
+//! lock (that is what keeps the order). Presence is written by a pass that a task of its own runs after whatever else is running now (as
 //! uWebSockets corks a loop iteration's writes): a storm of joins and leaves then costs each
 //! member one write per pass, not one per event.
 //!
@@ -110,10 +110,11 @@ struct Inner {
 }
 
 impl Inner {
-    fn fan_out(&mut self, events: &[Arc<RoomEvent>]) {
+    /// Gives every member `events`: written `now`, or queued for the next writing pass.
+    fn fan_out(&mut self, events: &[Arc<RoomEvent>], now: bool) {
         let Self { members, dirty, .. } = self;
         for member in members.iter() {
-            if member.deliver(events) {
+            if member.deliver(events, now) {
                 dirty.push(Arc::clone(member));
             }
         }
@@ -125,7 +126,7 @@ impl Inner {
         }
         let events: Vec<_> =
             changes.into_iter().map(|change| Arc::new(RoomEvent::presence(room, change))).collect();
-        self.fan_out(&events);
+        self.fan_out(&events, false);
     }
 }
 
@@ -142,16 +143,9 @@ impl Room {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Releases the lock, and writes what was queued under it: `now`, or in a pass soon.
-    fn release(self: &Arc<Self>, mut inner: MutexGuard<'_, Inner>, now: bool) {
-        if inner.dirty.is_empty() {
-            return;
-        }
-        if now {
-            drop(inner);
-            return self.write_queued();
-        }
-        if inner.writing {
+    /// Releases the lock, making sure a writing pass follows for what was queued under it.
+    fn release(self: &Arc<Self>, mut inner: MutexGuard<'_, Inner>) {
+        if inner.dirty.is_empty() || inner.writing {
             return;
         }
         inner.writing = true;
@@ -206,12 +200,12 @@ impl Room {
     pub fn publish(self: &Arc<Self>, messages: &[&StoredMessage]) {
         let events: Vec<_> = messages.iter().map(|m| Arc::new(RoomEvent::message(m))).collect();
         let mut inner = self.inner();
-        inner.fan_out(&events);
+        inner.fan_out(&events, true);
         for message in messages {
             let changes = inner.presence.stop_typing(&message.author);
             inner.announce(&self.name, changes);
         }
-        self.release(inner, true);
+        self.release(inner);
     }
 
     /// Passes a relay connection's frame to every relay connection in the room. It is not
@@ -219,8 +213,8 @@ impl Room {
     pub fn relay(self: &Arc<Self>, frame: Frame) {
         let event = RoomEvent { seq: None, kind: Kind::Relay, plain: None, json: None, relay: Some(frame) };
         let mut inner = self.inner();
-        inner.fan_out(&[Arc::new(event)]);
-        self.release(inner, true);
+        inner.fan_out(&[Arc::new(event)], true);
+        drop(inner);
     }
 
     /// A connection of `id` enters; `Ok(true)` if it made `id` a member (and that was announced).
@@ -228,7 +222,7 @@ impl Room {
         let mut inner = self.inner();
         let (first, changes) = inner.presence.enter(id)?;
         inner.announce(&self.name, changes);
-        self.release(inner, false);
+        self.release(inner);
         Ok(first)
     }
 
@@ -240,7 +234,7 @@ impl Room {
             Exit::StillHere => false,
             Exit::Gone(changes) => {
                 inner.announce(&self.name, changes);
-                self.release(inner, false);
+                self.release(inner);
                 true
             }
             Exit::Lingering(ticket) => {
@@ -250,7 +244,7 @@ impl Room {
                     let mut inner = room.inner();
                     let changes = inner.presence.expire(&name, ticket);
                     inner.announce(&room.name, changes);
-                    room.release(inner, false);
+                    room.release(inner);
                 });
                 false
             }
@@ -262,7 +256,7 @@ impl Room {
         let mut inner = self.inner();
         let (changes, start_timer) = inner.presence.typing(name, tokio::time::Instant::now() + ttl);
         inner.announce(&self.name, changes);
-        self.release(inner, false);
+        self.release(inner);
         if start_timer {
             let (room, name) = (Arc::clone(self), name.clone());
             // One timer per typist: it sleeps until the deadline, which later notices push back.
@@ -274,7 +268,7 @@ impl Room {
                     match inner.presence.typing_due(&name, tokio::time::Instant::now()) {
                         Ok(changes) => {
                             inner.announce(&room.name, changes);
-                            return room.release(inner, false);
+                            return room.release(inner);
                         }
                         Err(later) => until = later,
                     }
@@ -411,7 +405,7 @@ mod tests {
     #[tokio::test]
     async fn presence_is_written_in_one_pass_after_the_burst_and_messages_at_once() {
         let room = Arc::new(Room::new(RoomName::lobby()));
-        let (tcp, mut client) = loopback().await;
+        let (tcp, client) = loopback().await;
         let member = Arc::new(Member::new(tcp, Dialect::Plain, 64));
         assert!(member.go_live());
         room.add(Arc::clone(&member));
