@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use server::Config;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -16,14 +16,27 @@ async fn main() -> anyhow::Result<()> {
         .init();
     give_back_freed_memory();
     let config = Config::from_args();
-    let listener =
-        TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
+    let listener = listen(config.addr).with_context(|| format!("binding {}", config.addr))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     server::run(config, listener, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Connections the kernel completes while the server has not accepted them yet. The default
+/// (1,024) overflows when every client of a large room reconnects at once: the kernel then drops
+/// handshakes, and their clients wait out TCP's retransmission backoff (seconds, even tens of
+/// seconds). The kernel caps it at `net.core.somaxconn`.
+const ACCEPT_QUEUE: u32 = 8192;
+
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    // As `TcpListener::bind` does: a restarted server can take its port back at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_QUEUE)
 }
 
 /// A background thread returns memory that stayed free for a second to the system, so that an
