@@ -2,9 +2,9 @@
 //! then writes to the member's socket itself; the task serving the connection is woken only
 //! when the socket is full or the member fell behind.
 //!
-//! A member is either live or catching up. Live, the room queues events on its outbox, and
-//! writes everything queued in one pass after the events of the moment (see
-//! [`crate::room`]): a burst of events costs each member one write. Catching up (greeting, or after falling behind),
+//! A member is either live or catching up. Live, the room queues events on its outbox and
+//! writes them: a committed batch of messages at once, presence in one pass after the burst (see
+//! [`crate::room`]); either way everything queued goes in one write. Catching up (greeting, or after falling behind),
 //! the room keeps the events for it in a bounded list while its session reads the log, and the
 //! session then turns it live. Whatever the path, a message is written at most once: a member
 //! remembers the last one it was given, and skips what the log already delivered.
