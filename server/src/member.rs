@@ -128,22 +128,12 @@ impl Member {
         }
         let mut write = false;
         if now && idle && !state.out.is_empty() {
-            match state.out.write_to(&self.tcp) {
-                Ok(()) => wake |= !state.out.is_empty(),
-                Err(_) => {
-                    state.broken = true;
-                    wake = true;
-                }
-            }
+            wake |= state.write(&self.tcp);
         } else if !now {
             write = !state.dirty && !state.out.is_empty();
             state.dirty |= write;
         }
-        let waker = if wake { state.waker.take() } else { None };
-        drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        wake_if(state, wake);
         write
     }
 
@@ -155,18 +145,8 @@ impl Member {
         if state.broken || state.out.is_empty() {
             return;
         }
-        let wake = match state.out.write_to(&self.tcp) {
-            Ok(()) => !state.out.is_empty(),
-            Err(_) => {
-                state.broken = true;
-                true
-            }
-        };
-        let waker = if wake { state.waker.take() } else { None };
-        drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        let wake = state.write(&self.tcp);
+        wake_if(state, wake);
     }
 
     /// Waits until the session has something to do for this member.
@@ -285,6 +265,29 @@ impl Member {
     #[cfg(test)]
     pub fn missed(&self) -> u64 {
         self.state().missed
+    }
+}
+
+impl State {
+    /// Writes the outbox as far as the socket takes it now; returns whether the session is to be
+    /// woken: to wait for the rest, or because the connection is gone.
+    fn write(&mut self, tcp: &TcpStream) -> bool {
+        match self.out.write_to(tcp) {
+            Ok(()) => !self.out.is_empty(),
+            Err(_) => {
+                self.broken = true;
+                true
+            }
+        }
+    }
+}
+
+/// Wakes the session (outside the lock) if `wake`.
+fn wake_if(mut state: MutexGuard<'_, State>, wake: bool) {
+    let waker = if wake { state.waker.take() } else { None };
+    drop(state);
+    if let Some(waker) = waker {
+        waker.wake();
     }
 }
 
