@@ -10,7 +10,7 @@
 
 use crate::identity::{Identity, SessionId};
 use app::names::Nickname;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use tokio::time::Instant;
 
 /// A change the room announces, in this order.
@@ -38,8 +38,9 @@ struct Member {
 
 #[derive(Debug, Default)]
 pub struct Presence {
-    /// By folded nickname: `Alice` and `alice` are one.
-    members: BTreeMap<String, Member>,
+    /// By folded nickname: `Alice` and `alice` are one. A hash table: one allocation per room,
+    /// where a B-tree has a node for every few members (memory per connection).
+    members: HashMap<String, Member>,
     typing: BTreeMap<Nickname, Instant>,
     tickets: u64,
 }
@@ -56,9 +57,11 @@ pub enum Exit {
 }
 
 impl Presence {
-    /// Members, by name.
+    /// Members, in the order of their folded names.
     pub fn names(&self) -> Vec<Nickname> {
-        self.members.values().map(|m| m.name.clone()).collect()
+        let mut members: Vec<(&String, &Member)> = self.members.iter().collect();
+        members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        members.into_iter().map(|(_, m)| m.name.clone()).collect()
     }
 
     /// Whether a session other than `session` holds `name` here now.
@@ -121,6 +124,10 @@ impl Presence {
 
     fn remove(&mut self, key: &str) -> Vec<Change> {
         let Some(member) = self.members.remove(key) else { return Vec::new() };
+        // A room that emptied out gives back the table it grew for its crowd.
+        if self.members.capacity() > 64 && self.members.len() < self.members.capacity() / 4 {
+            self.members.shrink_to(self.members.len() * 2);
+        }
         let mut changes = self.stop_typing(&member.name);
         changes.push(Change::Left(member.name));
         changes
@@ -184,6 +191,16 @@ mod tests {
         assert_eq!(p.exit(&alice, true), Exit::StillHere);
         assert_eq!(p.exit(&alice, false), Exit::Gone(vec![Change::Left(nick("alice"))]));
         assert!(p.names().is_empty());
+    }
+
+    #[test]
+    fn members_are_listed_by_name_whatever_their_case() {
+        let mut p = Presence::default();
+        for name in ["carol", "Bob", "alice", "dave", "Eve"] {
+            p.enter(&person(name)).unwrap();
+        }
+        let names: Vec<String> = p.names().iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["alice", "Bob", "carol", "dave", "Eve"]);
     }
 
     #[test]
