@@ -12,6 +12,7 @@ pub mod config;
 pub mod flood;
 mod history;
 pub mod identity;
+mod keepalive;
 mod member;
 mod presence;
 mod room;
@@ -59,18 +60,37 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     let rooms = Rooms::default();
     let (writer, writer_task) =
         Writer::spawn(store.clone(), rooms.clone(), config.limits.write_queue, config.limits.commit_batch);
+    let limits = Arc::new(config.limits.clone());
+    let session_deps = Arc::new(session::SessionDeps {
+        store: store.clone(),
+        writer: writer.clone(),
+        limits: limits.clone(),
+    });
     let state = AppState {
         leptos_options,
         rooms,
         store,
         writer,
-        limits: Arc::new(config.limits.clone()),
+        limits,
         keys,
         origins: transport::origin::AllowedOrigins::new(config.allowed_origins.clone()),
         addresses: Default::default(),
         sessions: TaskTracker::new(),
         shutdown: shutdown.clone(),
+        session_deps,
     };
+    let pings = tokio::spawn(keepalive::run(
+        state.rooms.clone(),
+        config.limits.ping_every,
+        config.limits.pong_deadline,
+    ));
+    // Every session is told by its member: one pass over the rooms, not a wait in every session.
+    let rooms = state.rooms.clone();
+    let told = shutdown.clone();
+    tokio::spawn(async move {
+        told.cancelled().await;
+        rooms.shut_down();
+    });
     let app = routes::app(state.clone());
     let limits = &config.limits;
     transport::listen::serve(listener, app, limits.handshake_timeout, limits.drain_timeout, shutdown).await;
@@ -78,6 +98,7 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     if tokio::time::timeout(config.limits.drain_timeout, state.sessions.wait()).await.is_err() {
         tracing::warn!(left = state.sessions.len(), "drain deadline passed with sessions still open");
     }
+    pings.abort();
     // The writer stops once the last handle is gone and its queue is committed.
     drop(state);
     if tokio::time::timeout(config.limits.drain_timeout, writer_task).await.is_err() {

@@ -12,12 +12,17 @@
 //! Every queue is bounded by the room's backlog. A member that cannot keep up is not given more:
 //! it is marked as having missed events and re-reads them from the log (presence, which is not
 //! in the log, is made good by its session).
+//!
+//! The keep-alive pings go the same way: the server's [`crate::keepalive`] pass writes them, and
+//! marks a member whose peer did not answer in time as gone; the session only notes that it
+//! heard from its peer. An idle session thus holds no timer of its own.
 
 use crate::codec::Dialect;
 use crate::room::RoomEvent;
 use crate::ws::{self, Frame, Outbox, WriteError};
 use app::protocol::Seq;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Poll, Waker};
 use std::time::Duration;
@@ -30,8 +35,10 @@ pub enum Attention {
     Flush,
     /// The member is catching up: events were missed (this many) or are waiting.
     Behind(u64),
-    /// A write failed: the connection is gone.
+    /// A write failed, or the peer did not answer a ping in time: the connection is gone.
     Gone,
+    /// The server is shutting down.
+    Shutdown,
 }
 
 #[derive(Debug)]
@@ -40,6 +47,9 @@ pub struct Member {
     dialect: Dialect,
     /// At most this many frames queued, and as many events kept while catching up.
     limit: usize,
+    /// Something came from the peer since the last ping: set by the session on every frame,
+    /// without the lock.
+    heard: AtomicBool,
     state: Mutex<State>,
 }
 
@@ -58,6 +68,14 @@ struct State {
     broken: bool,
     /// The session is closing the connection: the room gives it nothing more.
     closing: bool,
+    /// The server is shutting down: the session is to say goodbye.
+    shutdown: bool,
+    /// The keep-alive pass's schedule, in its ticks: when the next ping is due (0 until the
+    /// pass first sees this member), and when the answer to the last one is (0: none out).
+    next_ping: u32,
+    pong_due: u32,
+    /// The peer did not answer a ping in time.
+    dead: bool,
     /// The session's task, when it waits for something to do.
     waker: Option<Waker>,
 }
@@ -67,7 +85,7 @@ impl Member {
     /// up first.
     pub fn new(tcp: Arc<TcpStream>, dialect: Dialect, limit: usize) -> Self {
         let state = State { live: dialect == Dialect::Relay, ..State::default() };
-        Self { tcp, dialect, limit: limit.max(1), state: Mutex::new(state) }
+        Self { tcp, dialect, limit: limit.max(1), heard: AtomicBool::new(false), state: Mutex::new(state) }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -151,22 +169,74 @@ impl Member {
 
     /// Waits until the session has something to do for this member.
     pub async fn attention(&self) -> Attention {
-        std::future::poll_fn(|cx| {
-            let mut state = self.state();
-            if state.broken {
-                Poll::Ready(Attention::Gone)
-            } else if !state.live {
-                Poll::Ready(Attention::Behind(state.missed))
-            } else if !state.out.is_empty() {
-                Poll::Ready(Attention::Flush)
-            } else {
-                if !state.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                    state.waker = Some(cx.waker().clone());
-                }
-                Poll::Pending
+        std::future::poll_fn(|cx| self.poll_attention(cx)).await
+    }
+
+    /// Whether the session has something to do for this member; if not, it is woken when it does.
+    pub fn poll_attention(&self, cx: &mut std::task::Context<'_>) -> Poll<Attention> {
+        let mut state = self.state();
+        if state.broken || state.dead {
+            Poll::Ready(Attention::Gone)
+        } else if state.shutdown {
+            Poll::Ready(Attention::Shutdown)
+        } else if !state.live {
+            Poll::Ready(Attention::Behind(state.missed))
+        } else if !state.out.is_empty() {
+            Poll::Ready(Attention::Flush)
+        } else {
+            if !state.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                state.waker = Some(cx.waker().clone());
             }
-        })
-        .await
+            Poll::Pending
+        }
+    }
+
+    /// The session heard from its peer (any frame): the ping out, if any, is answered.
+    pub fn heard(&self) {
+        self.heard.store(true, Ordering::Relaxed);
+    }
+
+    /// The keep-alive pass's turn at this member, at tick `now`: pings it when one is due
+    /// (`every` ticks after the last), and marks it gone when a ping was not answered within
+    /// `deadline` ticks. Called by the room, under its lock.
+    pub fn keep_alive(&self, now: u32, every: u32, deadline: u32, ping: &Frame) {
+        let mut state = self.state();
+        if state.broken || state.closing || state.dead {
+            return;
+        }
+        if state.next_ping == 0 {
+            // First seen: a full period from now.
+            state.next_ping = now.saturating_add(every.max(1));
+            return;
+        }
+        if state.pong_due != 0 {
+            if self.heard.load(Ordering::Relaxed) {
+                state.pong_due = 0;
+            } else if now >= state.pong_due {
+                tracing::debug!("no answer to the last ping in time: the peer is gone");
+                state.dead = true;
+                return wake_if(state, true);
+            }
+        }
+        if now < state.next_ping {
+            return;
+        }
+        self.heard.store(false, Ordering::Relaxed);
+        state.pong_due = now.saturating_add(deadline.max(1));
+        state.next_ping = now.saturating_add(every.max(1));
+        // As with the room's events: an outbox that holds frames already is written by whoever
+        // queued them, with the ping among them.
+        let idle = state.out.is_empty();
+        state.out.queue(ping);
+        let wake = idle && state.write(&self.tcp);
+        wake_if(state, wake);
+    }
+
+    /// The server is shutting down: the session is woken to close the connection.
+    pub fn shut_down(&self) {
+        let mut state = self.state();
+        state.shutdown = true;
+        wake_if(state, true);
     }
 
     /// Queues one of the session's own frames (a reply, a ping), after whatever is queued.
@@ -403,5 +473,57 @@ mod tests {
         assert!(member.state().out.len() <= 8);
         let stalled = member.flush(Duration::from_millis(100)).await;
         assert_eq!(stalled, Err(WriteError::Stalled));
+    }
+
+    #[tokio::test]
+    async fn the_keep_alive_pings_when_due_and_a_silent_peer_is_gone() {
+        let (tcp, mut client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain, 16);
+        assert!(member.go_live());
+        let ping = Frame::ping(&[]);
+        // First seen at tick 1: the first ping is due at 4 (every 3), its answer by 6.
+        member.keep_alive(1, 3, 2, &ping);
+        member.keep_alive(3, 3, 2, &ping);
+        let mut buf = [0u8; 8];
+        assert!(client.try_read(&mut buf).is_err(), "no ping before it is due");
+        member.keep_alive(4, 3, 2, &ping);
+        client.read_exact(&mut buf[..2]).await.unwrap();
+        assert_eq!(buf[..2], [0x89, 0], "an empty ping, written by the pass itself");
+        // Answered: the next one is due at 7.
+        member.heard();
+        member.keep_alive(6, 3, 2, &ping);
+        assert!(tokio::time::timeout(Duration::from_millis(20), member.attention()).await.is_err());
+        member.keep_alive(7, 3, 2, &ping);
+        client.read_exact(&mut buf[..2]).await.unwrap();
+        // Not answered by tick 9: gone.
+        member.keep_alive(8, 3, 2, &ping);
+        assert!(tokio::time::timeout(Duration::from_millis(20), member.attention()).await.is_err());
+        member.keep_alive(9, 3, 2, &ping);
+        assert_eq!(member.attention().await, Attention::Gone);
+    }
+
+    #[tokio::test]
+    async fn a_ping_joins_frames_already_waiting_in_order() {
+        let (tcp, mut client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain, 16);
+        member.queue(&Frame::text("first"));
+        member.keep_alive(1, 1, 5, &Frame::ping(&[]));
+        member.keep_alive(2, 1, 5, &Frame::ping(&[]));
+        let mut buf = [0u8; 2];
+        assert!(client.try_read(&mut buf).is_err(), "whoever queued the first frame writes both");
+        member.flush(Duration::from_secs(1)).await.unwrap();
+        let mut got = [0u8; 9];
+        client.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"\x81\x05first\x89\x00");
+    }
+
+    #[tokio::test]
+    async fn shutting_down_wakes_the_session() {
+        let (tcp, _client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Json, 16);
+        assert!(member.go_live());
+        let waiting = member.attention();
+        member.shut_down();
+        assert_eq!(waiting.await, Attention::Shutdown);
     }
 }

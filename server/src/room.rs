@@ -171,6 +171,20 @@ impl Room {
         }
     }
 
+    /// The keep-alive pass's turn at every member (see [`crate::keepalive`]).
+    pub(crate) fn keep_alive(&self, now: u32, every: u32, deadline: u32, ping: &Frame) {
+        for member in &self.inner().members {
+            member.keep_alive(now, every, deadline, ping);
+        }
+    }
+
+    /// The server is shutting down: every member's session is told.
+    pub(crate) fn shut_down(&self) {
+        for member in &self.inner().members {
+            member.shut_down();
+        }
+    }
+
     /// Adds a member: it is given every event published from now on.
     pub(crate) fn add(&self, member: Arc<Member>) {
         self.inner().members.push(member);

@@ -8,21 +8,49 @@ use crate::store::StoredMessage;
 use app::names::Nickname;
 use app::names::RoomName;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 #[derive(Debug, Clone, Default)]
 pub struct Rooms {
-    map: Arc<Mutex<HashMap<RoomName, Arc<Room>>>>,
+    registry: Arc<Mutex<Registry>>,
+}
+
+#[derive(Debug, Default)]
+struct Registry {
+    map: HashMap<RoomName, Arc<Room>>,
+    /// The server is shutting down: whoever joins now is told at once.
+    closed: bool,
 }
 
 impl Rooms {
+    fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Enters `name`, creating the room if needed. Joining happens under the registry lock, so a
     /// room being removed by its last leaver can never be joined halfway.
     pub fn join(&self, name: &RoomName, member: Arc<Member>) -> Membership {
-        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        let room = map.entry(name.clone()).or_insert_with(|| Arc::new(Room::new(name.clone()))).clone();
+        let mut registry = self.registry();
+        let room =
+            registry.map.entry(name.clone()).or_insert_with(|| Arc::new(Room::new(name.clone()))).clone();
+        if registry.closed {
+            member.shut_down();
+        }
         room.add(Arc::clone(&member));
         Membership { rooms: self.clone(), room, member }
+    }
+
+    /// The server is shutting down: every session in every room is told to close, and so is
+    /// any that joins from now on.
+    pub fn shut_down(&self) {
+        let live = {
+            let mut registry = self.registry();
+            registry.closed = true;
+            registry.map.values().cloned().collect::<Vec<_>>()
+        };
+        for room in live {
+            room.shut_down();
+        }
     }
 
     /// Publishes stored messages (in sequence order) to their rooms, if anyone is in them: each
@@ -32,7 +60,7 @@ impl Rooms {
         while let Some(first) = rest.first() {
             let same = rest.iter().take_while(|m| m.room == first.room).count();
             let (batch, next) = rest.split_at(same);
-            let room = self.map.lock().unwrap_or_else(PoisonError::into_inner).get(&first.room).cloned();
+            let room = self.registry().map.get(&first.room).cloned();
             if let Some(room) = room {
                 room.publish(batch);
             }
@@ -40,8 +68,8 @@ impl Rooms {
         }
     }
 
-    fn live(&self) -> Vec<Arc<Room>> {
-        self.map.lock().unwrap_or_else(PoisonError::into_inner).values().cloned().collect()
+    pub(crate) fn live(&self) -> Vec<Arc<Room>> {
+        self.registry().map.values().cloned().collect()
     }
 
     /// Every live room with the number of members in it.
@@ -51,14 +79,14 @@ impl Rooms {
 
     /// Whether another session holds `name` in `room` now.
     pub fn held_by_other_in(&self, room: &RoomName, name: &Nickname, session: SessionId) -> bool {
-        let room = self.map.lock().unwrap_or_else(PoisonError::into_inner).get(room).cloned();
+        let room = self.registry().map.get(room).cloned();
         room.is_some_and(|room| room.held_by_other(name, session))
     }
 
     /// How many rooms exist now.
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.map.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.registry().map.len()
     }
 
     #[cfg(test)]
@@ -69,9 +97,9 @@ impl Rooms {
     /// A member leaves; the room goes with its last one. Joins happen under the same lock, so
     /// none can slip in.
     fn leave(&self, room: &Arc<Room>, member: &Arc<Member>) {
-        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        if room.remove(member) == 0 && map.get(room.name()).is_some_and(|r| Arc::ptr_eq(r, room)) {
-            map.remove(room.name());
+        let mut registry = self.registry();
+        if room.remove(member) == 0 && registry.map.get(room.name()).is_some_and(|r| Arc::ptr_eq(r, room)) {
+            registry.map.remove(room.name());
         }
     }
 }
@@ -129,5 +157,18 @@ mod tests {
         let third = rooms.join(&a, member().await);
         assert!(!Arc::ptr_eq(&first_room, third.room()));
         assert_eq!(rooms.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn shutting_down_tells_every_member_and_whoever_joins_after() {
+        let rooms = Rooms::default();
+        let (a, b) = (RoomName::parse("a").unwrap(), RoomName::parse("b").unwrap());
+        let first = rooms.join(&a, member().await);
+        let second = rooms.join(&b, member().await);
+        rooms.shut_down();
+        let late = rooms.join(&a, member().await);
+        for membership in [&first, &second, &late] {
+            assert_eq!(membership.member().attention().await, crate::member::Attention::Shutdown);
+        }
     }
 }

@@ -20,9 +20,8 @@ use app::names::{ClientId, MessageText};
 use app::protocol::{ClientMessage, Epoch, ErrorCode, Seq, ServerEvent, PROTOCOL_VERSION};
 use axum::extract::ws::close_code;
 use std::sync::Arc;
-use std::time::Duration;
+use std::task::Poll;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 /// Close code for "try again later" (RFC 6455's registry): the log could not be read or written.
 pub const CLOSE_TRY_AGAIN: u16 = 1013;
@@ -54,11 +53,8 @@ pub struct Session {
     dialect: Dialect,
     identity: Identity,
     membership: Membership,
-    store: DynStore,
-    writer: Writer,
-    resume: Option<Resume>,
-    limits: Arc<Limits>,
-    shutdown: CancellationToken,
+    /// Shared by every session: one pointer each.
+    deps: Arc<SessionDeps>,
     flood: Bucket,
     /// A plain-dialect newcomer's own `Welcome` was announced while it was catching up: if the
     /// connection fell behind the room meanwhile, and missed it, it is sent directly.
@@ -71,7 +67,6 @@ pub struct SessionDeps {
     pub store: DynStore,
     pub writer: Writer,
     pub limits: Arc<Limits>,
-    pub shutdown: CancellationToken,
 }
 
 impl Session {
@@ -80,54 +75,78 @@ impl Session {
         dialect: Dialect,
         identity: Identity,
         membership: Membership,
-        resume: Option<Resume>,
-        deps: SessionDeps,
+        deps: Arc<SessionDeps>,
     ) -> Self {
         Self {
             socket,
             dialect,
             identity,
             membership,
-            store: deps.store,
-            writer: deps.writer,
-            resume,
             flood: Bucket::new(deps.limits.flood_policy(), Instant::now()),
-            limits: deps.limits,
-            shutdown: deps.shutdown,
+            deps,
             welcome_pending: false,
         }
     }
 
-    pub async fn run(mut self) {
+    /// Serves the connection to its end. `resume`: where a JSON client asked to start.
+    ///
+    /// Not an `async fn`: one of those keeps its arguments twice in its future (as given, and
+    /// moved into the body), and this future lives as long as the connection. The greeting is
+    /// a future of its own, boxed, so that what it holds is gone once it is over.
+    pub fn run(self, resume: Option<Resume>) -> impl std::future::Future<Output = ()> + Send {
+        let greeting = Box::pin(self.start(resume));
+        async move {
+            let Some((mut session, room)) = greeting.await else { return };
+            let end = session.serve(&room).await;
+            Box::pin(session.end(&room, end)).await;
+        }
+    }
+
+    /// Enters the room and greets the client: the session and its room to serve, or nothing if
+    /// it is over already (refused, or gone during the greeting).
+    async fn start(mut self, resume: Option<Resume>) -> Option<(Self, Arc<Room>)> {
         let room = Arc::clone(self.membership.room());
-        // Boxed, as every rare path below: a future's size is its largest await, and the serving
-        // loop that a connection spends its life in is kept small (memory per idle connection).
+        // A relay connection has no presence and no history: only frames.
         if self.dialect == Dialect::Relay {
-            return Box::pin(self.relay(&room)).await;
+            return Some((self, room));
         }
         let first = match room.enter(&self.identity) {
             Ok(first) => first,
-            Err(taken) => return Box::pin(self.refuse_name(taken)).await,
+            Err(taken) => {
+                self.refuse_name(taken).await;
+                return None;
+            }
         };
         self.welcome_pending = first && self.dialect == Dialect::Plain;
-        let end = match Box::pin(self.greet(&room, first)).await {
-            Ok(()) => self.serve(&room).await,
-            Err(end) => end,
-        };
+        match self.greet(&room, first, resume).await {
+            Ok(()) => Some((self, room)),
+            Err(end) => {
+                self.end(&room, end).await;
+                None
+            }
+        }
+    }
+
+    async fn end(&mut self, room: &Arc<Room>, end: End) {
         tracing::debug!(?end, "session ended");
         // Whatever the room publishes now (this member's own leave among it) is not for this
         // connection: its close frame is the last thing it gets.
         self.member().stop();
+        let chat = self.dialect != Dialect::Relay;
         match end {
             // A dropped connection may be a reload: the leave waits for the grace period.
-            End::Gone => {
-                room.exit(&self.identity, Some(self.limits.presence_grace));
+            End::Gone if chat => {
+                room.exit(&self.identity, Some(self.deps.limits.presence_grace));
             }
-            End::Quit => Box::pin(self.close(close_code::NORMAL, "bye")).await,
-            End::Shutdown => Box::pin(self.close(close_code::AWAY, "server shutting down")).await,
+            End::Gone => {}
+            End::Quit if chat => self.close(close_code::NORMAL, "bye").await,
+            End::Quit => {}
+            End::Shutdown => self.close(close_code::AWAY, "server shutting down").await,
             End::Refused(code, reason) => {
-                room.exit(&self.identity, None);
-                Box::pin(self.close(code, &reason)).await;
+                if chat {
+                    room.exit(&self.identity, None);
+                }
+                self.close(code, &reason).await;
             }
         }
     }
@@ -143,18 +162,6 @@ impl Session {
         self.close(close_code::POLICY, &reason).await;
     }
 
-    /// A relay connection: no presence, no history, only frames.
-    async fn relay(mut self, room: &Room) {
-        let end = self.serve(room).await;
-        tracing::debug!(?end, "relay ended");
-        self.member().stop();
-        match end {
-            End::Gone | End::Quit => {}
-            End::Shutdown => Box::pin(self.close(close_code::AWAY, "server shutting down")).await,
-            End::Refused(code, reason) => Box::pin(self.close(code, &reason)).await,
-        }
-    }
-
     fn member(&self) -> &Member {
         self.membership.member()
     }
@@ -165,8 +172,8 @@ impl Session {
     ///
     /// The member's join was announced already (unless `first` is false: another connection of
     /// the same session is in the room), so it arrives after the history, as in the seeds.
-    async fn greet(&mut self, room: &Room, first: bool) -> Result<(), End> {
-        let position = self.store.position(room.name()).await.map_err(unavailable)?;
+    async fn greet(&mut self, room: &Room, first: bool, resume: Option<Resume>) -> Result<(), End> {
+        let position = self.deps.store.position(room.name()).await.map_err(unavailable)?;
         if self.dialect == Dialect::Json {
             let ready = ServerEvent::Ready {
                 protocol: PROTOCOL_VERSION,
@@ -179,7 +186,7 @@ impl Session {
             let members = ServerEvent::Members { room: room.name().clone(), names: room.members() };
             self.send_event(&members).await?;
         }
-        self.send_history_for(room, position).await?;
+        self.send_history_for(room, position, resume).await?;
         if !first && self.dialect == Dialect::Plain {
             // The seeds greet every connection; the room announced this member only once.
             self.member().queue(&Frame::text(&plain::welcome(&self.identity.nickname)));
@@ -187,8 +194,13 @@ impl Session {
         self.catch_up(room).await.map(|_| ())
     }
 
-    async fn send_history_for(&mut self, room: &Room, position: Position) -> Result<(), End> {
-        match self.resume {
+    async fn send_history_for(
+        &mut self,
+        room: &Room,
+        position: Position,
+        resume: Option<Resume>,
+    ) -> Result<(), End> {
+        match resume {
             // The log after it is read by the catch-up that follows.
             Some(resume) if resume.epoch == position.epoch || resume.epoch == 0 => {
                 self.member().start_after(resume.after);
@@ -203,7 +215,7 @@ impl Session {
     }
 
     async fn send_recent(&mut self, room: &Room, position: Position) -> Result<(), End> {
-        let recent = self.store.read_before(room.name(), None, self.limits.history_on_join).await;
+        let recent = self.deps.store.read_before(room.name(), None, self.deps.limits.history_on_join).await;
         let recent = recent.map_err(unavailable)?;
         self.member().start_after(recent.first().map_or(position.seq, |m| m.seq.saturating_sub(1)));
         self.send_logged(&recent).await
@@ -219,11 +231,11 @@ impl Session {
             let (mut after, missed) = self.member().begin_catch_up();
             lost |= missed;
             loop {
-                let page = self.store.read_after(room.name(), after, self.limits.replay_page).await;
+                let page = self.deps.store.read_after(room.name(), after, self.deps.limits.replay_page).await;
                 let page = page.map_err(unavailable)?;
                 self.send_logged(&page).await?;
                 match page.last() {
-                    Some(last) if page.len() >= self.limits.replay_page as usize => after = last.seq,
+                    Some(last) if page.len() >= self.deps.limits.replay_page as usize => after = last.seq,
                     _ => break,
                 }
             }
@@ -267,58 +279,48 @@ impl Session {
         }
     }
 
+    /// The connection's life after the greeting: the room writes to it, and the session only
+    /// wakes for the client's frames or when the room needs it (its socket is full, it fell
+    /// behind, it is gone, the server is stopping). Pings are the keep-alive pass's (see
+    /// [`crate::keepalive`]): nothing here waits on a timer, so an idle session is small.
     async fn serve(&mut self, room: &Room) -> End {
-        let mut keepalive = Keepalive::new(self.limits.ping_every, self.limits.pong_deadline);
-        // One timer for the whole session, moved when it fires: not one per event forwarded.
-        let timer = tokio::time::sleep_until(keepalive.next());
-        tokio::pin!(timer);
-        // Made once: a new wait per event would register with the token each time.
-        let shutdown = self.shutdown.clone().cancelled_owned();
-        tokio::pin!(shutdown);
         loop {
-            tokio::select! {
-                biased;
-                () = &mut shutdown => return End::Shutdown,
-                () = &mut timer => {
-                    // A peer that went away without closing (a laptop lid, a dead network) is
-                    // noticed here: no frame at all since the last ping.
-                    if keepalive.overdue() {
-                        tracing::debug!("no pong in time; the peer is gone");
-                        return End::Gone;
-                    }
-                    if keepalive.ping_due() {
-                        keepalive.pinged();
-                        if self.send(&Frame::ping(&[])).await.is_err() {
-                            return End::Gone;
-                        }
-                    }
-                    timer.as_mut().reset(keepalive.next());
-                },
-                attention = self.membership.member().attention() => {
-                    let outcome = match attention {
-                        // The socket did not take everything the room wrote: the rest goes when
-                        // it can (or the client is dropped once it stalls).
-                        Attention::Flush => self.flush().await,
-                        Attention::Behind(missed) => Box::pin(self.behind(room, missed)).await,
-                        Attention::Gone => Err(End::Gone),
-                    };
-                    if let Err(end) = outcome {
-                        return end;
-                    }
-                },
-                inbound = self.socket.recv() => match inbound {
-                    Err(ReadError::Gone) => return End::Gone,
-                    Err(ReadError::Fault(fault)) => return End::Refused(fault.code, fault.reason),
-                    Ok(message) => {
-                        keepalive.heard();
-                        if let Some(end) = Box::pin(self.admit(&message)).await {
-                            return end;
-                        }
-                        if let Some(end) = Box::pin(self.on_message(room, message)).await {
-                            return end;
-                        }
-                    }
-                },
+            let woken = std::future::poll_fn(|cx| {
+                // The room first: a connection that is gone or told to close is not read any
+                // further.
+                if let Poll::Ready(attention) = self.membership.member().poll_attention(cx) {
+                    return Poll::Ready(Err(attention));
+                }
+                self.socket.poll_recv(cx).map(Ok)
+            })
+            .await;
+            // Boxed: what handling an event needs exists only while it is handled.
+            if let Err(end) = Box::pin(self.handle(room, woken)).await {
+                return end;
+            }
+        }
+    }
+
+    async fn handle(
+        &mut self,
+        room: &Room,
+        woken: Result<Result<Inbound, ReadError>, Attention>,
+    ) -> Result<(), End> {
+        match woken {
+            // The socket did not take everything the room wrote: the rest goes when it can (or
+            // the client is dropped once it stalls).
+            Err(Attention::Flush) => self.flush().await,
+            Err(Attention::Behind(missed)) => self.behind(room, missed).await,
+            Err(Attention::Gone) => Err(End::Gone),
+            Err(Attention::Shutdown) => Err(End::Shutdown),
+            Ok(Err(ReadError::Gone)) => Err(End::Gone),
+            Ok(Err(ReadError::Fault(fault))) => Err(End::Refused(fault.code, fault.reason)),
+            Ok(Ok(message)) => {
+                self.member().heard();
+                if let Some(end) = self.admit(&message).await {
+                    return Err(end);
+                }
+                self.on_message(room, message).await.map_or(Ok(()), Err)
             }
         }
     }
@@ -352,7 +354,7 @@ impl Session {
                         message: format!(
                             "You are sending too fast (more than {} messages a second): \
                              the rest are sent more slowly.",
-                            self.limits.messages_per_second
+                            self.deps.limits.messages_per_second
                         ),
                     };
                     if let Some(end) = self.reply(&warning).await {
@@ -397,7 +399,7 @@ impl Session {
                 }
                 Ok(ClientMessage::Ping { nonce }) => self.reply(&ServerEvent::Pong { nonce }).await,
                 Ok(ClientMessage::Typing {}) => {
-                    self.membership.room().typing(&self.identity.nickname, self.limits.typing_ttl);
+                    self.membership.room().typing(&self.identity.nickname, self.deps.limits.typing_ttl);
                     None
                 }
                 Err(error) => self.reply(&error).await,
@@ -448,7 +450,7 @@ impl Session {
             at: now_millis(),
             client_id,
         };
-        Ok(self.writer.append(message).await?.message().seq)
+        Ok(self.deps.writer.append(message).await?.message().seq)
     }
 
     async fn reply(&mut self, event: &ServerEvent) -> Option<End> {
@@ -464,7 +466,7 @@ impl Session {
     // a socket and their buffers for ever. What it missed is in the log when it comes back.
 
     async fn flush(&mut self) -> Result<(), End> {
-        self.member().flush(self.limits.write_stall).await.map_err(written)
+        self.member().flush(self.deps.limits.write_stall).await.map_err(written)
     }
 
     async fn send(&mut self, frame: &Frame) -> Result<(), End> {
@@ -505,7 +507,7 @@ impl Session {
                     }
                 }
             };
-            let _ = tokio::time::timeout(self.limits.close_grace, drain).await;
+            let _ = tokio::time::timeout(self.deps.limits.close_grace, drain).await;
         }
     }
 }
@@ -516,45 +518,6 @@ fn written(err: crate::ws::WriteError) -> End {
         tracing::debug!("the peer stopped reading; dropped");
     }
     End::Gone
-}
-
-/// When to ping the peer, and whether it is overdue: any frame from it counts as a sign of life.
-struct Keepalive {
-    every: Duration,
-    deadline: Duration,
-    next_ping: Instant,
-    pong_due: Option<Instant>,
-}
-
-impl Keepalive {
-    fn new(every: Duration, deadline: Duration) -> Self {
-        Self { every, deadline, next_ping: Instant::now() + every, pong_due: None }
-    }
-
-    /// When something is to be done: the pong's deadline if a ping is out, else the next ping.
-    fn next(&self) -> Instant {
-        self.pong_due.unwrap_or(self.next_ping)
-    }
-
-    fn overdue(&self) -> bool {
-        self.pong_due.is_some_and(|due| Instant::now() >= due)
-    }
-
-    fn ping_due(&self) -> bool {
-        Instant::now() >= self.next_ping
-    }
-
-    fn pinged(&mut self) {
-        let now = Instant::now();
-        self.pong_due = Some(now + self.deadline);
-        self.next_ping = now + self.every;
-    }
-
-    /// Anything from the peer: no pong is awaited any more. (The timer may still fire at the
-    /// old deadline; it then finds nothing overdue and waits for the next ping.)
-    fn heard(&mut self) {
-        self.pong_due = None;
-    }
 }
 
 /// The log could not be read: the client is told to come back later; the cause is logged.

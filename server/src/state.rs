@@ -29,18 +29,11 @@ pub struct AppState {
     pub sessions: TaskTracker,
     /// Cancelled when the server starts to drain.
     pub shutdown: CancellationToken,
+    /// What every room session shares: made once, so that a session holds one pointer to it.
+    pub session_deps: Arc<SessionDeps>,
 }
 
 impl AppState {
-    pub fn session_deps(&self) -> SessionDeps {
-        SessionDeps {
-            store: self.store.clone(),
-            writer: self.writer.clone(),
-            limits: self.limits.clone(),
-            shutdown: self.shutdown.clone(),
-        }
-    }
-
     pub fn guest_name(&self) -> Nickname {
         Nickname::guest(fastrand::u16(..10_000))
     }

@@ -134,7 +134,7 @@ fn upgrade_room(
     };
     let tracker = state.sessions.clone();
     // Only what the session needs is moved into the task, which lives as long as the connection.
-    let (rooms, deps) = (state.rooms.clone(), state.session_deps());
+    let (rooms, deps) = (state.rooms.clone(), state.session_deps.clone());
     ws.on_upgrade(move |socket| async move {
         let (room, identity, slot) = match admitted {
             Ok(admitted) => admitted,
@@ -146,8 +146,7 @@ fn upgrade_room(
         let span = tracing::debug_span!("session", room = %room, name = %identity.nickname, ?dialect);
         let member = Member::new(Arc::clone(socket.tcp()), dialect, deps.limits.room_backlog);
         let membership = rooms.join(&room, Arc::new(member));
-        let session =
-            Session::new(socket, dialect, identity, membership, resume, deps).run().instrument(span);
+        let session = Session::new(socket, dialect, identity, membership, deps).run(resume).instrument(span);
         // A task of its own, holding the session and its slot and nothing else: the task of the
         // handshake, and what it captured, is gone for the life of the connection (memory per
         // connection).

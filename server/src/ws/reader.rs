@@ -51,7 +51,8 @@ pub struct Reader {
     buf: Vec<u8>,
     /// Bytes of `buf` already parsed.
     start: usize,
-    partial: Option<Partial>,
+    /// Boxed: most connections never fragment a message, and an idle one keeps no room for it.
+    partial: Option<Box<Partial>>,
     max_message: usize,
     /// The client sent a close frame (valid or not): it will send nothing more.
     closed: bool,
@@ -143,7 +144,7 @@ impl Reader {
                 Ok(Some(Some(message)))
             }
             opcode @ (frame::TEXT | frame::BINARY) => {
-                let mut partial = Partial { opcode, data: payload.to_vec(), checked: 0 };
+                let mut partial = Box::new(Partial { opcode, data: payload.to_vec(), checked: 0 });
                 check_utf8(&mut partial, false)?;
                 self.partial = Some(partial);
                 Ok(Some(None))

@@ -42,7 +42,7 @@ impl Socket {
     // Polled rather than awaiting `readable()`: a session's read is dropped and made again
     // whenever something else wakes it, and a readiness future would join and leave the
     // socket's waiter list each time.
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Inbound, ReadError>> {
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Inbound, ReadError>> {
         loop {
             match self.reader.next() {
                 Ok(Some(message)) => return Poll::Ready(Ok(message)),

@@ -1,0 +1,50 @@
+//! Keep-alive for every room connection: one pass over the rooms, a few times per ping period,
+//! pings each member when its ping is due and marks it gone when its peer left the last one
+//! unanswered past the deadline (a laptop lid, a dead network: no close frame ever comes).
+//!
+//! One task for the whole server rather than a timer in every session: an idle connection then
+//! costs no timer entry and no wake-up of its own, and the pings are written by the pass itself
+//! (as the room writes its events) without waking the sessions. A ping goes out between one and
+//! one tick late, a dead peer is noticed up to one tick after its deadline.
+
+use crate::rooms::Rooms;
+use crate::ws::Frame;
+use std::time::Duration;
+
+/// How often the pass runs: a fifth of the shorter period, so that lateness stays small beside
+/// it, but at most once a second and at least every 10 ms.
+pub fn tick(every: Duration, deadline: Duration) -> Duration {
+    (every.min(deadline) / 5).clamp(Duration::from_millis(10), Duration::from_secs(1))
+}
+
+/// Runs the pass for ever (the task is dropped with the runtime).
+pub async fn run(rooms: Rooms, every: Duration, deadline: Duration) {
+    let tick = tick(every, deadline);
+    let in_ticks = |d: Duration| u32::try_from(d.as_nanos().div_ceil(tick.as_nanos())).unwrap_or(u32::MAX);
+    let (every, deadline) = (in_ticks(every), in_ticks(deadline));
+    let ping = Frame::ping(&[]);
+    let mut timer = tokio::time::interval(tick);
+    // After a stall (a busy server), the pass resumes its pace instead of running many times.
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Ticks count from 1: 0 means "not scheduled yet" to a member.
+    let mut now: u32 = 0;
+    loop {
+        timer.tick().await;
+        now = now.saturating_add(1);
+        for room in rooms.live() {
+            room.keep_alive(now, every, deadline, &ping);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tick_is_a_fifth_of_the_shorter_period_within_bounds() {
+        assert_eq!(tick(Duration::from_secs(25), Duration::from_secs(10)), Duration::from_secs(1));
+        assert_eq!(tick(Duration::from_millis(200), Duration::from_millis(300)), Duration::from_millis(40));
+        assert_eq!(tick(Duration::from_millis(1), Duration::from_millis(1)), Duration::from_millis(10));
+    }
+}
