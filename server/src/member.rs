@@ -2,11 +2,11 @@
 //! then writes to the member's socket itself; the task serving the connection is woken only
 //! when the socket is full or the member fell behind.
 //!
-//! A member is either live or catching up. Live, the room queues events on its outbox and
-//! writes them: a committed batch of messages at once, presence in one pass after the burst (see
-//! [`crate::room`]); either way everything queued goes in one write. Catching up (greeting, or after falling behind),
-//! the room keeps the events for it in a bounded list while its session reads the log, and the
-//! session then turns it live. Whatever the path, a message is written at most once: a member
+//! A member is either live or catching up. Live, the room queues events on its outbox and its
+//! writing pass writes everything queued in one write (see [`crate::room`]); relayed frames
+//! alone are written at once. Catching up (greeting, or after falling behind), the room keeps
+//! the events for it in a bounded list while its session reads the log, and the session then
+//! turns it live. Whatever the path, a message is written at most once: a member
 //! remembers the last one it was given, and skips what the log already delivered.
 //!
 //! Every queue is bounded by the room's backlog. A member that cannot keep up is not given more:
