@@ -3,9 +3,9 @@
 //! unanswered past the deadline (a laptop lid, a dead network: no close frame ever comes).
 //!
 //! One task for the whole server rather than a timer in every session: an idle connection then
-//! costs no timer entry and no wake-up of its own, and the pings are written by the pass itself
-//! (as the room writes its events) without waking the sessions. A ping goes out between one and
-//! one tick late, a dead peer is noticed up to one tick after its deadline.
+//! costs no timer entry and no wake-up of its own, and the pings are written by the rooms'
+//! writing passes with their events, without waking the sessions. A ping goes out up to one
+//! tick late, and a dead peer is noticed up to one tick after its deadline.
 
 use crate::rooms::Rooms;
 use crate::ws::Frame;

@@ -196,18 +196,20 @@ impl Member {
         self.heard.store(true, Ordering::Relaxed);
     }
 
-    /// The keep-alive pass's turn at this member, at tick `now`: pings it when one is due
-    /// (`every` ticks after the last), and marks it gone when a ping was not answered within
-    /// `deadline` ticks. Called by the room, under its lock.
-    pub fn keep_alive(&self, now: u32, every: u32, deadline: u32, ping: &Frame) {
+    /// The keep-alive pass's turn at this member, at tick `now`: queues a ping when one is due
+    /// (`every` ticks after the last), and marks the member gone when a ping was not answered
+    /// within `deadline` ticks. Returns whether the room's next writing pass is to write this
+    /// member's outbox (as [`Member::deliver`] does): the ping goes with whatever else is
+    /// queued. Called by the room, under its lock.
+    pub fn keep_alive(&self, now: u32, every: u32, deadline: u32, ping: &Frame) -> bool {
         let mut state = self.state();
         if state.broken || state.closing || state.dead {
-            return;
+            return false;
         }
         if state.next_ping == 0 {
             // First seen: a full period from now.
             state.next_ping = now.saturating_add(every.max(1));
-            return;
+            return false;
         }
         if state.pong_due != 0 {
             if self.heard.load(Ordering::Relaxed) {
@@ -215,21 +217,20 @@ impl Member {
             } else if now >= state.pong_due {
                 tracing::debug!("no answer to the last ping in time: the peer is gone");
                 state.dead = true;
-                return wake_if(state, true);
+                wake_if(state, true);
+                return false;
             }
         }
         if now < state.next_ping {
-            return;
+            return false;
         }
         self.heard.store(false, Ordering::Relaxed);
         state.pong_due = now.saturating_add(deadline.max(1));
         state.next_ping = now.saturating_add(every.max(1));
-        // As with the room's events: an outbox that holds frames already is written by whoever
-        // queued them, with the ping among them.
-        let idle = state.out.is_empty();
         state.out.queue(ping);
-        let wake = idle && state.write(&self.tcp);
-        wake_if(state, wake);
+        let write = !state.dirty;
+        state.dirty = true;
+        write
     }
 
     /// The server is shutting down: the session is woken to close the connection.
@@ -482,36 +483,35 @@ mod tests {
         assert!(member.go_live());
         let ping = Frame::ping(&[]);
         // First seen at tick 1: the first ping is due at 4 (every 3), its answer by 6.
-        member.keep_alive(1, 3, 2, &ping);
-        member.keep_alive(3, 3, 2, &ping);
+        assert!(!member.keep_alive(1, 3, 2, &ping));
+        assert!(!member.keep_alive(3, 3, 2, &ping), "no ping before it is due");
+        assert!(member.keep_alive(4, 3, 2, &ping), "the room's writing pass is to write it");
+        member.write_queued();
         let mut buf = [0u8; 8];
-        assert!(client.try_read(&mut buf).is_err(), "no ping before it is due");
-        member.keep_alive(4, 3, 2, &ping);
         client.read_exact(&mut buf[..2]).await.unwrap();
-        assert_eq!(buf[..2], [0x89, 0], "an empty ping, written by the pass itself");
+        assert_eq!(buf[..2], [0x89, 0], "an empty ping");
         // Answered: the next one is due at 7.
         member.heard();
-        member.keep_alive(6, 3, 2, &ping);
+        assert!(!member.keep_alive(6, 3, 2, &ping));
         assert!(tokio::time::timeout(Duration::from_millis(20), member.attention()).await.is_err());
-        member.keep_alive(7, 3, 2, &ping);
+        assert!(member.keep_alive(7, 3, 2, &ping));
+        member.write_queued();
         client.read_exact(&mut buf[..2]).await.unwrap();
         // Not answered by tick 9: gone.
-        member.keep_alive(8, 3, 2, &ping);
+        assert!(!member.keep_alive(8, 3, 2, &ping));
         assert!(tokio::time::timeout(Duration::from_millis(20), member.attention()).await.is_err());
-        member.keep_alive(9, 3, 2, &ping);
+        assert!(!member.keep_alive(9, 3, 2, &ping));
         assert_eq!(member.attention().await, Attention::Gone);
     }
 
     #[tokio::test]
-    async fn a_ping_joins_frames_already_waiting_in_order() {
+    async fn a_ping_goes_after_the_frames_already_waiting() {
         let (tcp, mut client) = loopback().await;
         let member = Member::new(tcp, Dialect::Plain, 16);
         member.queue(&Frame::text("first"));
         member.keep_alive(1, 1, 5, &Frame::ping(&[]));
-        member.keep_alive(2, 1, 5, &Frame::ping(&[]));
-        let mut buf = [0u8; 2];
-        assert!(client.try_read(&mut buf).is_err(), "whoever queued the first frame writes both");
-        member.flush(Duration::from_secs(1)).await.unwrap();
+        assert!(member.keep_alive(2, 1, 5, &Frame::ping(&[])));
+        member.write_queued();
         let mut got = [0u8; 9];
         client.read_exact(&mut got).await.unwrap();
         assert_eq!(&got, b"\x81\x05first\x89\x00");

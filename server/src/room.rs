@@ -212,11 +212,17 @@ impl Room {
         }
     }
 
-    /// The keep-alive pass's turn at every member (see [`crate::keepalive`]).
-    pub(crate) fn keep_alive(&self, now: u32, every: u32, deadline: u32, ping: &Frame) {
-        for member in &self.inner().members {
-            member.keep_alive(now, every, deadline, ping);
+    /// The keep-alive pass's turn at every member (see [`crate::keepalive`]): the pings due are
+    /// written by the room's writing pass, with whatever else it writes.
+    pub(crate) fn keep_alive(self: &Arc<Self>, now: u32, every: u32, deadline: u32, ping: &Frame) {
+        let mut inner = self.inner();
+        let Inner { members, dirty, .. } = &mut *inner;
+        for member in members.iter() {
+            if member.keep_alive(now, every, deadline, ping) {
+                dirty.push(Arc::clone(member));
+            }
         }
+        self.release(inner);
     }
 
     /// The server is shutting down: every member's session is told.

@@ -143,6 +143,9 @@ pub async fn run(target: &Target, scenarios: &[String], sizing: Sizing) -> anyho
                     1_500_000.0,
                     2_000_000.0,
                     3_000_000.0,
+                    4_000_000.0,
+                    5_000_000.0,
+                    6_000_000.0,
                 ] {
                     let m = bench.offer("b", sizing.scale * step, sizing.seconds.min(5.0)).await?;
                     let kept_up = m.complete && m.latency_ms.p99 <= KEPT_UP_P99_MS;
