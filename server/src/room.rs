@@ -477,13 +477,19 @@ mod tests {
         (got, reads)
     }
 
-    #[tokio::test]
-    async fn a_burst_is_written_in_one_pass_after_it() {
-        let room = Arc::new(Room::new(RoomName::lobby()));
+    /// A live plain-dialect member of `room`; returns the client's end of its connection.
+    async fn live_member(room: &Room) -> tokio::net::TcpStream {
         let (tcp, client) = loopback().await;
         let member = Arc::new(Member::new(tcp, Dialect::Plain, 64));
         assert!(member.go_live());
-        room.add(Arc::clone(&member));
+        room.add(member);
+        client
+    }
+
+    #[tokio::test]
+    async fn a_burst_is_written_in_one_pass_after_it() {
+        let room = Arc::new(Room::new(RoomName::lobby()));
+        let client = live_member(&room).await;
         for i in 0..5 {
             room.enter(&person(&format!("p{i}"))).unwrap();
         }
@@ -498,10 +504,7 @@ mod tests {
     #[tokio::test]
     async fn a_busy_rooms_pass_waits_its_turn_and_takes_everything_published_meanwhile() {
         let room = Arc::new(Room::new(RoomName::lobby()));
-        let (tcp, client) = loopback().await;
-        let member = Arc::new(Member::new(tcp, Dialect::Plain, 64));
-        assert!(member.go_live());
-        room.add(Arc::clone(&member));
+        let client = live_member(&room).await;
         // As if a long pass had just ended.
         let turn = Instant::now() + Duration::from_millis(50);
         room.inner().next_pass = Some(turn);
