@@ -13,9 +13,10 @@
 //! it is marked as having missed events and re-reads them from the log (presence, which is not
 //! in the log, is made good by its session).
 //!
-//! The keep-alive pings go the same way: the server's [`crate::keepalive`] pass writes them, and
-//! marks a member whose peer did not answer in time as gone; the session only notes that it
-//! heard from its peer. An idle session thus holds no timer of its own.
+//! The keep-alive pings go the same way: the server's [`crate::keepalive`] pass queues them for
+//! the room's writing pass, and marks a member whose peer did not answer in time as gone; the
+//! session only notes that it heard from its peer. An idle session thus holds no timer of its
+//! own.
 
 use crate::codec::Dialect;
 use crate::room::RoomEvent;
@@ -240,7 +241,8 @@ impl Member {
         wake_if(state, true);
     }
 
-    /// Queues one of the session's own frames (a reply, a ping), after whatever is queued.
+    /// Queues one of the session's own frames (a reply, a pong, a close), after whatever is
+    /// queued.
     pub fn queue(&self, frame: &Frame) {
         self.state().out.queue(frame);
     }
