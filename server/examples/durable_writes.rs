@@ -26,6 +26,9 @@ async fn main() -> anyhow::Result<()> {
     let data = tempfile::tempdir()?;
     let mut config = Config::for_tests(data.path().to_path_buf());
     config.database_url = database_url.clone();
+    // Flood control would measure itself: each client here sends as fast as it is acknowledged.
+    config.limits.messages_per_second = 1e9;
+    config.limits.message_burst = u32::MAX;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let shutdown = CancellationToken::new();
