@@ -10,14 +10,19 @@ use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, SqliteConnection};
-use std::collections::BTreeMap;
+use sqlx::{Connection, Row, SqliteConnection};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// For reading.
     pool: SqlitePool,
+    /// One connection, for appending: SQLite takes one writer at a time anyway, and the same
+    /// connection each time keeps its page cache (a connection whose cache another has made stale
+    /// re-reads the pages it needs).
+    writes: SqlitePool,
 }
 
 impl SqliteStore {
@@ -38,21 +43,27 @@ impl SqliteStore {
             // Group commit is what keeps this affordable.
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if let Some(max_bytes) = max_bytes {
-                        set_quota(conn, max_bytes).await?;
-                    }
-                    Ok(())
-                })
-            })
+        let pool = pool_options(4, max_bytes).connect_with(options.clone()).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        let writes = pool_options(1, max_bytes)
+            // Kept open: a new connection would start with a cold cache.
+            .idle_timeout(None)
+            .max_lifetime(None)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, writes })
     }
+}
+
+fn pool_options(connections: u32, max_bytes: Option<u64>) -> SqlitePoolOptions {
+    SqlitePoolOptions::new().max_connections(connections).after_connect(move |conn, _| {
+        Box::pin(async move {
+            if let Some(max_bytes) = max_bytes {
+                set_quota(conn, max_bytes).await?;
+            }
+            Ok(())
+        })
+    })
 }
 
 /// Limits the connection's file to `max_bytes`, in the file's own page size.
@@ -79,72 +90,170 @@ fn from_row(room: &RoomName, row: &sqlx::sqlite::SqliteRow) -> Result<StoredMess
     )
 }
 
-/// The room's `(epoch, last_seq)`, creating its log if it has none.
-async fn open_room(conn: &mut SqliteConnection, room: &RoomName) -> Result<(Epoch, i64), StoreError> {
-    sqlx::query("INSERT OR IGNORE INTO rooms (name, epoch, last_seq) VALUES (?, ?, 0)")
-        .bind(room.as_str())
-        .bind(new_epoch())
-        .execute(&mut *conn)
-        .await?;
-    let row = sqlx::query("SELECT epoch, last_seq FROM rooms WHERE name = ?")
-        .bind(room.as_str())
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok((row.try_get("epoch")?, row.try_get("last_seq")?))
+/// Rows of one multi-row statement: six parameters a row stays well under SQLite's limit of
+/// 32,766 for one statement.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// What becomes of each message of a batch.
+enum Fate {
+    New,
+    /// Its author stored it before, as this.
+    Stored(StoredMessage),
+    /// A resend of the message at this index of the same batch.
+    DuplicateInBatch(usize),
+}
+
+struct Plan<'a> {
+    fates: Vec<Fate>,
+    new_per_room: BTreeMap<&'a RoomName, i64>,
+}
+
+/// Recognises resends (one query for each message with a client id) and counts what is new.
+async fn plan<'a>(conn: &mut SqliteConnection, batch: &'a [NewMessage]) -> Result<Plan<'a>, StoreError> {
+    let mut fates = Vec::with_capacity(batch.len());
+    let mut new_per_room = BTreeMap::new();
+    let mut ids_in_batch = HashMap::new();
+    for (i, msg) in batch.iter().enumerate() {
+        if let Some(client_id) = &msg.client_id {
+            let key = (&msg.room, msg.author.as_str(), client_id.as_str());
+            if let Some(first) = ids_in_batch.get(&key) {
+                fates.push(Fate::DuplicateInBatch(*first));
+                continue;
+            }
+            let earlier = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+                 WHERE m.room = ? AND m.author = ? AND m.client_id = ?"
+            ))
+            .bind(msg.room.as_str())
+            .bind(msg.author.as_str())
+            .bind(client_id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let Some(row) = earlier {
+                fates.push(Fate::Stored(from_row(&msg.room, &row)?));
+                continue;
+            }
+            ids_in_batch.insert(key, i);
+        }
+        fates.push(Fate::New);
+        *new_per_room.entry(&msg.room).or_insert(0) += 1;
+    }
+    Ok(Plan { fates, new_per_room })
+}
+
+/// Hands out `count` sequence numbers in each room in one statement, creating the logs of rooms
+/// that have none; returns each room's epoch and its last number now.
+async fn number<'a>(
+    conn: &mut SqliteConnection,
+    new_per_room: &BTreeMap<&'a RoomName, i64>,
+) -> Result<BTreeMap<&'a RoomName, (Epoch, i64)>, StoreError> {
+    if new_per_room.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let mut rows = Vec::with_capacity(new_per_room.len());
+    let rooms: Vec<_> = new_per_room.iter().collect();
+    for chunk in rooms.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from("INSERT INTO rooms (name, epoch, last_seq) VALUES ");
+        sql.push_str(&vec!["(?, ?, ?)"; chunk.len()].join(", "));
+        sql.push_str(
+            " ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + excluded.last_seq
+              RETURNING name, epoch, last_seq",
+        );
+        let mut query = sqlx::query(&sql);
+        for (room, count) in chunk {
+            query = query.bind(room.as_str()).bind(new_epoch()).bind(**count);
+        }
+        rows.extend(query.fetch_all(&mut *conn).await?);
+    }
+    let asked: HashMap<&str, &'a RoomName> = new_per_room.keys().map(|room| (room.as_str(), *room)).collect();
+    let mut positions = BTreeMap::new();
+    for row in &rows {
+        let name: &str = row.try_get("name")?;
+        let Some(room) = asked.get(name) else {
+            return Err(StoreError::Corrupt(format!("numbered a room not asked for: {name:?}")));
+        };
+        positions.insert(*room, (row.try_get("epoch")?, row.try_get("last_seq")?));
+    }
+    if positions.len() != new_per_room.len() {
+        return Err(StoreError::Corrupt("a room was not numbered".into()));
+    }
+    Ok(positions)
+}
+
+/// Inserts the new messages, under their numbers, in one statement.
+async fn insert(conn: &mut SqliteConnection, rows: &[(&NewMessage, i64)]) -> Result<(), StoreError> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from("INSERT INTO messages (room, seq, author, text, at, client_id) VALUES ");
+        sql.push_str(&vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", "));
+        let mut query = sqlx::query(&sql);
+        for (msg, seq) in chunk {
+            query = query
+                .bind(msg.room.as_str())
+                .bind(*seq)
+                .bind(msg.author.as_str())
+                .bind(msg.text.as_str())
+                .bind(msg.at)
+                .bind(msg.client_id.as_ref().map(|c| c.as_str()));
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Appends in one transaction, in a handful of statements whatever the batch's size: each is a
+/// round trip to SQLite's thread (two context switches), which at a few messages per commit cost
+/// more than the writing itself.
+async fn append(conn: &mut SqliteConnection, batch: &[NewMessage]) -> Result<Vec<Appended>, StoreError> {
+    // IMMEDIATE: the write lock from the start, so that the duplicate checks and the numbering
+    // see the same log even with another process on the file.
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let plan = plan(&mut tx, batch).await?;
+    let positions = number(&mut tx, &plan.new_per_room).await?;
+    // Each room's first new number is after its last before this batch.
+    let mut next: BTreeMap<&RoomName, (Epoch, i64)> = BTreeMap::new();
+    for (room, (epoch, last)) in &positions {
+        let count = plan.new_per_room.get(room).copied().unwrap_or(0);
+        next.insert(room, (*epoch, last - count));
+    }
+    let mut results: Vec<Appended> = Vec::with_capacity(batch.len());
+    let mut rows = Vec::with_capacity(batch.len());
+    for (msg, fate) in batch.iter().zip(&plan.fates) {
+        match fate {
+            Fate::Stored(earlier) => results.push(Appended::Duplicate(earlier.clone())),
+            Fate::DuplicateInBatch(first) => {
+                let first = results.get(*first).map(|original| original.message().clone());
+                let first = first.ok_or_else(|| StoreError::Corrupt("a resend before its original".into()))?;
+                results.push(Appended::Duplicate(first));
+            }
+            Fate::New => {
+                let (epoch, seq) = next
+                    .get_mut(&msg.room)
+                    .ok_or_else(|| StoreError::Corrupt(format!("room {} was not numbered", msg.room)))?;
+                *seq += 1;
+                rows.push((msg, *seq));
+                results.push(Appended::New(msg.stored(*epoch, *seq)?));
+            }
+        }
+    }
+    insert(&mut tx, &rows).await?;
+    tx.commit().await?;
+    Ok(results)
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn append(&self, batch: &[NewMessage]) -> Result<Vec<Appended>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut rooms: BTreeMap<&RoomName, (Epoch, i64)> = BTreeMap::new();
-        for msg in batch {
-            if !rooms.contains_key(&msg.room) {
-                let position = open_room(&mut tx, &msg.room).await?;
-                rooms.insert(&msg.room, position);
-            }
+        if batch.is_empty() {
+            return Ok(Vec::new());
         }
-        let mut results = Vec::with_capacity(batch.len());
-        for msg in batch {
-            let Some((epoch, last)) = rooms.get_mut(&msg.room) else { continue };
-            if let Some(client_id) = &msg.client_id {
-                let earlier = sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
-                     WHERE m.room = ? AND m.author = ? AND m.client_id = ?"
-                ))
-                .bind(msg.room.as_str())
-                .bind(msg.author.as_str())
-                .bind(client_id.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(row) = earlier {
-                    results.push(Appended::Duplicate(from_row(&msg.room, &row)?));
-                    continue;
-                }
-            }
-            *last += 1;
-            sqlx::query(
-                "INSERT INTO messages (room, seq, author, text, at, client_id) VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(msg.room.as_str())
-            .bind(*last)
-            .bind(msg.author.as_str())
-            .bind(msg.text.as_str())
-            .bind(msg.at)
-            .bind(msg.client_id.as_ref().map(|c| c.as_str()))
-            .execute(&mut *tx)
-            .await?;
-            results.push(Appended::New(msg.stored(*epoch, *last)?));
+        let mut conn = self.writes.acquire().await?;
+        let appended = append(&mut conn, batch).await;
+        if appended.is_err() {
+            // SQLite may have rolled the transaction back itself (it does on a full disk), and
+            // sqlx's connection then believes it is still in one; a new connection starts clean.
+            conn.close_on_drop();
         }
-        for (room, (_, last)) in &rooms {
-            sqlx::query("UPDATE rooms SET last_seq = ? WHERE name = ?")
-                .bind(*last)
-                .bind(room.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(results)
+        appended
     }
 
     async fn position(&self, room: &RoomName) -> Result<Position, StoreError> {
@@ -231,6 +340,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_batch_larger_than_one_statement_takes_is_stored_whole() {
+        use app::names::{MessageText, Nickname};
+        let (_dir, store) = fresh().await;
+        let message = |room: &str, i: usize| NewMessage {
+            room: RoomName::parse(room).unwrap(),
+            author: Nickname::parse("ann").unwrap(),
+            text: MessageText::parse(&format!("m{i}")).unwrap(),
+            at: 0,
+            client_id: None,
+        };
+        let batch: Vec<_> = (0..2 * ROWS_PER_STATEMENT + 1).map(|i| message(["a", "b"][i % 2], i)).collect();
+        let appended = store.append(&batch).await.unwrap();
+        let seqs: Vec<_> = appended.iter().map(|a| a.message().seq).collect();
+        let expected: Vec<_> = (0..batch.len()).map(|i| i as u64 / 2 + 1).collect();
+        assert_eq!(seqs, expected);
+        let a = store.read_after(&RoomName::parse("a").unwrap(), 0, 10_000).await.unwrap();
+        assert_eq!(a.len(), ROWS_PER_STATEMENT + 1);
+        assert!(a.iter().enumerate().all(|(i, m)| m.text.as_str() == format!("m{}", 2 * i)));
+    }
+
+    #[tokio::test]
+    async fn two_stores_on_one_file_number_one_room_without_gaps() {
+        let (dir, first) = fresh().await;
+        let second = SqliteStore::open(&dir.path().join("chat.db")).await.unwrap();
+        suite::concurrent_writers(&first, &second).await;
+    }
+
+    #[tokio::test]
     async fn a_full_quota_refuses_whole_batches_and_keeps_what_was_stored() {
         use app::names::{MessageText, Nickname};
         let dir = tempfile::tempdir().unwrap();
@@ -253,6 +390,12 @@ mod tests {
             assert!(stored < 1000, "the quota never filled");
         };
         assert!(err.is_full(), "{err}");
+        // SQLite rolled the refused transaction back itself: the next ones are refused for the
+        // same reason, not for a connection left believing it is in a transaction.
+        for _ in 0..3 {
+            let again = store.append(&[big(stored), big(stored + 1)]).await.expect_err("still full");
+            assert!(again.is_full(), "{again}");
+        }
         assert!(stored > 10, "only {stored} fitted");
         // Nothing of the refused batch is in the log; what was stored reads back whole.
         assert_eq!(store.position(&lobby).await.unwrap().seq, stored as u64);
