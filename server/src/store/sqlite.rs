@@ -222,7 +222,8 @@ async fn append(conn: &mut SqliteConnection, batch: &[NewMessage]) -> Result<Vec
             Fate::Stored(earlier) => results.push(Appended::Duplicate(earlier.clone())),
             Fate::DuplicateInBatch(first) => {
                 let first = results.get(*first).map(|original| original.message().clone());
-                let first = first.ok_or_else(|| StoreError::Corrupt("a resend before its original".into()))?;
+                let first =
+                    first.ok_or_else(|| StoreError::Corrupt("a resend before its original".into()))?;
                 results.push(Appended::Duplicate(first));
             }
             Fate::New => {
