@@ -90,7 +90,7 @@ fn from_row(room: &RoomName, row: &sqlx::sqlite::SqliteRow) -> Result<StoredMess
     )
 }
 
-/// Rows of one multi-row statement: six parameters a row stays well under SQLite's limit of
+/// Rows of one multi-row statement: at most six parameters a row stays well under SQLite's limit of
 /// 32,766 for one statement.
 const ROWS_PER_STATEMENT: usize = 1000;
 
@@ -142,7 +142,7 @@ async fn plan<'a>(conn: &mut SqliteConnection, batch: &'a [NewMessage]) -> Resul
 }
 
 /// Hands out `count` sequence numbers in each room in one statement, creating the logs of rooms
-/// that have none; returns each room's epoch and its last number now.
+/// that have none; returns each room's epoch and its last number before them.
 async fn number<'a>(
     conn: &mut SqliteConnection,
     new_per_room: &BTreeMap<&'a RoomName, i64>,
@@ -172,7 +172,9 @@ async fn number<'a>(
         let Some(room) = asked.get(name) else {
             return Err(StoreError::Corrupt(format!("numbered a room not asked for: {name:?}")));
         };
-        positions.insert(*room, (row.try_get("epoch")?, row.try_get("last_seq")?));
+        let last: i64 = row.try_get("last_seq")?;
+        let count = new_per_room.get(*room).copied().unwrap_or(0);
+        positions.insert(*room, (row.try_get("epoch")?, last - count));
     }
     if positions.len() != new_per_room.len() {
         return Err(StoreError::Corrupt("a room was not numbered".into()));
@@ -180,7 +182,7 @@ async fn number<'a>(
     Ok(positions)
 }
 
-/// Inserts the new messages, under their numbers, in one statement.
+/// Inserts the new messages, under their numbers, in one statement (per thousand).
 async fn insert(conn: &mut SqliteConnection, rows: &[(&NewMessage, i64)]) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from("INSERT INTO messages (room, seq, author, text, at, client_id) VALUES ");
@@ -208,13 +210,7 @@ async fn append(conn: &mut SqliteConnection, batch: &[NewMessage]) -> Result<Vec
     // see the same log even with another process on the file.
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let plan = plan(&mut tx, batch).await?;
-    let positions = number(&mut tx, &plan.new_per_room).await?;
-    // Each room's first new number is after its last before this batch.
-    let mut next: BTreeMap<&RoomName, (Epoch, i64)> = BTreeMap::new();
-    for (room, (epoch, last)) in &positions {
-        let count = plan.new_per_room.get(room).copied().unwrap_or(0);
-        next.insert(room, (*epoch, last - count));
-    }
+    let mut last = number(&mut tx, &plan.new_per_room).await?;
     let mut results: Vec<Appended> = Vec::with_capacity(batch.len());
     let mut rows = Vec::with_capacity(batch.len());
     for (msg, fate) in batch.iter().zip(&plan.fates) {
@@ -227,7 +223,7 @@ async fn append(conn: &mut SqliteConnection, batch: &[NewMessage]) -> Result<Vec
                 results.push(Appended::Duplicate(first));
             }
             Fate::New => {
-                let (epoch, seq) = next
+                let (epoch, seq) = last
                     .get_mut(&msg.room)
                     .ok_or_else(|| StoreError::Corrupt(format!("room {} was not numbered", msg.room)))?;
                 *seq += 1;
