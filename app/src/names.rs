@@ -14,6 +14,10 @@ pub enum NameError {
     TooLong { what: &'static str, max: usize },
     #[error("{what} may only contain {allowed}")]
     BadCharacter { what: &'static str, allowed: &'static str },
+    #[error(
+        "{what} may not contain control characters (it has U+{code:04X}); line breaks and tabs are allowed"
+    )]
+    ControlCharacter { what: &'static str, code: u32 },
 }
 
 /// A room name: what follows `/chat/` and `/r/` in a URL, so it is kept URL-safe and lowercase,
@@ -89,15 +93,15 @@ impl Nickname {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// The form two nicknames are compared in when deciding whether they are the same person's:
-    /// `Alice` and `alice` are one nickname, as on IRC, so neither can pass for the other.
-    pub fn folded(&self) -> String {
-        self.0.to_lowercase()
-    }
 }
 
-/// The text of one chat message: not blank, at most `MAX_BYTES` of UTF-8.
+/// The text of one chat message: not blank, at most `MAX_BYTES` of UTF-8, printable text with
+/// line breaks and tabs.
+///
+/// Control characters are refused: PostgreSQL cannot store U+0000, a terminal obeys escape
+/// sequences, and a line-oriented client reads a carriage return or a separator as the start of
+/// a line someone else wrote. Line breaks arrive as `\r\n` from HTML forms and some systems:
+/// every `\r\n` and lone `\r` becomes `\n`, the one line break that is kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct MessageText(String);
@@ -109,22 +113,58 @@ impl MessageText {
 
     pub fn parse(raw: &str) -> Result<Self, NameError> {
         const WHAT: &str = "a message";
-        if raw.trim().is_empty() {
+        let text = normalize_line_breaks(raw);
+        if text.trim().is_empty() {
             return Err(NameError::Empty { what: WHAT });
         }
-        if raw.len() > Self::MAX_BYTES {
+        if text.len() > Self::MAX_BYTES {
             return Err(NameError::TooLong { what: WHAT, max: Self::MAX_BYTES });
         }
-        Ok(Self(raw.to_owned()))
+        if let Some(bad) = text.chars().find(|&c| !allowed_in_text(c)) {
+            return Err(NameError::ControlCharacter { what: WHAT, code: u32::from(bad) });
+        }
+        Ok(Self(text.into_owned()))
+    }
+
+    /// A text read back from storage, written perhaps before today's rules: what they forbid is
+    /// shown as U+FFFD rather than losing the message. Blank and over-long texts are still refused.
+    pub fn parse_stored(raw: &str) -> Result<Self, NameError> {
+        let keep = |c: char| c == '\r' || allowed_in_text(c);
+        if raw.chars().all(keep) {
+            return Self::parse(raw);
+        }
+        Self::parse(&raw.chars().map(|c| if keep(c) { c } else { '\u{FFFD}' }).collect::<String>())
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The text's lines (split at its line breaks).
+    pub fn lines(&self) -> impl Iterator<Item = &str> {
+        self.0.split('\n')
+    }
+}
+
+/// Whether a message may hold `c`: anything but control characters (Unicode's Cc: C0, DEL and
+/// C1) and the line and paragraph separators, with the line break and the tab excepted.
+fn allowed_in_text(c: char) -> bool {
+    c == '\n' || c == '\t' || !(c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+}
+
+/// `\r\n` and lone `\r` as `\n`.
+fn normalize_line_breaks(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.contains('\r') {
+        std::borrow::Cow::Owned(raw.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(raw)
+    }
 }
 
 /// The id a client gives each message it sends, so that a resend after a reconnect is recognised
-/// and neither stored nor shown twice. Unique per author and room; a UUID or a counter will do.
+/// and neither stored nor shown twice. Unique within the sender's session (a random id, as the
+/// web client makes, is unique anywhere): a resend is recognised only for the session that sent
+/// the original, so another person reusing an id is never taken for a resend.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ClientId(String);
@@ -222,6 +262,44 @@ mod tests {
         assert!(MessageText::parse(" \n\t").is_err());
         assert!(MessageText::parse(&"é".repeat(2048)).is_ok());
         assert!(MessageText::parse(&"é".repeat(2049)).is_err());
+        assert!(MessageText::parse("tabs\tand\nline breaks").is_ok());
+        assert!(MessageText::parse("<b>markup</b> & \"quotes\" are text").is_ok());
+    }
+
+    #[test]
+    fn message_text_refuses_control_characters() {
+        for (bad, code) in [
+            ("nul\0", 0),
+            ("bell\u{7}", 7),
+            ("\u{1b}[31mred", 0x1b),
+            ("del\u{7f}", 0x7f),
+            ("next line\u{85}", 0x85),
+            ("line\u{2028}separator", 0x2028),
+            ("para\u{2029}", 0x2029),
+        ] {
+            assert_eq!(
+                MessageText::parse(bad),
+                Err(NameError::ControlCharacter { what: "a message", code }),
+                "{bad:?}"
+            );
+        }
+        let err = MessageText::parse("a\0b").unwrap_err().to_string();
+        assert!(err.contains("U+0000"), "{err}");
+    }
+
+    #[test]
+    fn message_line_breaks_become_one_kind() {
+        let text = MessageText::parse("windows\r\nold mac\runix\n").unwrap();
+        assert_eq!(text.as_str(), "windows\nold mac\nunix\n");
+        assert_eq!(text.lines().collect::<Vec<_>>(), ["windows", "old mac", "unix", ""]);
+    }
+
+    #[test]
+    fn stored_text_from_before_the_rules_is_repaired_not_lost() {
+        assert_eq!(MessageText::parse_stored("a\0b\u{1b}c").unwrap().as_str(), "a\u{FFFD}b\u{FFFD}c");
+        assert_eq!(MessageText::parse_stored("fine\r\n").unwrap().as_str(), "fine\n");
+        assert!(MessageText::parse_stored("").is_err());
+        assert!(MessageText::parse_stored("\0").is_ok(), "a repaired character is not blank");
     }
 
     #[test]

@@ -88,8 +88,8 @@ mod tests {
     #[test]
     fn a_message_whose_frame_is_over_the_limit_is_refused() {
         let mut outbox = Outbox::default();
-        // 4,000 bytes of text, allowed, but escaped as \u0001 each: about 24 KB of JSON.
-        let text = MessageText::parse(&format!("a{}", "\u{1}".repeat(3_999))).unwrap();
+        // 4,096 bytes of text, allowed, but each quote escaped as \": over 8 KiB of JSON.
+        let text = MessageText::parse(&"\"".repeat(MessageText::MAX_BYTES)).unwrap();
         let refused = outbox.push(Pending { id: pending(1).id, text });
         assert!(matches!(refused, Err(NotQueued::TooLong(n)) if n > MAX_FRAME_BYTES), "{refused:?}");
         assert!(outbox.is_empty());

@@ -134,6 +134,7 @@ impl Backend for PageBackend {
             let message = NewMessage {
                 room,
                 author: identity.nickname,
+                session: identity.session,
                 text,
                 at: crate::room::now_millis(),
                 client_id,

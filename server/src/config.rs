@@ -128,6 +128,12 @@ pub struct Limits {
     pub write_queue: usize,
     /// At most this many messages in one commit.
     pub commit_batch: usize,
+    /// How long a sender waits for its message to be stored, and how long one commit may take,
+    /// before the sender is told that storage is unavailable: a row lock held elsewhere or a
+    /// database connection gone quiet must not hold every room's writing. Above the stores' own
+    /// waits (SQLite's busy timeout, PostgreSQL's lock and statement timeouts), which answer
+    /// first with their own reason.
+    pub write_deadline: Duration,
     /// How long a member whose connection dropped stays in the room: a reload within it is not
     /// announced as a leave and a join.
     pub presence_grace: Duration,
@@ -190,6 +196,7 @@ impl Default for Limits {
             replay_page: 500,
             write_queue: 4096,
             commit_batch: 512,
+            write_deadline: Duration::from_secs(5),
             presence_grace: Duration::from_secs(3),
             typing_ttl: Duration::from_secs(6),
             // Under the 30 s after which many proxies and NATs drop an idle connection.

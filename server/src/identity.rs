@@ -30,6 +30,15 @@ impl SessionId {
     pub fn random() -> Self {
         Self(random_bytes())
     }
+
+    /// A session the tests can name again.
+    #[cfg(test)]
+    pub fn named(name: &str) -> Self {
+        let digest = Sha256::digest(name.as_bytes());
+        let mut bytes = [0; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        Self(bytes)
+    }
 }
 
 impl fmt::Display for SessionId {

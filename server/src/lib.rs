@@ -58,8 +58,14 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         .await
         .context("opening the store")?;
     let rooms = Rooms::default();
-    let (writer, writer_task) =
-        Writer::spawn(store.clone(), rooms.clone(), config.limits.write_queue, config.limits.commit_batch);
+    let limits = &config.limits;
+    let (writer, writer_task) = Writer::spawn(
+        store.clone(),
+        rooms.clone(),
+        limits.write_queue,
+        limits.commit_batch,
+        limits.write_deadline,
+    );
     let limits = Arc::new(config.limits.clone());
     let session_deps = Arc::new(session::SessionDeps {
         store: store.clone(),

@@ -18,7 +18,7 @@
 //! session only notes that it heard from its peer. An idle session thus holds no timer of its
 //! own.
 
-use crate::codec::Dialect;
+use crate::codec::{Dialect, Lines};
 use crate::room::RoomEvent;
 use crate::ws::{self, Frame, Outbox, WriteError};
 use app::protocol::Seq;
@@ -95,7 +95,8 @@ impl Member {
 
     fn frame<'e>(&self, event: &'e RoomEvent) -> Option<&'e Frame> {
         match self.dialect {
-            Dialect::Plain => event.plain.as_ref(),
+            Dialect::Plain(Lines::Verbatim) => event.plain.as_ref(),
+            Dialect::Plain(Lines::Html) => event.plain_html.as_ref(),
             Dialect::Json => event.json.as_ref(),
             Dialect::Relay => event.relay.as_ref(),
         }
@@ -129,6 +130,14 @@ impl Member {
             let Some(frame) = self.frame(event) else { continue };
             if let Some(seq) = event.seq {
                 if seq <= state.delivered {
+                    continue;
+                }
+                if seq > state.delivered + 1 {
+                    // A message it has not been given was never published (its commit outlived
+                    // the writer's deadline): the log has it.
+                    state.live = false;
+                    state.missed = 1;
+                    wake = true;
                     continue;
                 }
             }
@@ -320,6 +329,12 @@ impl Member {
                 if seq <= state.delivered {
                     continue;
                 }
+                if seq > state.delivered + 1 {
+                    // A gap between the log as read and what the room kept: read again.
+                    state.pending = VecDeque::new();
+                    state.missed = 1;
+                    return false;
+                }
                 state.delivered = seq;
             }
             state.out.queue(frame);
@@ -384,13 +399,21 @@ mod tests {
             seq: Some(seq),
             kind: Kind::Message,
             plain: Some(Frame::text(text)),
+            plain_html: None,
             json: None,
             relay: None,
         })
     }
 
     fn typing() -> Arc<RoomEvent> {
-        Arc::new(RoomEvent { seq: None, kind: Kind::Typing, plain: None, json: None, relay: None })
+        Arc::new(RoomEvent {
+            seq: None,
+            kind: Kind::Typing,
+            plain: None,
+            plain_html: None,
+            json: None,
+            relay: None,
+        })
     }
 
     /// What the client has received so far, as the payloads of unmasked text frames.
@@ -409,7 +432,7 @@ mod tests {
     #[tokio::test]
     async fn a_live_member_is_written_directly_in_order_and_once() {
         let (tcp, mut client) = loopback().await;
-        let member = Member::new(tcp, Dialect::Plain, 16);
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 16);
         member.start_after(1);
         member.deliver(&[message(1, "old")], false);
         assert_eq!(member.take_pending().len(), 1, "kept while catching up");
@@ -426,7 +449,7 @@ mod tests {
     #[tokio::test]
     async fn catching_up_keeps_events_then_delivers_those_the_log_did_not() {
         let (tcp, mut client) = loopback().await;
-        let member = Member::new(tcp, Dialect::Plain, 16);
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 16);
         member.deliver(&[message(1, "a"), message(2, "b"), message(3, "c")], false);
         assert_eq!(member.begin_catch_up(), (0, false));
         let logged = [Frame::text("a"), Frame::text("b")];
@@ -436,10 +459,38 @@ mod tests {
         assert_eq!(received(&mut client, 3).await, ["a", "b", "c"]);
     }
 
+    /// A message that was stored but never published (its commit outlived the writer's deadline)
+    /// leaves a gap in the numbers: the member reads the log rather than skip it.
+    #[tokio::test]
+    async fn a_gap_in_the_numbers_sends_the_member_to_the_log() {
+        let (tcp, mut client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 16);
+        assert!(member.go_live());
+        member.deliver(&[message(1, "a")], true);
+        assert!(!member.deliver(&[message(3, "c"), message(4, "d")], true), "nothing written past the gap");
+        assert!(matches!(member.attention().await, Attention::Behind(_)));
+        assert_eq!(member.begin_catch_up(), (1, true));
+        // The log has 2 and 3; 4 came meanwhile.
+        member.deliver(&[message(4, "d")], false);
+        let logged = [Frame::text("b"), Frame::text("c")];
+        member.queue_logged([(2, &logged[0]), (3, &logged[1])]);
+        assert!(member.go_live());
+        member.flush(Duration::from_secs(1)).await.unwrap();
+        assert_eq!(received(&mut client, 4).await, ["a", "b", "c", "d"]);
+
+        // A gap between the log as read and what was kept while reading it: read again.
+        let (tcp, _client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 16);
+        member.start_after(1);
+        member.deliver(&[message(3, "c")], false);
+        assert!(!member.go_live());
+        assert_eq!(member.begin_catch_up(), (1, true));
+    }
+
     #[tokio::test]
     async fn a_member_that_falls_behind_keeps_nothing_and_is_told() {
         let (tcp, _client) = loopback().await;
-        let member = Member::new(tcp, Dialect::Plain, 4);
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 4);
         let events: Vec<_> = (1..=10).map(|i| message(i, "x")).collect();
         assert!(!member.deliver(&events, false), "nothing to write while catching up");
         assert_eq!(member.missed(), 6);
@@ -452,7 +503,7 @@ mod tests {
     #[tokio::test]
     async fn a_client_that_stops_reading_is_not_queued_for_beyond_the_limit() {
         let (tcp, _client) = loopback().await;
-        let member = Member::new(tcp, Dialect::Plain, 8);
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 8);
         assert!(member.go_live());
         // Big frames, so that the kernel's buffers fill up.
         let big = "x".repeat(60_000);
@@ -462,6 +513,7 @@ mod tests {
                     seq: Some(seq),
                     kind: Kind::Message,
                     plain: Some(Frame::text(&big)),
+                    plain_html: None,
                     json: None,
                     relay: None,
                 })],
@@ -481,7 +533,7 @@ mod tests {
     #[tokio::test]
     async fn the_keep_alive_pings_when_due_and_a_silent_peer_is_gone() {
         let (tcp, mut client) = loopback().await;
-        let member = Member::new(tcp, Dialect::Plain, 16);
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 16);
         assert!(member.go_live());
         let ping = Frame::ping(&[]);
         // First seen at tick 1: the first ping is due at 4 (every 3), its answer by 6.
@@ -509,7 +561,7 @@ mod tests {
     #[tokio::test]
     async fn a_ping_goes_after_the_frames_already_waiting() {
         let (tcp, mut client) = loopback().await;
-        let member = Member::new(tcp, Dialect::Plain, 16);
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 16);
         member.queue(&Frame::text("first"));
         member.keep_alive(1, 1, 5, &Frame::ping(&[]));
         assert!(member.keep_alive(2, 1, 5, &Frame::ping(&[])));

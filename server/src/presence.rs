@@ -12,6 +12,17 @@ use crate::identity::{Identity, SessionId};
 use app::names::Nickname;
 use std::collections::{BTreeMap, HashMap};
 use tokio::time::Instant;
+use unicode_normalization::UnicodeNormalization;
+
+/// The form nicknames are compared in when deciding whether two are one person's: names that a
+/// reader cannot tell apart are one name. Case does not count (`Alice` is `alice`, as on IRC),
+/// nor compatibility forms (full-width `ａｌｉｃｅ`, the long s of `ſam`: NFKC), nor letters of
+/// other scripts that look the same (the Cyrillic а of `аlice`: Unicode's confusable skeleton,
+/// UTS #39). Lowercased again after the skeleton, whose prototypes are sometimes capitals.
+pub fn same_name(name: &Nickname) -> String {
+    let folded: String = name.as_str().nfkc().flat_map(char::to_lowercase).collect();
+    unicode_security::confusable_detection::skeleton(&folded).flat_map(char::to_lowercase).collect()
+}
 
 /// A change the room announces, in this order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +49,7 @@ struct Member {
 
 #[derive(Debug, Default)]
 pub struct Presence {
-    /// By folded nickname: `Alice` and `alice` are one. A hash table: one allocation per room,
+    /// By [`same_name`]: `Alice` and `alice` are one. A hash table: one allocation per room,
     /// where a B-tree has a node for every few members (memory per connection).
     members: HashMap<String, Member>,
     typing: BTreeMap<Nickname, Instant>,
@@ -57,22 +68,23 @@ pub enum Exit {
 }
 
 impl Presence {
-    /// Members, in the order of their folded names.
+    /// Members, by name whatever its case.
     pub fn names(&self) -> Vec<Nickname> {
-        let mut members: Vec<(&String, &Member)> = self.members.iter().collect();
-        members.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        members.into_iter().map(|(_, m)| m.name.clone()).collect()
+        let mut names: Vec<(String, &Nickname)> =
+            self.members.values().map(|m| (m.name.as_str().to_lowercase(), &m.name)).collect();
+        names.sort_unstable();
+        names.into_iter().map(|(_, name)| name.clone()).collect()
     }
 
     /// Whether a session other than `session` holds `name` here now.
     pub fn held_by_other(&self, name: &Nickname, session: SessionId) -> bool {
-        self.members.get(&name.folded()).is_some_and(|m| m.session != session && m.connections > 0)
+        self.members.get(&same_name(name)).is_some_and(|m| m.session != session && m.connections > 0)
     }
 
     /// A new connection of `id`. `first` tells whether the member is new to the room.
     pub fn enter(&mut self, id: &Identity) -> Result<(bool, Vec<Change>), NameTaken> {
         let mut changes = Vec::new();
-        let key = id.nickname.folded();
+        let key = same_name(&id.nickname);
         if let Some(member) = self.members.get_mut(&key) {
             if member.session == id.session && member.name == id.nickname {
                 member.connections += 1;
@@ -95,7 +107,7 @@ impl Presence {
 
     /// A connection of `id` ended; `linger` unless the member left on purpose.
     pub fn exit(&mut self, id: &Identity, linger: bool) -> Exit {
-        let key = id.nickname.folded();
+        let key = same_name(&id.nickname);
         let Some(member) =
             self.members.get_mut(&key).filter(|m| m.session == id.session && m.name == id.nickname)
         else {
@@ -115,7 +127,7 @@ impl Presence {
 
     /// The grace period of `ticket` is over: the member leaves unless they came back.
     pub fn expire(&mut self, name: &Nickname, ticket: u64) -> Vec<Change> {
-        let key = name.folded();
+        let key = same_name(name);
         match self.members.get(&key) {
             Some(member) if member.lingering == Some(ticket) && member.name == *name => self.remove(&key),
             _ => Vec::new(),
@@ -136,7 +148,7 @@ impl Presence {
     /// `name` is typing until `until`. Returns the changes, and whether a timer must be started
     /// (the member was not typing already; an existing timer sees the new deadline).
     pub fn typing(&mut self, name: &Nickname, until: Instant) -> (Vec<Change>, bool) {
-        if !self.members.get(&name.folded()).is_some_and(|m| m.connections > 0 && m.name == *name) {
+        if !self.members.get(&same_name(name)).is_some_and(|m| m.connections > 0 && m.name == *name) {
             return (Vec::new(), false);
         }
         match self.typing.insert(name.clone(), until) {
@@ -210,9 +222,15 @@ mod tests {
         let thief = person("alice");
         assert_eq!(p.enter(&thief), Err(NameTaken(nick("alice"))));
         assert_eq!(p.enter(&person("ALICE")), Err(NameTaken(nick("alice"))), "case does not tell them apart");
+        for lookalike in ["\u{430}lice", "ａｌｉｃｅ", "a1ice", "\u{1D51E}lice"] {
+            assert_eq!(p.enter(&person(lookalike)), Err(NameTaken(nick("alice"))), "{lookalike}");
+        }
         // The refused connection's exit changes nothing.
         assert_eq!(p.exit(&thief, false), Exit::StillHere);
         assert_eq!(p.names(), vec![nick("alice")]);
+        p.enter(&person("sam")).unwrap();
+        assert_eq!(p.enter(&person("\u{17F}am")), Err(NameTaken(nick("sam"))), "the long s");
+        assert!(p.enter(&person("alicia")).is_ok(), "a different name");
     }
 
     #[test]

@@ -54,6 +54,9 @@ pub struct RoomEvent {
     pub kind: Kind,
     /// `None`: the plain dialect has no line for it (typing, relayed frames).
     pub plain: Option<Frame>,
+    /// The same lines HTML-escaped, for the plain dialect in a browser page (the same bytes
+    /// when escaping changes nothing).
+    pub plain_html: Option<Frame>,
     /// `None` for relayed frames, which only relay connections receive.
     pub json: Option<Frame>,
     /// A frame for the relay dialect, exactly as a relay connection sent it.
@@ -77,10 +80,14 @@ impl RoomEvent {
     /// The frames of a stored message: for live delivery and for history alike.
     pub fn message(stored: &StoredMessage) -> Self {
         let event = Self::message_event(stored);
+        let (plain, plain_html) = plain_frames(stored.text.as_str(), |lines| {
+            plain::message_frames(&stored.author, &stored.text, lines)
+        });
         Self {
             seq: Some(stored.seq),
             kind: Kind::Message,
-            plain: Some(Frame::text(&plain::message(&stored.author, &stored.text))),
+            plain: Some(plain),
+            plain_html: Some(plain_html),
             json: Some(json::encode(&event)),
             relay: None,
         }
@@ -101,8 +108,22 @@ impl RoomEvent {
             Change::Typing(names) => (Kind::Typing, None, ServerEvent::Typing { room, names }),
         };
         let json = Some(json::encode(&event));
-        Self { seq: None, kind, plain: plain.as_deref().map(Frame::text), json, relay: None }
+        let (plain, plain_html) = plain.map(|l| plain_frames(&l, |lines| plain::line(&l, lines))).unzip();
+        Self { seq: None, kind, plain, plain_html, json, relay: None }
     }
+
+    /// A frame relayed as it was sent, for relay connections only.
+    pub fn relayed(frame: Frame) -> Self {
+        Self { seq: None, kind: Kind::Relay, plain: None, plain_html: None, json: None, relay: Some(frame) }
+    }
+}
+
+/// The plain dialect's frames of `text` for programs and for pages: encoded twice only when
+/// escaping changes something.
+fn plain_frames(text: &str, encode: impl Fn(plain::Lines) -> Frame) -> (Frame, Frame) {
+    let verbatim = encode(plain::Lines::Verbatim);
+    let html = if plain::Lines::Html.changes(text) { encode(plain::Lines::Html) } else { verbatim.clone() };
+    (verbatim, html)
 }
 
 #[derive(Debug)]
@@ -272,9 +293,8 @@ impl Room {
     /// Passes a relay connection's frame to every relay connection in the room. It is not
     /// stored and the other dialects never see it.
     pub fn relay(self: &Arc<Self>, frame: Frame) {
-        let event = RoomEvent { seq: None, kind: Kind::Relay, plain: None, json: None, relay: Some(frame) };
         let mut inner = self.inner();
-        inner.fan_out(&[Arc::new(event)], true);
+        inner.fan_out(&[Arc::new(RoomEvent::relayed(frame))], true);
         drop(inner);
     }
 
@@ -480,7 +500,7 @@ mod tests {
     /// A live plain-dialect member of `room`; returns the client's end of its connection.
     async fn live_member(room: &Room) -> tokio::net::TcpStream {
         let (tcp, client) = loopback().await;
-        let member = Arc::new(Member::new(tcp, Dialect::Plain, 64));
+        let member = Arc::new(Member::new(tcp, Dialect::Plain(crate::codec::Lines::Verbatim), 64));
         assert!(member.go_live());
         room.add(member);
         client

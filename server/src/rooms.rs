@@ -137,7 +137,7 @@ mod tests {
     use crate::member::loopback;
 
     async fn member() -> Arc<Member> {
-        Arc::new(Member::new(loopback().await.0, Dialect::Plain, 8))
+        Arc::new(Member::new(loopback().await.0, Dialect::Plain(crate::codec::Lines::Verbatim), 8))
     }
 
     #[tokio::test]

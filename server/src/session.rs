@@ -27,11 +27,25 @@ use tokio::time::Instant;
 pub const CLOSE_TRY_AGAIN: u16 = 1013;
 
 /// Where a client of the JSON dialect asks to resume: after message `after` of epoch `epoch`
-/// (0 when the room had no log when it last looked).
+/// (0 when the room had no log when it last looked; `None` if it did not say).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Resume {
-    pub epoch: Epoch,
+    pub epoch: Option<Epoch>,
     pub after: Seq,
+}
+
+impl Resume {
+    /// Whether the log at `position` has this resume position: its own epoch and a number it
+    /// has reached, or the start of any log for a client that saw the room before it had one.
+    /// Anything else (a number past the end, as after a restore from an older backup; another
+    /// epoch; no epoch at all) would skip what the client has not seen.
+    pub fn holds(&self, position: Position) -> bool {
+        match self.epoch {
+            Some(epoch) if epoch == position.epoch => self.after <= position.seq,
+            Some(0) => self.after == 0,
+            _ => false,
+        }
+    }
 }
 
 /// Why a session ended.
@@ -117,7 +131,7 @@ impl Session {
                 return None;
             }
         };
-        self.welcome_pending = first && self.dialect == Dialect::Plain;
+        self.welcome_pending = first && self.dialect.is_plain();
         match self.greet(&room, first, resume).await {
             Ok(()) => Some((self, room)),
             Err(end) => {
@@ -187,9 +201,9 @@ impl Session {
             self.send_event(&members).await?;
         }
         self.send_history_for(room, position, resume).await?;
-        if !first && self.dialect == Dialect::Plain {
+        if !first && self.dialect.is_plain() {
             // The seeds greet every connection; the room announced this member only once.
-            self.member().queue(&Frame::text(&plain::welcome(&self.identity.nickname)));
+            self.member().queue(&self.plain_line(&plain::welcome(&self.identity.nickname)));
         }
         self.catch_up(room).await.map(|_| ())
     }
@@ -202,7 +216,7 @@ impl Session {
     ) -> Result<(), End> {
         match resume {
             // The log after it is read by the catch-up that follows.
-            Some(resume) if resume.epoch == position.epoch || resume.epoch == 0 => {
+            Some(resume) if resume.holds(position) => {
                 self.member().start_after(resume.after);
                 Ok(())
             }
@@ -249,7 +263,7 @@ impl Session {
                     }
                     _ if self.welcome_pending => {
                         self.welcome_pending = false;
-                        self.member().queue(&Frame::text(&plain::welcome(&self.identity.nickname)));
+                        self.member().queue(&self.plain_line(&plain::welcome(&self.identity.nickname)));
                     }
                     _ => {}
                 }
@@ -274,8 +288,16 @@ impl Session {
     /// A stored message in this connection's dialect.
     fn logged_frame(&self, stored: &StoredMessage) -> Frame {
         match self.dialect {
-            Dialect::Plain => Frame::text(&plain::message(&stored.author, &stored.text)),
+            Dialect::Plain(lines) => plain::message_frames(&stored.author, &stored.text, lines),
             _ => json::encode(&RoomEvent::message_event(stored)),
+        }
+    }
+
+    /// One of the plain dialect's lines, written as this connection's lines are.
+    fn plain_line(&self, line: &str) -> Frame {
+        match self.dialect {
+            Dialect::Plain(lines) => plain::line(line, lines),
+            _ => Frame::text(line),
         }
     }
 
@@ -373,11 +395,12 @@ impl Session {
 
     async fn on_message(&mut self, room: &Room, message: Inbound) -> Option<End> {
         match (self.dialect, message) {
-            (Dialect::Plain, Inbound::Text(text)) => match plain::parse(&text) {
+            (Dialect::Plain(_), Inbound::Text(text)) => match plain::parse(&text) {
                 plain::Command::Say(text) => match self.store_message(room, text, None).await {
                     Ok(_) => None,
                     // The plain dialect has no error line: a close with the reason is the only
                     // way to say that the message was not stored.
+                    Err(err @ WriteError::Refused) => Some(End::Refused(close_code::POLICY, err.to_string())),
                     Err(err) => Some(End::Refused(CLOSE_TRY_AGAIN, err.to_string())),
                 },
                 plain::Command::Quit => Some(self.quit().await),
@@ -386,13 +409,22 @@ impl Session {
                     close_code::SIZE,
                     format!("message too long: at most {} bytes", MessageText::MAX_BYTES),
                 )),
+                // Not stored, and the dialect has no error line: the close says why (1007: the
+                // text is not what a message may hold).
+                plain::Command::Refused(why) => {
+                    Some(End::Refused(close_code::INVALID, format!("refused: {why}")))
+                }
             },
             (Dialect::Json, Inbound::Text(text)) => match json::decode(&text) {
                 Ok(ClientMessage::Send { id, text }) => {
                     let reply = match self.store_message(room, text, Some(id.clone())).await {
                         Ok(seq) => ServerEvent::Ack { client_id: id, id: seq },
                         Err(err) => {
-                            ServerEvent::Error { code: ErrorCode::Unavailable, message: err.to_string() }
+                            let code = match err {
+                                WriteError::Refused => ErrorCode::BadRequest,
+                                _ => ErrorCode::Unavailable,
+                            };
+                            ServerEvent::Error { code, message: err.to_string() }
                         }
                     };
                     self.reply(&reply).await
@@ -412,7 +444,7 @@ impl Session {
                 self.membership.room().relay(Frame::binary(&data));
                 None
             }
-            (Dialect::Plain, Inbound::Binary(_)) => {
+            (Dialect::Plain(_), Inbound::Binary(_)) => {
                 Some(End::Refused(close_code::UNSUPPORTED, "binary messages are not supported".into()))
             }
             (Dialect::Json, Inbound::Binary(_)) => {
@@ -446,6 +478,7 @@ impl Session {
         let message = NewMessage {
             room: room.name().clone(),
             author: self.identity.nickname.clone(),
+            session: self.identity.session,
             text,
             at: now_millis(),
             client_id,
@@ -479,7 +512,7 @@ impl Session {
     /// connection nothing is announced: the line goes to this one alone.)
     async fn quit(&mut self) -> End {
         let room = Arc::clone(self.membership.room());
-        let logout = Frame::text(&plain::logout(&self.identity.nickname));
+        let logout = self.plain_line(&plain::logout(&self.identity.nickname));
         if !room.exit(&self.identity, None) {
             let _ = self.send(&logout).await;
             return End::Quit;
@@ -524,4 +557,26 @@ fn written(err: crate::ws::WriteError) -> End {
 fn unavailable(err: StoreError) -> End {
     tracing::error!(%err, "reading the log failed");
     End::Refused(CLOSE_TRY_AGAIN, "history is unavailable, try again later".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resume_position_is_trusted_only_where_the_log_has_it() {
+        let log = Position { epoch: 7, seq: 10 };
+        let at = |epoch, after| Resume { epoch, after };
+        assert!(at(Some(7), 10).holds(log));
+        assert!(at(Some(7), 0).holds(log));
+        assert!(at(Some(0), 0).holds(log), "seen before the log began: everything follows");
+        assert!(!at(Some(7), 11).holds(log), "past the end: a restored backup");
+        assert!(!at(Some(8), 3).holds(log), "another epoch");
+        assert!(!at(Some(0), 3).holds(log), "a number in no log");
+        assert!(!at(None, 3).holds(log), "no epoch");
+        assert!(!at(None, 0).holds(log));
+        let none = Position { epoch: 0, seq: 0 };
+        assert!(at(Some(0), 0).holds(none));
+        assert!(!at(Some(0), 1).holds(none));
+    }
 }

@@ -4,28 +4,59 @@
 //!
 //! Only after the commit does the writer publish the messages to their rooms (in sequence order,
 //! since it is the only publisher of messages) and acknowledge each sender.
+//!
+//! Nobody waits for ever: each message has a deadline, `deadline` after its sender handed it
+//! over. A commit still running at the earliest deadline of its batch is given up (a row lock
+//! held elsewhere, a database connection gone quiet), its senders are told `Unavailable`, and the
+//! writer goes on with the next batch; a message whose deadline passed while it waited is not
+//! stored at all. So what a sender was told holds: a message is not stored behind the back of a
+//! sender told that it was not (short of a commit that completes at its very deadline).
+//!
+//! One bad message never fails another's: when the store refuses a batch for what one of its
+//! messages holds (a constraint, a value the database cannot take), the batch is stored again
+//! one message at a time, and only the culprit is refused.
 
 use crate::rooms::Rooms;
-use crate::store::{Appended, DynStore, NewMessage, StoredMessage};
+use crate::store::{Appended, DynStore, NewMessage, StoreError, StoredMessage};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum WriteError {
-    /// The store refused the batch; nothing of it was stored. The cause is logged, not sent to
-    /// clients.
+    /// The store refused the batch or did not answer in time; nothing of it was stored (or, if
+    /// the store finished after all, the resend with the same id is recognised). The cause is
+    /// logged, not sent to clients.
     #[error("the message was not stored: storage is unavailable, try again")]
     Unavailable,
     /// The store is out of space (a full disk or quota); nothing of the batch was stored.
     #[error("the message was not stored: the server's storage is full, try again later")]
     Full,
+    /// The store refused this message for what it holds: sending it again will not help.
+    #[error("the message was not stored: the storage refused it")]
+    Refused,
     /// The writer has stopped (the server is shutting down).
     #[error("the message was not stored: the server is shutting down")]
     Stopped,
 }
 
+impl WriteError {
+    fn of(err: &StoreError) -> Self {
+        if err.is_full() {
+            Self::Full
+        } else if err.is_refused_value() {
+            Self::Refused
+        } else {
+            Self::Unavailable
+        }
+    }
+}
+
 struct Job {
     message: NewMessage,
+    /// When its sender is to be told, whatever the store is doing.
+    deadline: Instant,
     done: oneshot::Sender<Result<Appended, WriteError>>,
 }
 
@@ -34,21 +65,37 @@ struct Job {
 #[derive(Debug, Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    deadline: Duration,
 }
 
 impl Writer {
     /// Starts the writer. `queue` bounds the messages waiting for a commit (senders wait when it
-    /// is full); `max_batch` bounds one transaction.
-    pub fn spawn(store: DynStore, rooms: Rooms, queue: usize, max_batch: usize) -> (Self, JoinHandle<()>) {
+    /// is full); `max_batch` bounds one transaction; `deadline` bounds how long a sender waits,
+    /// and how long one commit may take.
+    pub fn spawn(
+        store: DynStore,
+        rooms: Rooms,
+        queue: usize,
+        max_batch: usize,
+        deadline: Duration,
+    ) -> (Self, JoinHandle<()>) {
         let (jobs, rx) = mpsc::channel(queue.max(1));
         let task = tokio::spawn(run(rx, store, rooms, max_batch.max(1)));
-        (Self { jobs }, task)
+        (Self { jobs, deadline }, task)
     }
 
-    /// Stores `message`; returns once it is durably stored (or known to be a resend).
+    /// Stores `message`; returns once it is durably stored (or known to be a resend), or with
+    /// `Unavailable` once the deadline has passed.
     pub async fn append(&self, message: NewMessage) -> Result<Appended, WriteError> {
+        let deadline = Instant::now() + self.deadline;
         let (done, result) = oneshot::channel();
-        self.jobs.send(Job { message, done }).await.map_err(|_| WriteError::Stopped)?;
+        // A queue full past the deadline: the message never entered it.
+        match tokio::time::timeout_at(deadline, self.jobs.send(Job { message, deadline, done })).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(WriteError::Stopped),
+            Err(_) => return Err(WriteError::Unavailable),
+        }
+        // The writer answers by the deadline.
         result.await.map_err(|_| WriteError::Stopped)?
     }
 }
@@ -56,36 +103,79 @@ impl Writer {
 async fn run(mut rx: mpsc::Receiver<Job>, store: DynStore, rooms: Rooms, max_batch: usize) {
     let mut jobs = Vec::with_capacity(max_batch);
     while rx.recv_many(&mut jobs, max_batch).await > 0 {
-        let batch: Vec<NewMessage> = jobs.iter().map(|job| job.message.clone()).collect();
-        match store.append(&batch).await {
-            Ok(results) => {
-                // One batch for the rooms too: a member gets the batch's messages in one write.
-                let new: Vec<&StoredMessage> = results
-                    .iter()
-                    .filter_map(|result| match result {
-                        Appended::New(stored) => Some(stored),
-                        Appended::Duplicate(_) => None,
-                    })
-                    .collect();
-                rooms.publish(&new);
-                for (job, result) in jobs.drain(..).zip(results) {
-                    // The sender may have gone away meanwhile; its message is stored all the same.
-                    let _ = job.done.send(Ok(result));
-                }
+        // What waited past its deadline (behind a commit that was given up) is not stored.
+        let now = Instant::now();
+        let (late, on_time): (Vec<Job>, Vec<Job>) = jobs.drain(..).partition(|job| job.deadline <= now);
+        finish(&rooms, late.into_iter().map(|job| (job, Err(WriteError::Unavailable))));
+        let Some(deadline) = on_time.iter().map(|job| job.deadline).min() else { continue };
+        let batch: Vec<NewMessage> = on_time.iter().map(|job| job.message.clone()).collect();
+        match append(&store, &batch, deadline).await {
+            Ok(results) => finish(&rooms, on_time.into_iter().zip(results.into_iter().map(Ok))),
+            Err(err) if err.is_refused_value() && on_time.len() > 1 => {
+                tracing::warn!(%err, messages = on_time.len(), "a batch was refused: storing its messages one by one");
+                one_by_one(&store, &rooms, on_time).await;
             }
             Err(err) => {
-                let refusal = if err.is_full() { WriteError::Full } else { WriteError::Unavailable };
-                tracing::error!(%err, messages = jobs.len(), "storing a batch failed");
-                for job in jobs.drain(..) {
-                    let _ = job.done.send(Err(refusal));
-                }
+                tracing::error!(%err, messages = on_time.len(), "storing a batch failed");
+                let refusal = WriteError::of(&err);
+                finish(&rooms, on_time.into_iter().map(|job| (job, Err(refusal))));
             }
         }
     }
 }
 
+/// Appends `batch`, giving up at `deadline`: the transaction is dropped before its commit.
+async fn append(
+    store: &DynStore,
+    batch: &[NewMessage],
+    deadline: Instant,
+) -> Result<Vec<Appended>, StoreError> {
+    let given = deadline.saturating_duration_since(Instant::now());
+    tokio::time::timeout_at(deadline, store.append(batch)).await.unwrap_or(Err(StoreError::TimedOut(given)))
+}
+
+/// A refused batch, again, a message at a time: only what the store refuses alone is refused.
+/// Should the store fail otherwise meanwhile (it went away), the rest fail with it at once.
+async fn one_by_one(store: &DynStore, rooms: &Rooms, jobs: Vec<Job>) {
+    let mut failed = None;
+    for job in jobs {
+        let result = match failed {
+            Some(refusal) => Err(refusal),
+            None => match append(store, std::slice::from_ref(&job.message), job.deadline).await {
+                Ok(mut results) => results.pop().ok_or(WriteError::Unavailable),
+                Err(err) => {
+                    let refusal = WriteError::of(&err);
+                    if refusal == WriteError::Refused {
+                        tracing::warn!(%err, room = %job.message.room, "a message was refused by the store");
+                    } else {
+                        tracing::error!(%err, "storing a message failed");
+                        failed = Some(refusal);
+                    }
+                    Err(refusal)
+                }
+            },
+        };
+        finish(rooms, std::iter::once((job, result)));
+    }
+}
+
+/// Publishes what was stored to the rooms, in order, then answers each sender. Resends are
+/// published too: a member who has the message skips it, and one who does not (its first
+/// commit outlived the deadline, so it was never published) gets it now.
+fn finish(rooms: &Rooms, outcomes: impl Iterator<Item = (Job, Result<Appended, WriteError>)>) {
+    let outcomes: Vec<_> = outcomes.collect();
+    // One batch for the rooms too: a member gets the batch's messages in one write.
+    let stored: Vec<&StoredMessage> =
+        outcomes.iter().filter_map(|(_, result)| result.as_ref().ok().map(Appended::message)).collect();
+    rooms.publish(&stored);
+    for (job, result) in outcomes {
+        // The sender may have gone away meanwhile; its message is stored all the same.
+        let _ = job.done.send(result);
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::codec::Dialect;
     use crate::member::{loopback, Member};
@@ -93,14 +183,40 @@ mod tests {
     use app::names::{MessageText, Nickname, RoomName};
     use std::sync::Arc;
 
-    fn message(i: usize) -> NewMessage {
+    const DEADLINE: Duration = Duration::from_secs(5);
+
+    fn message(text: &str) -> NewMessage {
         NewMessage {
             room: RoomName::lobby(),
             author: Nickname::parse("ann").unwrap(),
-            text: MessageText::parse(&format!("m{i}")).unwrap(),
+            session: crate::identity::SessionId::named("ann"),
+            text: MessageText::parse(text).unwrap(),
             at: 0,
             client_id: None,
         }
+    }
+
+    /// A member of the lobby that keeps everything published, for the test to look at.
+    async fn watcher(rooms: &Rooms) -> (Arc<Member>, crate::rooms::Membership) {
+        // Catching up, the member keeps what is published.
+        let member = Arc::new(Member::new(loopback().await.0, Dialect::Json, 1024));
+        let membership = rooms.join(&RoomName::lobby(), Arc::clone(&member));
+        (member, membership)
+    }
+
+    async fn send_all(writer: &Writer, texts: &[String]) -> Vec<Result<Appended, WriteError>> {
+        let sends: Vec<_> = texts
+            .iter()
+            .map(|text| {
+                let (writer, message) = (writer.clone(), message(text));
+                tokio::spawn(async move { writer.append(message).await })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for send in sends {
+            results.push(send.await.unwrap());
+        }
+        results
     }
 
     #[tokio::test]
@@ -108,25 +224,52 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store: DynStore = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
         let rooms = Rooms::default();
-        // Catching up, the member keeps what is published for the test to look at.
-        let member = Arc::new(Member::new(loopback().await.0, Dialect::Json, 1024));
-        let _membership = rooms.join(&RoomName::lobby(), Arc::clone(&member));
-        let (writer, task) = Writer::spawn(store.clone(), rooms.clone(), 1024, 64);
-        let sends: Vec<_> = (0..200)
-            .map(|i| {
-                let writer = writer.clone();
-                tokio::spawn(async move { writer.append(message(i)).await })
-            })
-            .collect();
-        let mut seqs = Vec::new();
-        for send in sends {
-            seqs.push(send.await.unwrap().unwrap().message().seq);
-        }
+        let (member, _membership) = watcher(&rooms).await;
+        let (writer, task) = Writer::spawn(store.clone(), rooms.clone(), 1024, 64, DEADLINE);
+        let texts: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
+        let mut seqs: Vec<_> =
+            send_all(&writer, &texts).await.iter().map(|r| r.as_ref().unwrap().message().seq).collect();
         seqs.sort_unstable();
         assert_eq!(seqs, (1..=200).collect::<Vec<_>>(), "every message acknowledged once");
         let published: Vec<_> = member.take_pending().iter().filter_map(|event| event.seq).collect();
         assert_eq!(published, (1..=200).collect::<Vec<_>>(), "published in sequence order");
         drop(writer);
         task.await.unwrap();
+    }
+
+    /// With `store` refusing any message whose text is `poison` (a real constraint, which the
+    /// caller set up), a batch holding one is stored but for it, and only its sender is told.
+    pub(crate) async fn one_refused_message_fails_no_other(store: DynStore) {
+        let rooms = Rooms::default();
+        let (member, _membership) = watcher(&rooms).await;
+        let (writer, task) = Writer::spawn(store, rooms.clone(), 1024, 64, DEADLINE);
+        let texts = ["before", "poison", "after"].map(str::to_owned);
+        let results = send_all(&writer, &texts).await;
+        assert!(matches!(&results[0], Ok(Appended::New(m)) if m.text.as_str() == "before"), "{results:?}");
+        assert_eq!(results[1], Err(WriteError::Refused));
+        assert!(matches!(&results[2], Ok(Appended::New(m)) if m.text.as_str() == "after"), "{results:?}");
+        let published: Vec<_> = member.take_pending().iter().filter_map(|event| event.seq).collect();
+        assert_eq!(published, [1, 2], "both stored messages, in order, and nothing else");
+        drop(writer);
+        task.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn one_refused_message_fails_no_other_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store: DynStore = Arc::new(SqliteStore::open(&path).await.unwrap());
+        let mut admin =
+            <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+        sqlx::query(
+            "CREATE TRIGGER poison BEFORE INSERT ON messages WHEN NEW.text = 'poison'
+             BEGIN SELECT RAISE(ABORT, 'poison is refused'); END",
+        )
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        one_refused_message_fails_no_other(store).await;
     }
 }

@@ -4,12 +4,14 @@ pub mod json;
 pub mod plain;
 
 use app::protocol::SUBPROTOCOL;
+pub use plain::Lines;
 
 /// Which dialect a connection speaks, fixed at the handshake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
-    /// The seeds' plain-text room: `Welcome, <name> !`, `<name>:<msg>`, `quit`, `<name> Logout`.
-    Plain,
+    /// The seeds' plain-text room: `Welcome, <name> !`, `<name>:<msg>`, `quit`, `<name> Logout`,
+    /// its lines written as [`Lines`] says.
+    Plain(Lines),
     /// The structured JSON dialect of `app::protocol`.
     Json,
     /// A live relay for programs: every text or binary frame a relay connection sends reaches
@@ -27,13 +29,17 @@ pub const OFFERED_SUBPROTOCOLS: [&str; 3] = [SUBPROTOCOL, RELAY_SUBPROTOCOL, "ch
 
 impl Dialect {
     /// The dialect for the subprotocol the handshake selected (`None`: the client offered none
-    /// that the server speaks).
-    pub fn from_selected(selected: Option<&str>) -> Self {
+    /// that the server speaks), and whether a browser page opened the connection.
+    pub fn from_handshake(selected: Option<&str>, from_browser: bool) -> Self {
         match selected {
             Some(SUBPROTOCOL) => Self::Json,
             Some(RELAY_SUBPROTOCOL) => Self::Relay,
-            _ => Self::Plain,
+            _ => Self::Plain(Lines::for_client(from_browser)),
         }
+    }
+
+    pub fn is_plain(self) -> bool {
+        matches!(self, Self::Plain(_))
     }
 }
 
@@ -43,9 +49,10 @@ mod tests {
 
     #[test]
     fn negotiation() {
-        assert_eq!(Dialect::from_selected(Some(SUBPROTOCOL)), Dialect::Json);
-        assert_eq!(Dialect::from_selected(Some(RELAY_SUBPROTOCOL)), Dialect::Relay);
-        assert_eq!(Dialect::from_selected(Some("chat")), Dialect::Plain);
-        assert_eq!(Dialect::from_selected(None), Dialect::Plain);
+        assert_eq!(Dialect::from_handshake(Some(SUBPROTOCOL), true), Dialect::Json);
+        assert_eq!(Dialect::from_handshake(Some(RELAY_SUBPROTOCOL), false), Dialect::Relay);
+        assert_eq!(Dialect::from_handshake(Some("chat"), false), Dialect::Plain(Lines::Verbatim));
+        assert_eq!(Dialect::from_handshake(None, false), Dialect::Plain(Lines::Verbatim));
+        assert_eq!(Dialect::from_handshake(None, true), Dialect::Plain(Lines::Html));
     }
 }

@@ -10,20 +10,29 @@ mod sqlite;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
+use crate::identity::SessionId;
 use app::names::{ClientId, MessageText, Nickname, RoomName};
 use app::protocol::{Epoch, Millis, Seq};
 use async_trait::async_trait;
 use std::path::Path;
 use std::sync::Arc;
 
+/// How long a write waits for a lock held elsewhere (another process's transaction, a backup)
+/// before it fails: SQLite's busy timeout, PostgreSQL's `lock_timeout`. Under the writer's
+/// deadline (`Limits::write_deadline`), so that senders are told the store's own reason.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// A message on its way into the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
     pub room: RoomName,
     pub author: Nickname,
+    /// The session that sent it: a resend is recognised only for the same session.
+    pub session: SessionId,
     pub text: MessageText,
     pub at: Millis,
-    /// The sender's id for it; `None` for clients that give none (the plain-text dialect).
+    /// The sender's id for it, unique within its session; `None` for clients that give none
+    /// (the plain-text dialect).
     pub client_id: Option<ClientId>,
 }
 
@@ -59,8 +68,8 @@ impl NewMessage {
 pub enum Appended {
     /// Stored now, under a new sequence number.
     New(StoredMessage),
-    /// The same author had already stored a message with this client id: that one is returned
-    /// and nothing was written.
+    /// The same session had already stored a message with this client id in this room: that one
+    /// is returned and nothing was written.
     Duplicate(StoredMessage),
 }
 
@@ -93,6 +102,8 @@ pub enum StoreError {
     BadUrl(String),
     #[error("--max-database-bytes applies to the SQLite store; PostgreSQL has its own quotas")]
     QuotaUnsupported,
+    #[error("storage did not answer within {0:?}")]
+    TimedOut(std::time::Duration),
 }
 
 impl StoreError {
@@ -107,6 +118,24 @@ impl StoreError {
             }
             _ => false,
         }
+    }
+
+    /// Whether the store refused a value the batch holds (a constraint, data it cannot take, a
+    /// value past one of its limits), as opposed to failing whatever the batch: another batch
+    /// without that message would be stored.
+    pub fn is_refused_value(&self) -> bool {
+        /// SQLite's primary result codes: TOOBIG, CONSTRAINT (with its extended codes), MISMATCH.
+        const SQLITE: [i64; 3] = [18, 19, 20];
+        /// PostgreSQL's SQLSTATE classes: data exception, integrity constraint violation,
+        /// program limit exceeded.
+        const PG_CLASSES: [&str; 3] = ["22", "23", "54"];
+        let Self::Backend(sqlx::Error::Database(err)) = self else { return false };
+        if let Some(pg) = err.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+            return PG_CLASSES.iter().any(|class| pg.code().starts_with(class));
+        }
+        // SQLite's extended codes keep the primary one in their low byte.
+        let sqlite = err.code().and_then(|code| code.parse::<i64>().ok());
+        sqlite.is_some_and(|code| SQLITE.contains(&(code & 0xff)))
     }
 }
 
@@ -141,18 +170,33 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn active_rooms(&self, limit: u32) -> Result<Vec<(RoomName, Millis)>, StoreError>;
 }
 
-/// The active-rooms query; `$1` is the limit (SQLite reads `$1` as its first parameter too).
-const ACTIVE_ROOMS: &str = "SELECT name, last_at FROM (
-        SELECT r.name AS name,
-               COALESCE((SELECT m.at FROM messages m WHERE m.room = r.name ORDER BY m.seq DESC LIMIT 1), 0)
-                   AS last_at
-        FROM rooms r) AS activity
-     ORDER BY last_at DESC, name LIMIT $1";
+/// The active-rooms query; `$1` is the limit (SQLite reads `$1` as its first parameter too). An
+/// index on `(last_at DESC, name)` answers it without reading the other rooms.
+const ACTIVE_ROOMS: &str = "SELECT name, last_at FROM rooms ORDER BY last_at DESC, name LIMIT $1";
 
-/// A row of [`ACTIVE_ROOMS`].
-fn active_room(name: &str, last_at: Millis) -> Result<(RoomName, Millis), StoreError> {
-    let name = RoomName::parse(name).map_err(|e| StoreError::Corrupt(format!("room name: {e}")))?;
-    Ok((name, last_at))
+/// A row of [`ACTIVE_ROOMS`]; a damaged one is left out of the list, and named in the log.
+fn active_room(name: &str, last_at: Millis) -> Option<(RoomName, Millis)> {
+    match RoomName::parse(name) {
+        Ok(room) => Some((room, last_at)),
+        Err(err) => {
+            tracing::warn!(name, %err, "skipped a damaged room in the room list");
+            None
+        }
+    }
+}
+
+/// What a resend is acknowledged as: the original, or, were its row damaged, the resent message
+/// under the original's number (its sender is owed that number all the same).
+fn original(
+    resent: &NewMessage,
+    seq: i64,
+    epoch: Epoch,
+    read: Result<StoredMessage, StoreError>,
+) -> Result<StoredMessage, StoreError> {
+    read.or_else(|err| {
+        tracing::warn!(room = %resent.room, seq, %err, "the original of a resend is damaged");
+        resent.stored(epoch, seq)
+    })
 }
 
 pub type DynStore = Arc<dyn Store>;
@@ -186,6 +230,50 @@ fn new_epoch() -> Epoch {
     fastrand::i64(1..i64::MAX)
 }
 
+/// A row of a room's log as read: its number, and its message unless the row is damaged.
+struct LogRow {
+    seq: i64,
+    message: Result<StoredMessage, StoreError>,
+}
+
+/// Reads up to `limit` messages, a query at a time: `read(cursor, n)` gives the next `n` rows
+/// past `cursor` (a sequence number) in the order wanted. A damaged row is skipped and named in
+/// the log, and reading goes on past it, so that one bad row never makes its room unreadable;
+/// the rows it takes are made up for by reading further.
+async fn read_past_damage<F, Fut>(
+    room: &RoomName,
+    start: i64,
+    limit: u32,
+    mut read: F,
+) -> Result<Vec<StoredMessage>, StoreError>
+where
+    F: FnMut(i64, u32) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<LogRow>, StoreError>>,
+{
+    let mut messages = Vec::new();
+    let mut cursor = start;
+    loop {
+        let wanted = limit.saturating_sub(u32::try_from(messages.len()).unwrap_or(u32::MAX));
+        if wanted == 0 {
+            return Ok(messages);
+        }
+        let rows = read(cursor, wanted).await?;
+        let got = rows.len();
+        for row in rows {
+            cursor = row.seq;
+            match row.message {
+                Ok(message) => messages.push(message),
+                Err(err) => {
+                    tracing::warn!(%room, seq = row.seq, %err, "skipped a damaged message in the log")
+                }
+            }
+        }
+        if got < wanted as usize {
+            return Ok(messages);
+        }
+    }
+}
+
 /// Builds a stored message from a row's columns, checking what the database hands back as
 /// carefully as anything from a client.
 fn stored_from_row(
@@ -203,7 +291,7 @@ fn stored_from_row(
         epoch,
         seq: Seq::try_from(seq).map_err(|e| corrupt("sequence number", &e))?,
         author: Nickname::parse(author).map_err(|e| corrupt("author", &e))?,
-        text: MessageText::parse(text).map_err(|e| corrupt("text", &e))?,
+        text: MessageText::parse_stored(text).map_err(|e| corrupt("text", &e))?,
         at,
         client_id: client_id.map(ClientId::parse).transpose().map_err(|e| corrupt("client id", &e))?,
     })

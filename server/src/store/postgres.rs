@@ -3,15 +3,16 @@
 //! without gaps or races.
 
 use super::{
-    active_room, new_epoch, seq_to_sql, stored_from_row, Appended, NewMessage, Position, Store, StoreError,
-    StoredMessage, ACTIVE_ROOMS,
+    active_room, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row, Appended, LogRow,
+    NewMessage, Position, Store, StoreError, StoredMessage, ACTIVE_ROOMS, LOCK_WAIT,
 };
 use app::names::RoomName;
 use app::protocol::{Epoch, Millis, Seq};
 use async_trait::async_trait;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Row};
 use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -21,14 +22,32 @@ pub struct PgStore {
 
 impl PgStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)?.options([
+            // No statement waits for ever: a lock held elsewhere fails the write after LOCK_WAIT,
+            // anything else after STATEMENT_LIMIT, and the server ends a transaction whose client
+            // went quiet (its connection half-open) instead of holding its locks.
+            ("lock_timeout", millis(LOCK_WAIT)),
+            ("statement_timeout", millis(STATEMENT_LIMIT)),
+            ("idle_in_transaction_session_timeout", millis(IDLE_IN_TRANSACTION)),
+        ]);
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
+            .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
     }
+}
+
+/// The longest one statement may run.
+const STATEMENT_LIMIT: Duration = Duration::from_secs(4);
+/// How long the server keeps a transaction whose client says nothing.
+const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(10);
+
+/// A duration as PostgreSQL's settings read it.
+fn millis(duration: Duration) -> String {
+    format!("{}ms", duration.as_millis())
 }
 
 const COLUMNS: &str = "m.seq, m.author, m.text, m.at, m.client_id, r.epoch";
@@ -43,6 +62,11 @@ fn from_row(room: &RoomName, row: &sqlx::postgres::PgRow) -> Result<StoredMessag
         row.try_get("at")?,
         row.try_get("client_id")?,
     )
+}
+
+/// A row of a room's log: a damaged one is named by its number, to be skipped.
+fn log_row(room: &RoomName, row: &sqlx::postgres::PgRow) -> Result<LogRow, StoreError> {
+    Ok(LogRow { seq: row.try_get("seq")?, message: from_row(room, row) })
 }
 
 /// The room's `(epoch, last_seq)`, creating its log if it has none, with its row locked until
@@ -66,46 +90,54 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await?;
         // Locks taken in one global order (by name): two processes never wait on each other.
         let names: BTreeSet<&RoomName> = batch.iter().map(|m| &m.room).collect();
-        let mut rooms: BTreeMap<&RoomName, (Epoch, i64)> = BTreeMap::new();
+        // Each room's epoch, its last number, and when it was last active (`None`: nothing new).
+        let mut rooms: BTreeMap<&RoomName, (Epoch, i64, Option<Millis>)> = BTreeMap::new();
         for room in names {
-            let position = lock_room(&mut tx, room).await?;
-            rooms.insert(room, position);
+            let (epoch, last) = lock_room(&mut tx, room).await?;
+            rooms.insert(room, (epoch, last, None));
         }
         let mut results = Vec::with_capacity(batch.len());
         for msg in batch {
-            let Some((epoch, last)) = rooms.get_mut(&msg.room) else { continue };
+            let Some((epoch, last, last_at)) = rooms.get_mut(&msg.room) else { continue };
             if let Some(client_id) = &msg.client_id {
                 let earlier = sqlx::query(&format!(
                     "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
-                     WHERE m.room = $1 AND m.author = $2 AND m.client_id = $3"
+                     WHERE m.room = $1 AND m.session = $2 AND m.client_id = $3"
                 ))
                 .bind(msg.room.as_str())
-                .bind(msg.author.as_str())
+                .bind(msg.session.to_string())
                 .bind(client_id.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
                 if let Some(row) = earlier {
-                    results.push(Appended::Duplicate(from_row(&msg.room, &row)?));
+                    let read = from_row(&msg.room, &row);
+                    let earlier = original(msg, row.try_get("seq")?, row.try_get("epoch")?, read)?;
+                    results.push(Appended::Duplicate(earlier));
                     continue;
                 }
             }
             *last += 1;
             sqlx::query(
-                "INSERT INTO messages (room, seq, author, text, at, client_id) VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO messages (room, seq, author, session, text, at, client_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(msg.room.as_str())
             .bind(*last)
             .bind(msg.author.as_str())
+            .bind(msg.session.to_string())
             .bind(msg.text.as_str())
             .bind(msg.at)
             .bind(msg.client_id.as_ref().map(|c| c.as_str()))
             .execute(&mut *tx)
             .await?;
+            *last_at = Some(msg.at);
             results.push(Appended::New(msg.stored(*epoch, *last)?));
         }
-        for (room, (_, last)) in &rooms {
-            sqlx::query("UPDATE rooms SET last_seq = $1 WHERE name = $2")
+        for (room, (_, last, last_at)) in &rooms {
+            let Some(last_at) = last_at else { continue };
+            sqlx::query("UPDATE rooms SET last_seq = $1, last_at = $2 WHERE name = $3")
                 .bind(*last)
+                .bind(*last_at)
                 .bind(room.as_str())
                 .execute(&mut *tx)
                 .await?;
@@ -135,16 +167,19 @@ impl Store for PgStore {
         after: Seq,
         limit: u32,
     ) -> Result<Vec<StoredMessage>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
-             WHERE m.room = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
-        ))
-        .bind(room.as_str())
-        .bind(seq_to_sql(after))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|row| from_row(room, row)).collect()
+        read_past_damage(room, seq_to_sql(after), limit, |cursor, n| async move {
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+                 WHERE m.room = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
+            ))
+            .bind(room.as_str())
+            .bind(cursor)
+            .bind(i64::from(n))
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter().map(|row| log_row(room, row)).collect()
+        })
+        .await
     }
 
     async fn read_before(
@@ -153,21 +188,31 @@ impl Store for PgStore {
         before: Option<Seq>,
         limit: u32,
     ) -> Result<Vec<StoredMessage>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
-             WHERE m.room = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
-        ))
-        .bind(room.as_str())
-        .bind(before.map_or(i64::MAX, seq_to_sql))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        let start = before.map_or(i64::MAX, seq_to_sql);
+        let mut newest_first = read_past_damage(room, start, limit, |cursor, n| async move {
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+                 WHERE m.room = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
+            ))
+            .bind(room.as_str())
+            .bind(cursor)
+            .bind(i64::from(n))
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter().map(|row| log_row(room, row)).collect()
+        })
         .await?;
-        rows.iter().rev().map(|row| from_row(room, row)).collect()
+        newest_first.reverse();
+        Ok(newest_first)
     }
 
     async fn active_rooms(&self, limit: u32) -> Result<Vec<(RoomName, Millis)>, StoreError> {
         let rows = sqlx::query(ACTIVE_ROOMS).bind(i64::from(limit)).fetch_all(&self.pool).await?;
-        rows.iter().map(|row| active_room(row.try_get("name")?, row.try_get("last_at")?)).collect()
+        let mut rooms = Vec::with_capacity(rows.len());
+        for row in &rows {
+            rooms.extend(active_room(row.try_get("name")?, row.try_get("last_at")?));
+        }
+        Ok(rooms)
     }
 }
 
@@ -203,6 +248,30 @@ mod tests {
 
     #[tokio::test]
     #[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL: run scripts/test.sh")]
+    async fn damaged_rows_are_skipped() {
+        let store = PgStore::connect(&fresh_database().await).await.unwrap();
+        suite::before_damage(&store).await;
+        for damage in suite::DAMAGE {
+            sqlx::query(damage).execute(&store.pool).await.unwrap();
+        }
+        suite::reads_go_on_past_damaged_rows(&store).await;
+    }
+
+    /// PostgreSQL refuses values SQLite takes (U+0000 in text, once): a refused message must not
+    /// fail the others committed with it. A real constraint stands in for any such value.
+    #[tokio::test]
+    #[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL: run scripts/test.sh")]
+    async fn one_refused_message_fails_no_other() {
+        let store = PgStore::connect(&fresh_database().await).await.unwrap();
+        sqlx::query("ALTER TABLE messages ADD CONSTRAINT no_poison CHECK (text <> 'poison')")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        crate::writer::tests::one_refused_message_fails_no_other(std::sync::Arc::new(store)).await;
+    }
+
+    #[tokio::test]
+    #[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL: run scripts/test.sh")]
     async fn two_stores_on_one_database_number_one_room_without_gaps() {
         // Two pools, as two server processes would have.
         let url = fresh_database().await;
@@ -221,6 +290,7 @@ mod tests {
         let message = |text: &str| NewMessage {
             room: lobby.clone(),
             author: Nickname::parse("ann").unwrap(),
+            session: crate::identity::SessionId::named("ann"),
             text: MessageText::parse(text).unwrap(),
             at: 0,
             client_id: None,

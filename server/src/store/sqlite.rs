@@ -1,8 +1,8 @@
 //! The embedded default: one SQLite file in WAL mode, created and migrated on first start.
 
 use super::{
-    active_room, new_epoch, seq_to_sql, stored_from_row, Appended, NewMessage, Position, Store, StoreError,
-    StoredMessage, ACTIVE_ROOMS,
+    active_room, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row, Appended, LogRow,
+    NewMessage, Position, Store, StoreError, StoredMessage, ACTIVE_ROOMS, LOCK_WAIT,
 };
 use app::names::RoomName;
 use app::protocol::{Epoch, Millis, Seq};
@@ -13,7 +13,6 @@ use sqlx::sqlite::{
 use sqlx::{Connection, Row, SqliteConnection};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -42,7 +41,7 @@ impl SqliteStore {
             // FULL: a commit is on disk, not only in the OS cache, before it is acknowledged.
             // Group commit is what keeps this affordable.
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(LOCK_WAIT);
         let pool = pool_options(4, max_bytes).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         let writes = pool_options(1, max_bytes)
@@ -90,8 +89,13 @@ fn from_row(room: &RoomName, row: &sqlx::sqlite::SqliteRow) -> Result<StoredMess
     )
 }
 
-/// Rows of one multi-row statement: at most six parameters a row stays well under SQLite's limit of
-/// 32,766 for one statement.
+/// A row of a room's log: a damaged one is named by its number, to be skipped.
+fn log_row(room: &RoomName, row: &sqlx::sqlite::SqliteRow) -> Result<LogRow, StoreError> {
+    Ok(LogRow { seq: row.try_get("seq")?, message: from_row(room, row) })
+}
+
+/// Rows of one multi-row statement: at most seven parameters a row stays well under SQLite's limit
+/// of 32,766 for one statement.
 const ROWS_PER_STATEMENT: usize = 1000;
 
 /// What becomes of each message of a batch.
@@ -103,9 +107,16 @@ enum Fate {
     DuplicateInBatch(usize),
 }
 
+/// What a batch adds to one room: how many messages, and when the last was posted.
+#[derive(Debug, Clone, Copy, Default)]
+struct Added {
+    count: i64,
+    last_at: Millis,
+}
+
 struct Plan<'a> {
     fates: Vec<Fate>,
-    new_per_room: BTreeMap<&'a RoomName, i64>,
+    new_per_room: BTreeMap<&'a RoomName, Added>,
 }
 
 /// Recognises resends (one query for each message with a client id) and counts what is new.
@@ -115,37 +126,41 @@ async fn plan<'a>(conn: &mut SqliteConnection, batch: &'a [NewMessage]) -> Resul
     let mut ids_in_batch = HashMap::new();
     for (i, msg) in batch.iter().enumerate() {
         if let Some(client_id) = &msg.client_id {
-            let key = (&msg.room, msg.author.as_str(), client_id.as_str());
+            let key = (&msg.room, msg.session, client_id.as_str());
             if let Some(first) = ids_in_batch.get(&key) {
                 fates.push(Fate::DuplicateInBatch(*first));
                 continue;
             }
             let earlier = sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
-                 WHERE m.room = ? AND m.author = ? AND m.client_id = ?"
+                 WHERE m.room = ? AND m.session = ? AND m.client_id = ?"
             ))
             .bind(msg.room.as_str())
-            .bind(msg.author.as_str())
+            .bind(msg.session.to_string())
             .bind(client_id.as_str())
             .fetch_optional(&mut *conn)
             .await?;
             if let Some(row) = earlier {
-                fates.push(Fate::Stored(from_row(&msg.room, &row)?));
+                let read = from_row(&msg.room, &row);
+                fates.push(Fate::Stored(original(msg, row.try_get("seq")?, row.try_get("epoch")?, read)?));
                 continue;
             }
             ids_in_batch.insert(key, i);
         }
         fates.push(Fate::New);
-        *new_per_room.entry(&msg.room).or_insert(0) += 1;
+        let added = new_per_room.entry(&msg.room).or_insert_with(Added::default);
+        added.count += 1;
+        added.last_at = msg.at;
     }
     Ok(Plan { fates, new_per_room })
 }
 
 /// Hands out `count` sequence numbers in each room in one statement, creating the logs of rooms
-/// that have none; returns each room's epoch and its last number before them.
+/// that have none, and notes when each was last active; returns each room's epoch and its last
+/// number before them.
 async fn number<'a>(
     conn: &mut SqliteConnection,
-    new_per_room: &BTreeMap<&'a RoomName, i64>,
+    new_per_room: &BTreeMap<&'a RoomName, Added>,
 ) -> Result<BTreeMap<&'a RoomName, (Epoch, i64)>, StoreError> {
     if new_per_room.is_empty() {
         return Ok(BTreeMap::new());
@@ -153,15 +168,16 @@ async fn number<'a>(
     let mut rows = Vec::with_capacity(new_per_room.len());
     let rooms: Vec<_> = new_per_room.iter().collect();
     for chunk in rooms.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::from("INSERT INTO rooms (name, epoch, last_seq) VALUES ");
-        sql.push_str(&vec!["(?, ?, ?)"; chunk.len()].join(", "));
+        let mut sql = String::from("INSERT INTO rooms (name, epoch, last_seq, last_at) VALUES ");
+        sql.push_str(&vec!["(?, ?, ?, ?)"; chunk.len()].join(", "));
         sql.push_str(
-            " ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + excluded.last_seq
+            " ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + excluded.last_seq,
+                                               last_at = excluded.last_at
               RETURNING name, epoch, last_seq",
         );
         let mut query = sqlx::query(&sql);
-        for (room, count) in chunk {
-            query = query.bind(room.as_str()).bind(new_epoch()).bind(**count);
+        for (room, added) in chunk {
+            query = query.bind(room.as_str()).bind(new_epoch()).bind(added.count).bind(added.last_at);
         }
         rows.extend(query.fetch_all(&mut *conn).await?);
     }
@@ -173,7 +189,7 @@ async fn number<'a>(
             return Err(StoreError::Corrupt(format!("numbered a room not asked for: {name:?}")));
         };
         let last: i64 = row.try_get("last_seq")?;
-        let count = new_per_room.get(*room).copied().unwrap_or(0);
+        let count = new_per_room.get(*room).map_or(0, |added| added.count);
         positions.insert(*room, (row.try_get("epoch")?, last - count));
     }
     if positions.len() != new_per_room.len() {
@@ -185,14 +201,16 @@ async fn number<'a>(
 /// Inserts the new messages, under their numbers, in one statement (per thousand).
 async fn insert(conn: &mut SqliteConnection, rows: &[(&NewMessage, i64)]) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::from("INSERT INTO messages (room, seq, author, text, at, client_id) VALUES ");
-        sql.push_str(&vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", "));
+        let mut sql =
+            String::from("INSERT INTO messages (room, seq, author, session, text, at, client_id) VALUES ");
+        sql.push_str(&vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", "));
         let mut query = sqlx::query(&sql);
         for (msg, seq) in chunk {
             query = query
                 .bind(msg.room.as_str())
                 .bind(*seq)
                 .bind(msg.author.as_str())
+                .bind(msg.session.to_string())
                 .bind(msg.text.as_str())
                 .bind(msg.at)
                 .bind(msg.client_id.as_ref().map(|c| c.as_str()));
@@ -274,16 +292,19 @@ impl Store for SqliteStore {
         after: Seq,
         limit: u32,
     ) -> Result<Vec<StoredMessage>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
-             WHERE m.room = ? AND m.seq > ? ORDER BY m.seq LIMIT ?"
-        ))
-        .bind(room.as_str())
-        .bind(seq_to_sql(after))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|row| from_row(room, row)).collect()
+        read_past_damage(room, seq_to_sql(after), limit, |cursor, n| async move {
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+                 WHERE m.room = ? AND m.seq > ? ORDER BY m.seq LIMIT ?"
+            ))
+            .bind(room.as_str())
+            .bind(cursor)
+            .bind(n)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter().map(|row| log_row(room, row)).collect()
+        })
+        .await
     }
 
     async fn read_before(
@@ -292,21 +313,31 @@ impl Store for SqliteStore {
         before: Option<Seq>,
         limit: u32,
     ) -> Result<Vec<StoredMessage>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
-             WHERE m.room = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
-        ))
-        .bind(room.as_str())
-        .bind(before.map_or(i64::MAX, seq_to_sql))
-        .bind(limit)
-        .fetch_all(&self.pool)
+        let start = before.map_or(i64::MAX, seq_to_sql);
+        let mut newest_first = read_past_damage(room, start, limit, |cursor, n| async move {
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+                 WHERE m.room = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+            ))
+            .bind(room.as_str())
+            .bind(cursor)
+            .bind(n)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter().map(|row| log_row(room, row)).collect()
+        })
         .await?;
-        rows.iter().rev().map(|row| from_row(room, row)).collect()
+        newest_first.reverse();
+        Ok(newest_first)
     }
 
     async fn active_rooms(&self, limit: u32) -> Result<Vec<(RoomName, Millis)>, StoreError> {
         let rows = sqlx::query(ACTIVE_ROOMS).bind(i64::from(limit)).fetch_all(&self.pool).await?;
-        rows.iter().map(|row| active_room(row.try_get("name")?, row.try_get("last_at")?)).collect()
+        let mut rooms = Vec::with_capacity(rows.len());
+        for row in &rows {
+            rooms.extend(active_room(row.try_get("name")?, row.try_get("last_at")?));
+        }
+        Ok(rooms)
     }
 }
 
@@ -328,6 +359,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn damaged_rows_are_skipped() {
+        let (_dir, store) = fresh().await;
+        suite::before_damage(&store).await;
+        for damage in suite::DAMAGE {
+            sqlx::query(damage).execute(&store.pool).await.unwrap();
+        }
+        // Text that is not even UTF-8 (SQLite stores whatever it is given).
+        sqlx::query("INSERT INTO messages (room, seq, author, text, at) VALUES ('damaged', 100, 'ann', CAST(X'FF00' AS TEXT), 0)")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        suite::reads_go_on_past_damaged_rows(&store).await;
+    }
+
+    #[tokio::test]
     async fn the_log_survives_a_reopen() {
         let (dir, store) = fresh().await;
         suite::survives_reopen_before(&store).await;
@@ -343,6 +389,7 @@ mod tests {
         let message = |room: &str, i: usize| NewMessage {
             room: RoomName::parse(room).unwrap(),
             author: Nickname::parse("ann").unwrap(),
+            session: crate::identity::SessionId::named("ann"),
             text: MessageText::parse(&format!("m{i}")).unwrap(),
             at: 0,
             client_id: None,
@@ -374,6 +421,7 @@ mod tests {
         let big = |i: usize| NewMessage {
             room: lobby.clone(),
             author: Nickname::parse("ann").unwrap(),
+            session: crate::identity::SessionId::named("ann"),
             text: MessageText::parse(&format!("{i:04}{}", "x".repeat(4000))).unwrap(),
             at: 0,
             client_id: None,

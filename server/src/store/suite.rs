@@ -1,16 +1,19 @@
 //! One storage test suite, run against every implementation.
 
 use super::{Appended, NewMessage, Store};
+use crate::identity::SessionId;
 use app::names::{ClientId, MessageText, Nickname, RoomName};
 
 fn room(name: &str) -> RoomName {
     RoomName::parse(name).unwrap()
 }
 
+/// A message by `author`, whose session is named after them.
 fn msg(room_name: &str, author: &str, text: &str, client_id: Option<&str>) -> NewMessage {
     NewMessage {
         room: room(room_name),
         author: Nickname::parse(author).unwrap(),
+        session: SessionId::named(author),
         text: MessageText::parse(text).unwrap(),
         at: 1_700_000_000_000,
         client_id: client_id.map(|c| ClientId::parse(c).unwrap()),
@@ -62,7 +65,8 @@ async fn duplicates_are_recognised(store: &dyn Store) {
     let first = store.append(&[msg("d", "ann", "hello", Some("c1"))]).await.unwrap();
     assert!(matches!(&first[0], Appended::New(m) if m.seq == 1));
 
-    // A resend (same author, same client id) returns the original; a second in the same batch too.
+    // A resend (same session, same client id) returns the original; a second in the same batch
+    // too.
     let again = store
         .append(&[
             msg("d", "ann", "hello", Some("c1")),
@@ -75,11 +79,20 @@ async fn duplicates_are_recognised(store: &dyn Store) {
     assert!(matches!(&again[1], Appended::New(m) if m.seq == 2));
     assert!(matches!(&again[2], Appended::Duplicate(m) if m.seq == 2));
 
-    // Client ids belong to their author: someone else's "c1" is a different message.
+    // Client ids belong to their session: someone else's "c1" is a different message...
     let other = store.append(&[msg("d", "bob", "mine", Some("c1"))]).await.unwrap();
     assert!(matches!(&other[0], Appended::New(m) if m.seq == 3));
+    // ...even under the same nickname (a freed name, a new session), in the same batch or not.
+    let same_name =
+        |text| NewMessage { session: SessionId::named("another ann"), ..msg("d", "ann", text, Some("c1")) };
+    let impostor =
+        store.append(&[same_name("not a resend"), msg("d", "ann", "hello", Some("c1"))]).await.unwrap();
+    assert!(matches!(&impostor[0], Appended::New(m) if m.seq == 4 && m.text.as_str() == "not a resend"));
+    assert!(matches!(&impostor[1], Appended::Duplicate(m) if m.seq == 1));
+    let again = store.append(&[same_name("resent")]).await.unwrap();
+    assert!(matches!(&again[0], Appended::Duplicate(m) if m.seq == 4), "its own resend is recognised");
     let all = store.read_after(&room("d"), 0, 100).await.unwrap();
-    assert_eq!(all.len(), 3, "nothing stored twice");
+    assert_eq!(all.len(), 4, "nothing stored twice");
     assert_eq!(all[0].client_id.as_ref().map(ClientId::as_str), Some("c1"));
 }
 
@@ -131,4 +144,36 @@ pub async fn concurrent_writers(first: &dyn Store, second: &dyn Store) {
     let all = first.read_after(&room("shared"), 0, 1000).await.unwrap();
     assert_eq!(all.len(), 200);
     assert!(all.iter().enumerate().all(|(i, m)| m.seq == i as u64 + 1), "numbers 1..=200 without gaps");
+}
+
+/// The room `damaged` with five messages; the backend's test then damages rows 2 and 5 behind
+/// the store's back (a bad author, a blank text) and calls [`reads_go_on_past_damaged_rows`].
+pub async fn before_damage(store: &dyn Store) {
+    let batch: Vec<_> =
+        (1..=5).map(|i| msg("damaged", "ann", &format!("m{i}"), Some(&format!("d{i}")))).collect();
+    store.append(&batch).await.unwrap();
+}
+
+/// The SQL that damages rows 2 and 5 of [`before_damage`]'s room (the same in both dialects).
+pub const DAMAGE: [&str; 2] = [
+    "UPDATE messages SET author = 'not a nickname' WHERE room = 'damaged' AND seq = 2",
+    "UPDATE messages SET text = '   ' WHERE room = 'damaged' AND seq = 5",
+];
+
+/// Reading goes on past damaged rows, and pages are filled from beyond them.
+pub async fn reads_go_on_past_damaged_rows(store: &dyn Store) {
+    let texts = |page: Vec<super::StoredMessage>| page.iter().map(|m| m.text.to_string()).collect::<Vec<_>>();
+    let damaged = room("damaged");
+    assert_eq!(texts(store.read_after(&damaged, 0, 10).await.unwrap()), ["m1", "m3", "m4"]);
+    assert_eq!(texts(store.read_after(&damaged, 0, 2).await.unwrap()), ["m1", "m3"]);
+    assert_eq!(texts(store.read_after(&damaged, 1, 1).await.unwrap()), ["m3"]);
+    assert_eq!(texts(store.read_before(&damaged, None, 2).await.unwrap()), ["m3", "m4"]);
+    assert_eq!(texts(store.read_before(&damaged, None, 10).await.unwrap()), ["m1", "m3", "m4"]);
+    assert_eq!(texts(store.read_before(&damaged, Some(4), 2).await.unwrap()), ["m1", "m3"]);
+    // A resend of a damaged message still gets its number.
+    let again = store.append(&[msg("damaged", "ann", "m2", Some("d2"))]).await.unwrap();
+    assert!(matches!(&again[0], Appended::Duplicate(m) if m.seq == 2));
+    // The log goes on.
+    let next = store.append(&[msg("damaged", "ann", "m6", None)]).await.unwrap();
+    assert_eq!(seqs(&next), vec![6]);
 }

@@ -120,12 +120,12 @@ fn upgrade_room(
 ) -> Response {
     let limits = &state.limits;
     let ws = ws.protocols(&OFFERED_SUBPROTOCOLS).max_message_size(limits.room_max_message_bytes);
-    let dialect = Dialect::from_selected(ws.selected_protocol());
+    let dialect = Dialect::from_handshake(ws.selected_protocol(), headers.contains_key(header::ORIGIN));
     let identity = identify(&state, headers, &params);
     let slot = take_slot(&state, remote);
     // Only the JSON dialect can resume: the plain one has no message ids.
     let resume = match (dialect, params.after) {
-        (Dialect::Json, Some(after)) => Some(Resume { epoch: params.epoch.unwrap_or(0), after }),
+        (Dialect::Json, Some(after)) => Some(Resume { epoch: params.epoch, after }),
         _ => None,
     };
     let admitted = match (room, identity, slot) {

@@ -67,6 +67,14 @@ impl Frame {
         Self(out.freeze())
     }
 
+    /// Several frames in one buffer, written one after the other.
+    pub fn concat(frames: &[Frame]) -> Self {
+        match frames {
+            [one] => one.clone(),
+            _ => Self(frames.iter().flat_map(|f| f.0.iter().copied()).collect::<Vec<u8>>().into()),
+        }
+    }
+
     pub fn bytes(&self) -> &Bytes {
         &self.0
     }

@@ -4,7 +4,7 @@
 //! exactly once, in the same order. SIGTERM also has to tell every client (close 1001) and exit
 //! by itself within its drain deadline.
 
-use crate::helpers::{connect, free_addr, start_server, wait_until_up, Ws};
+use crate::helpers::{connect, free_addr, session_token, start_server, wait_until_up, Ws};
 use app::protocol::{ServerEvent, SUBPROTOCOL};
 use futures_util::StreamExt;
 use std::collections::{HashMap, HashSet};
@@ -32,6 +32,8 @@ const KILL_AFTER_ACKS: usize = 300;
 /// One client: what it sent, what was acknowledged, what it saw.
 struct Client {
     name: String,
+    /// Its session: a resend is recognised as one only from the session that sent the original.
+    token: String,
     acked: HashMap<String, u64>,
     /// Messages 0..sent have been sent at least once.
     sent: usize,
@@ -44,9 +46,10 @@ struct Client {
 }
 
 impl Client {
-    fn new(i: usize) -> Self {
+    fn new(i: usize, token: String) -> Self {
         Self {
             name: format!("c{i}"),
+            token,
             acked: HashMap::new(),
             sent: 0,
             seen: Vec::new(),
@@ -65,7 +68,7 @@ impl Client {
     }
 
     async fn connect(&self, addr: SocketAddr) -> Option<Ws> {
-        let mut url = format!("ws://{addr}/chat/crash?name={}", self.name);
+        let mut url = format!("ws://{addr}/chat/crash?token={}", self.token);
         if self.last_seen() > 0 {
             url.push_str(&format!("&after={}&epoch={}", self.last_seen(), self.epoch));
         }
@@ -161,11 +164,17 @@ async fn restart_mid_stream(stop: Stop) {
 
     let acks = Arc::new(AtomicUsize::new(0));
     let expected = (CLIENTS * MESSAGES_EACH) as u64;
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|i| {
+    let mut tokens = Vec::new();
+    for i in 0..CLIENTS {
+        tokens.push(session_token(addr, &format!("c{i}")).await);
+    }
+    let clients: Vec<_> = tokens
+        .into_iter()
+        .enumerate()
+        .map(|(i, token)| {
             let acks = Arc::clone(&acks);
             tokio::spawn(async move {
-                let mut client = Client::new(i);
+                let mut client = Client::new(i, token);
                 let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
                 while !client.session(addr, &acks, expected).await {
                     assert!(tokio::time::Instant::now() < deadline, "{} never finished", client.name);

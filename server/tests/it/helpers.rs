@@ -283,17 +283,28 @@ pub fn free_addr() -> SocketAddr {
 /// memory read), without flood control or the per-address cap: the tests that use it send far
 /// faster than a person, from more connections than one address may hold.
 pub fn start_server(addr: SocketAddr, data: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_server"))
+    let mut command = server_command(addr, data);
+    command.env("RUST_LOG", "error").stdout(Stdio::null()).stderr(Stdio::null());
+    command.spawn().expect("start the server binary")
+}
+
+/// [`start_server`], with its log (warnings and worse, on its standard output) on a pipe for the
+/// test to read.
+pub fn start_server_logging(addr: SocketAddr, data: &std::path::Path) -> Child {
+    let mut command = server_command(addr, data);
+    command.env("RUST_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::null());
+    command.spawn().expect("start the server binary")
+}
+
+fn server_command(addr: SocketAddr, data: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command
         .args(["--addr", &addr.to_string(), "--data-dir"])
         .arg(data)
         .args(["--messages-per-second", "1000000", "--message-burst", "1000000"])
         .args(["--max-connections-per-address", "100000"])
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the server binary")
+        .kill_on_drop(true);
+    command
 }
 
 pub async fn wait_until_up(addr: SocketAddr) {

@@ -103,6 +103,51 @@ async fn a_resend_is_acknowledged_but_not_stored_or_shown_twice() {
     server.stop().await;
 }
 
+/// Reads the history a JSON client gets on joining, up to its own `joined`: the texts.
+async fn history_until_joined(ws: &mut Ws) -> Vec<String> {
+    let mut texts = Vec::new();
+    loop {
+        match next_event(ws).await {
+            ServerEvent::Message { text, .. } => texts.push(text.to_string()),
+            ServerEvent::Joined { .. } => return texts,
+            _ => {}
+        }
+    }
+}
+
+/// A resend is recognised for the session that sent the original only: someone who later holds
+/// the same nickname and reuses an id is not taken for a resend, and no ack ever names a
+/// message its receiver did not send.
+#[tokio::test]
+async fn an_id_reused_by_another_session_under_the_same_name_is_a_new_message() {
+    let server = spawn_server().await;
+    let (mut first, _) = server.json("/chat/n?name=alice").await;
+    assert!(history_until_joined(&mut first).await.is_empty());
+    let original = say_json(&mut first, "c1", "the first alice").await;
+    drop(first);
+
+    // The name is free again; another person takes it and happens to use the same id.
+    let (mut second, _) = server.json("/chat/n?name=alice").await;
+    assert_eq!(history_until_joined(&mut second).await, ["the first alice"]);
+    let theirs = say_json(&mut second, "c1", "the second alice").await;
+    assert_eq!(theirs, original + 1, "stored as a message of its own");
+    let (mut reader, _) = server.json("/chat/n?name=reader").await;
+    assert_eq!(history_until_joined(&mut reader).await, ["the first alice", "the second alice"]);
+
+    // A session's own resend, from a new connection, is still recognised.
+    let token = session_token(server.addr, "bob").await;
+    let (mut bob, _) = server.json(&format!("/chat/n?token={token}")).await;
+    history_until_joined(&mut bob).await;
+    let sent = say_json(&mut bob, "b1", "once").await;
+    drop(bob);
+    // (Back within the grace period: no join is announced, the history ends with its message.)
+    let (mut bob, _) = server.json(&format!("/chat/n?token={token}")).await;
+    assert_eq!(ids(&messages(&mut bob, 3).await), [1, 2, 3]);
+    send_text(&mut bob, r#"{"type":"send","id":"b1","text":"once"}"#).await;
+    assert!(matches!(next_event(&mut bob).await, ServerEvent::Ack { id, .. } if id == sent));
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn acknowledged_messages_survive_a_restart() {
     let server = spawn_server().await;
@@ -117,7 +162,9 @@ async fn acknowledged_messages_survive_a_restart() {
     }
     drop(ann);
     let server = server.restart().await;
-    let (mut bob, ready) = server.json("/chat/p?name=bob&after=2&epoch=0").await;
+    let (_, ready) = server.json("/chat/p?name=x").await;
+    let ServerEvent::Ready { epoch, .. } = ready else { unreachable!() };
+    let (mut bob, ready) = server.json(&format!("/chat/p?name=bob&after=2&epoch={epoch}")).await;
     assert!(matches!(ready, ServerEvent::Ready { seq: 5, .. }));
     assert_eq!(ids(&messages(&mut bob, 3).await), vec![3, 4, 5]);
     server.stop().await;
@@ -133,6 +180,39 @@ async fn a_position_from_another_epoch_resets_the_client() {
         matches!(next_event(&mut bob).await, ServerEvent::Reset { epoch } if epoch != 12345 && epoch != 0)
     );
     assert_eq!(ids(&messages(&mut bob, 1).await), vec![1]);
+    server.stop().await;
+}
+
+/// A resume position the log does not have is not trusted: a number past the log's end (a
+/// database restored from an older backup), or a position without its epoch, resets the client
+/// instead of skipping the messages it would be told about next.
+#[tokio::test]
+async fn a_position_the_log_does_not_have_resets_the_client() {
+    let server = spawn_server().await;
+    let (mut ann, ready) = server.json("/chat/b?name=ann").await;
+    assert!(matches!(ready, ServerEvent::Ready { epoch: 0, seq: 0, .. }));
+    say_json(&mut ann, "a1", "one").await;
+    say_json(&mut ann, "a2", "two").await;
+    let epoch = match server.json("/chat/b?name=x").await.1 {
+        ServerEvent::Ready { epoch, .. } => epoch,
+        _ => unreachable!(),
+    };
+    let resumes = [format!("after=7&epoch={epoch}"), "after=1".to_owned(), "after=1&epoch=0".to_owned()];
+    for (i, resume) in resumes.iter().enumerate() {
+        let (mut bob, _) = server.json(&format!("/chat/b?name=bob{i}&{resume}")).await;
+        assert!(
+            matches!(next_event(&mut bob).await, ServerEvent::Reset { epoch: e } if e == epoch),
+            "{resume}"
+        );
+        assert_eq!(ids(&messages(&mut bob, 2).await), vec![1, 2], "{resume}: the recent messages");
+    }
+    // What a client that saw the room before its log began holds is good: everything follows.
+    let (mut carol, _) = server.json("/chat/b?name=carol&after=0&epoch=0").await;
+    assert_eq!(ids(&messages(&mut carol, 2).await), vec![1, 2]);
+    // And the log's own position: nothing to send but what comes next.
+    let (mut dave, _) = server.json(&format!("/chat/b?name=dave&after=2&epoch={epoch}")).await;
+    say_json(&mut ann, "a3", "three").await;
+    assert_eq!(ids(&messages(&mut dave, 1).await), vec![3]);
     server.stop().await;
 }
 

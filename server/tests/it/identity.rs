@@ -47,6 +47,13 @@ async fn a_nickname_in_use_is_refused_to_anyone_else() {
     assert_eq!(close.reason.as_str(), "the nickname alice is already in use in this room");
     let mut plain = server.plain("/chat/den?name=ALICE").await;
     assert_eq!(u16::from(expect_close(&mut plain).await.code), 1008);
+    // Names a reader cannot tell from it are it: a Cyrillic а, full-width letters, a digit one.
+    for lookalike in ["%D0%B0lice", "%EF%BD%81%EF%BD%8C%EF%BD%89%EF%BD%83%EF%BD%85", "a1ice"] {
+        let mut plain = server.plain(&format!("/chat/den?name={lookalike}")).await;
+        let close = expect_close(&mut plain).await;
+        assert_eq!(u16::from(close.code), 1008, "{lookalike}");
+        assert_eq!(close.reason.as_str(), "the nickname alice is already in use in this room");
+    }
     let body = serde_json::json!({ "nickname": "alice", "room": "den" }).to_string();
     let refused =
         http_request(server.addr, "POST", "/api/session", "Content-Type: application/json\r\n", &body).await;

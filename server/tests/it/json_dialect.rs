@@ -53,6 +53,9 @@ async fn bad_requests_get_an_error_event_and_the_connection_stays() {
         r#"{"type":"send","id":"x","text":""}"#,
         r#"{"type":"send","text":"no id"}"#,
         r#"{"type":"fly"}"#,
+        // Control characters are not text: PostgreSQL cannot even store U+0000.
+        r#"{"type":"send","id":"x","text":"nul\u0000"}"#,
+        r#"{"type":"send","id":"x","text":"\u001b[2Jcleared"}"#,
     ] {
         send_text(&mut ws, bad).await;
         match next_event(&mut ws).await {
@@ -62,8 +65,8 @@ async fn bad_requests_get_an_error_event_and_the_connection_stays() {
     }
     ws.send(Message::binary(vec![1, 2, 3])).await.expect("send");
     assert!(matches!(next_event(&mut ws).await, ServerEvent::Error { code: ErrorCode::Unsupported, .. }));
-    // Still in the room.
-    say_json(&mut ws, "e1", "still here").await;
+    // Still in the room; line breaks and tabs are text.
+    say_json(&mut ws, "e1", "still\there\r\nand here").await;
     send_text(&mut ws, r#"{"type":"ping","nonce":42}"#).await;
     assert_eq!(next_event(&mut ws).await, ServerEvent::Pong { nonce: 42 });
     server.stop().await;

@@ -14,6 +14,7 @@ mod json_dialect;
 mod limits;
 mod mixed_room;
 mod plain_dialect;
+mod postgres;
 mod relay;
 mod shutdown;
 mod slow_reader;

@@ -104,6 +104,63 @@ async fn blank_messages_are_dropped_and_text_is_relayed_verbatim() {
     server.stop().await;
 }
 
+/// No line can pass for someone else's: a message of several lines reaches plain clients as
+/// several `<name>:<line>` lines. A page in a browser (its handshake has an `Origin`) gets them
+/// HTML-escaped, since the seeds' pages insert what they receive with `innerHTML`; programs get
+/// them as they are.
+#[tokio::test]
+async fn lines_cannot_be_forged_and_pages_get_them_escaped() {
+    let server = spawn_server().await;
+    let mut program = server.plain("/chat/f?name=program").await;
+    assert_eq!(next_text(&mut program).await, "Welcome, program !");
+    let origin = format!("http://{}", server.addr);
+    let (mut page, _) = connect_with(&server.url("/chat/f?name=page"), None, &[("Origin", &origin)]).await;
+    assert_eq!(next_text(&mut page).await, "Welcome, page !");
+    assert_eq!(next_text(&mut program).await, "Welcome, page !");
+
+    // From the JSON dialect...
+    let (mut bob, _) = server.json("/chat/f?name=bob").await;
+    say_json(&mut bob, "b1", "hi\nalice:I am alice\r\n\n<img src=x onerror=alert(1)> & co").await;
+    // ...and from the plain one.
+    send_text(&mut program, "one\nprogram:two").await;
+    for expected in
+        ["Welcome, bob !", "bob:hi", "bob:alice:I am alice", "bob:<img src=x onerror=alert(1)> & co"]
+    {
+        assert_eq!(next_text(&mut program).await, expected);
+    }
+    assert_eq!(next_text(&mut program).await, "program:one");
+    assert_eq!(next_text(&mut program).await, "program:program:two");
+    for expected in [
+        "Welcome, bob !",
+        "bob:hi",
+        "bob:alice:I am alice",
+        "bob:&lt;img src=x onerror=alert(1)&gt; &amp; co",
+        "program:one",
+        "program:program:two",
+    ] {
+        assert_eq!(next_text(&mut page).await, expected);
+    }
+    server.stop().await;
+}
+
+/// Control characters never reach a room: the plain dialect, which has no error line, closes
+/// with 1007 and says why; nothing is stored.
+#[tokio::test]
+async fn control_characters_are_refused_with_1007() {
+    let server = spawn_server().await;
+    let mut a = server.plain("/chat/c?name=a").await;
+    assert_eq!(next_text(&mut a).await, "Welcome, a !");
+    let mut b = server.plain("/chat/c?name=b").await;
+    assert_eq!(next_text(&mut b).await, "Welcome, b !");
+    assert_eq!(next_text(&mut a).await, "Welcome, b !");
+    send_text(&mut a, "\u{1b}[2Jthe screen is cleared").await;
+    let frame = expect_close(&mut a).await;
+    assert_eq!(frame.code, CloseCode::Invalid);
+    assert!(frame.reason.contains("U+001B"), "{}", frame.reason);
+    assert_eq!(next_text(&mut b).await, "a Logout", "and nothing else");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn bad_names_are_refused_with_a_reason() {
     let server = spawn_server().await;

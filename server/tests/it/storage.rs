@@ -64,6 +64,47 @@ async fn senders_are_told_reads_go_on_and_it_recovers() {
     server.stop().await;
 }
 
+/// One damaged row does not make its room unjoinable: reading goes on past it, and the log names
+/// the row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_row_is_skipped_and_named_in_the_log() {
+    use tokio::io::AsyncReadExt;
+    let data = tempfile::tempdir().expect("temp dir");
+    let addr = free_addr();
+    let mut child = start_server_logging(addr, data.path());
+    wait_until_up(addr).await;
+    let join = |name: &str| format!("ws://{addr}/chat/scar?name={name}");
+    let (mut ann, _) = connect(&join("ann"), Some(app::protocol::SUBPROTOCOL)).await;
+    for i in 1..=3 {
+        say_json_skipping(&mut ann, &format!("a{i}"), &format!("line {i}")).await;
+    }
+    let db = data.path().join("chat.db");
+    let mut vandal = SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.expect("open");
+    vandal
+        .execute("UPDATE messages SET author = 'two words' WHERE room = 'scar' AND seq = 2")
+        .await
+        .expect("damage");
+    drop(vandal);
+
+    let (mut bob, _) = connect(&join("bob"), Some(app::protocol::SUBPROTOCOL)).await;
+    let mut history = Vec::new();
+    loop {
+        match next_event(&mut bob).await {
+            ServerEvent::Message { id, .. } => history.push(id),
+            ServerEvent::Joined { name, .. } if name.as_str() == "bob" => break,
+            _ => {}
+        }
+    }
+    assert_eq!(history, [1, 3], "the room is joinable and the rest of its history read");
+    child.start_kill().expect("stop the server");
+    let mut log = String::new();
+    let mut stdout = child.stdout.take().expect("the server's log");
+    stdout.read_to_string(&mut log).await.expect("read the log");
+    let line =
+        log.lines().find(|l| l.contains("damaged message")).unwrap_or_else(|| panic!("no warning in {log}"));
+    assert!(line.contains("room=scar") && line.contains("seq=2"), "{line}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_store_refuses_with_a_reason_and_takes_the_resend_when_space_comes_back() {
     const QUOTA: u64 = 256 * 1024;
@@ -131,10 +172,12 @@ async fn a_full_store_refuses_with_a_reason_and_takes_the_resend_when_space_come
 
     // Everything acknowledged reads back, in order; the page and the HTTP history answer.
     let (mut carol, _) = server.json("/chat/attic?name=carol&after=0&epoch=0").await;
+    let mut epoch = 0;
     for i in 0..acked {
         loop {
-            if let ServerEvent::Message { id, text: got, .. } = next_event(&mut carol).await {
+            if let ServerEvent::Message { id, text: got, epoch: e, .. } = next_event(&mut carol).await {
                 assert_eq!((id, got.as_str()), (i as u64 + 1, text(i).as_str()));
+                epoch = e;
                 break;
             }
         }
@@ -147,10 +190,10 @@ async fn a_full_store_refuses_with_a_reason_and_takes_the_resend_when_space_come
     // The operator gives it room: the same resend is stored next in line, once.
     let data = server.stop_keeping_data().await;
     let server = spawn_with(quota(4 * QUOTA), data).await;
-    let (mut ann, _) = server.json(&format!("/chat/attic?name=ann&after={acked}&epoch=0")).await;
+    let (mut ann, _) = server.json(&format!("/chat/attic?name=ann&after={acked}&epoch={epoch}")).await;
     let resent = say_json(&mut ann, &format!("f{acked}"), &text(acked)).await;
     assert_eq!(resent, acked as u64 + 1);
-    let (mut audit, _) = server.json(&format!("/chat/attic?name=dave&after={acked}&epoch=0")).await;
+    let (mut audit, _) = server.json(&format!("/chat/attic?name=dave&after={acked}&epoch={epoch}")).await;
     let ServerEvent::Message { id, .. } = skip_to_message(&mut audit).await else { unreachable!() };
     assert_eq!(id, acked as u64 + 1);
     expect_quiet_log(&mut audit).await;
