@@ -97,8 +97,9 @@ impl Config {
 /// library defaults (64 MiB messages, 128 KiB buffers per connection) are not.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Largest WebSocket message (and frame) a room connection may send. Room text is at most
-    /// `MessageText::MAX_BYTES`; the rest leaves room for the JSON envelope and its escapes.
+    /// Largest WebSocket message (and frame) a room or `/echo` connection may send. Room text is
+    /// at most `MessageText::MAX_BYTES`; the rest leaves room for the JSON envelope and its
+    /// escapes. (Conformance runs raise it: Autobahn sends 16 MiB.)
     pub room_max_message_bytes: usize,
     /// Flood control for every connection: a token bucket of `message_burst` frames refilled at
     /// `messages_per_second`; frames over it wait their turn (the client is told once), and a
@@ -114,8 +115,6 @@ pub struct Limits {
     /// holds a socket for this long at most. A WebSocket is never idle in this sense: it is
     /// kept or dropped by the pings below.
     pub handshake_timeout: Duration,
-    /// Largest message on `/echo`, which exists for conformance testing (Autobahn sends 16 MiB).
-    pub echo_max_message_bytes: usize,
     /// How many events are queued for one member at most: frames its socket has not taken
     /// yet, or events kept while it catches up. A member that falls further behind re-reads
     /// what it missed from the log instead of letting its queue grow.
@@ -190,7 +189,6 @@ impl Default for Limits {
             flood_abuse_after: 100,
             max_connections_per_address: 64,
             handshake_timeout: Duration::from_secs(10),
-            echo_max_message_bytes: 16 * 1024 * 1024,
             room_backlog: 1024,
             history_on_join: 50,
             replay_page: 500,

@@ -15,16 +15,13 @@ use crate::room::{now_millis, Room, RoomEvent};
 use crate::rooms::Membership;
 use crate::store::{DynStore, NewMessage, Position, StoreError, StoredMessage};
 use crate::writer::{WriteError, Writer};
+use crate::ws::close;
 use crate::ws::{Frame, Inbound, ReadError, Socket};
 use app::names::{ClientId, MessageText};
 use app::protocol::{ClientMessage, Epoch, ErrorCode, Seq, ServerEvent, PROTOCOL_VERSION};
-use axum::extract::ws::close_code;
 use std::sync::Arc;
 use std::task::Poll;
 use tokio::time::Instant;
-
-/// Close code for "try again later" (RFC 6455's registry): the log could not be read or written.
-pub const CLOSE_TRY_AGAIN: u16 = 1013;
 
 /// Where a client of the JSON dialect asks to resume: after message `after` of epoch `epoch`
 /// (0 when the room had no log when it last looked; `None` if it did not say).
@@ -153,9 +150,9 @@ impl Session {
                 room.exit(&self.identity, Some(self.deps.limits.presence_grace));
             }
             End::Gone => {}
-            End::Quit if chat => self.close(close_code::NORMAL, "bye").await,
+            End::Quit if chat => self.close(close::NORMAL, "bye").await,
             End::Quit => {}
-            End::Shutdown => self.close(close_code::AWAY, "server shutting down").await,
+            End::Shutdown => self.close(close::AWAY, "server shutting down").await,
             End::Refused(code, reason) => {
                 if chat {
                     room.exit(&self.identity, None);
@@ -173,7 +170,7 @@ impl Session {
             let error = ServerEvent::Error { code: ErrorCode::NameTaken, message: reason.clone() };
             let _ = self.send_event(&error).await;
         }
-        self.close(close_code::POLICY, &reason).await;
+        self.close(close::POLICY, &reason).await;
     }
 
     fn member(&self) -> &Member {
@@ -353,7 +350,7 @@ impl Session {
     async fn behind(&mut self, room: &Room, missed: u64) -> Result<(), End> {
         if self.dialect == Dialect::Relay {
             tracing::debug!(missed, "relay connection fell behind");
-            return Err(End::Refused(CLOSE_TRY_AGAIN, format!("too slow: {missed} relayed frames missed")));
+            return Err(End::Refused(close::TRY_AGAIN, format!("too slow: {missed} relayed frames missed")));
         }
         // Drained first: the log is read from the last message the client was given.
         self.flush().await?;
@@ -388,7 +385,7 @@ impl Session {
             }
             Verdict::Abuse => {
                 tracing::info!(room = %self.membership.room().name(), name = %self.identity.nickname, "closed for flooding");
-                Some(End::Refused(close_code::POLICY, "flooding: too many messages for too long".into()))
+                Some(End::Refused(close::POLICY, "flooding: too many messages for too long".into()))
             }
         }
     }
@@ -400,20 +397,18 @@ impl Session {
                     Ok(_) => None,
                     // The plain dialect has no error line: a close with the reason is the only
                     // way to say that the message was not stored.
-                    Err(err @ WriteError::Refused) => Some(End::Refused(close_code::POLICY, err.to_string())),
-                    Err(err) => Some(End::Refused(CLOSE_TRY_AGAIN, err.to_string())),
+                    Err(err @ WriteError::Refused) => Some(End::Refused(close::POLICY, err.to_string())),
+                    Err(err) => Some(End::Refused(close::TRY_AGAIN, err.to_string())),
                 },
                 plain::Command::Quit => Some(self.quit().await),
                 plain::Command::Nothing => None,
                 plain::Command::TooLong => Some(End::Refused(
-                    close_code::SIZE,
+                    close::SIZE,
                     format!("message too long: at most {} bytes", MessageText::MAX_BYTES),
                 )),
                 // Not stored, and the dialect has no error line: the close says why (1007: the
                 // text is not what a message may hold).
-                plain::Command::Refused(why) => {
-                    Some(End::Refused(close_code::INVALID, format!("refused: {why}")))
-                }
+                plain::Command::Refused(why) => Some(End::Refused(close::INVALID, format!("refused: {why}"))),
             },
             (Dialect::Json, Inbound::Text(text)) => match json::decode(&text) {
                 Ok(ClientMessage::Send { id, text }) => {
@@ -445,7 +440,7 @@ impl Session {
                 None
             }
             (Dialect::Plain(_), Inbound::Binary(_)) => {
-                Some(End::Refused(close_code::UNSUPPORTED, "binary messages are not supported".into()))
+                Some(End::Refused(close::UNSUPPORTED, "binary messages are not supported".into()))
             }
             (Dialect::Json, Inbound::Binary(_)) => {
                 let error = ServerEvent::Error {
@@ -556,7 +551,7 @@ fn written(err: crate::ws::WriteError) -> End {
 /// The log could not be read: the client is told to come back later; the cause is logged.
 fn unavailable(err: StoreError) -> End {
     tracing::error!(%err, "reading the log failed");
-    End::Refused(CLOSE_TRY_AGAIN, "history is unavailable, try again later".into())
+    End::Refused(close::TRY_AGAIN, "history is unavailable, try again later".into())
 }
 
 #[cfg(test)]

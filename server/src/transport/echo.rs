@@ -1,88 +1,175 @@
 //! `/echo`: every text or binary message comes back unchanged, for conformance testing.
+//!
+//! On the rooms' own WebSocket layer and under the rooms' limits: the message size, flood
+//! control, pings with a pong deadline, the write-stall deadline (a client that sends and never
+//! reads is dropped, not buffered for), and the connections per address. Conformance runs raise
+//! them on the command line, as they do for the rooms.
 
-use super::take_slot;
+use super::{refuse, take_slot};
+use crate::config::Limits;
+use crate::flood::{Bucket, Verdict};
 use crate::state::AppState;
-use crate::ws::frame::truncate_reason;
-use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use crate::ws::close;
+use crate::ws::{Frame, Inbound, Outbox, ReadError, Socket, Upgrade, WriteError};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 pub async fn echo(
-    ws: WebSocketUpgrade,
+    ws: Upgrade,
     State(state): State<AppState>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
 ) -> Response {
-    let max = state.limits.echo_max_message_bytes;
+    let limits = Arc::clone(&state.limits);
     let shutdown = state.shutdown.clone();
     let tracker = state.sessions.clone();
     let slot = take_slot(&state, remote);
-    ws.max_message_size(max).max_frame_size(max).on_upgrade(move |mut socket| {
+    ws.max_message_size(limits.room_max_message_bytes).on_upgrade(move |socket| {
         tracker.track_future(async move {
             match slot {
-                Ok(_slot) => run(socket, shutdown).await,
-                Err(why) => {
-                    let frame = CloseFrame { code: close_code::POLICY, reason: truncate_reason(&why).into() };
-                    let _ = socket.send(Message::Close(Some(frame))).await;
-                }
+                Ok(_slot) => Echo::new(socket, limits).run(shutdown).await,
+                Err(why) => refuse(socket, &why, limits.write_stall).await,
             }
         })
     })
 }
 
-async fn run(mut socket: WebSocket, shutdown: CancellationToken) {
-    loop {
-        let message = tokio::select! {
-            () = shutdown.cancelled() => {
-                let frame = CloseFrame { code: close_code::AWAY, reason: "server shutting down".into() };
-                let _ = socket.send(Message::Close(Some(frame))).await;
-                return;
-            }
-            message = socket.next() => message,
-        };
-        let reply = match message {
-            Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => message,
-            // Pings are answered by the protocol layer, and a close by the flush below.
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            Some(Ok(Message::Close(_))) => {
-                let _ = socket.flush().await;
-                return;
-            }
-            None => return,
-            // Tells a peer that broke the protocol what it did, as the rooms do.
-            Some(Err(err)) => {
-                if let Some((code, reason)) = read_fault(err) {
-                    let frame = CloseFrame { code, reason: truncate_reason(&reason).into() };
-                    let _ = socket.send(Message::Close(Some(frame))).await;
-                }
-                return;
-            }
-        };
-        if socket.send(reply).await.is_err() {
-            return;
-        }
-    }
+/// Why an echo connection ends.
+enum End {
+    /// Gone without a word, or dropped (it stopped reading, or answering pings).
+    Gone,
+    /// The client closed: its close was answered.
+    Closed,
+    /// Closed by the server with this code and reason.
+    Refused(u16, String),
 }
 
-/// What a failed read means: a message over the size limit (1009), text that is not UTF-8
-/// (1007) or a protocol error (1002) is the client's fault and is answered with that close code
-/// and a reason; `None` is a connection that is simply gone.
-fn read_fault(err: axum::Error) -> Option<(u16, String)> {
-    use tungstenite::error::{CapacityError, Error, ProtocolError};
-    let inner = err.into_inner();
-    match inner.downcast_ref::<Error>() {
-        Some(Error::Capacity(CapacityError::MessageTooLong { max_size, .. })) => {
-            Some((close_code::SIZE, format!("message too big: at most {max_size} bytes")))
+struct Echo {
+    socket: Socket,
+    out: Outbox,
+    flood: Bucket,
+    limits: Arc<Limits>,
+    /// When the next ping is due, and (once one is out) when its answer is.
+    next_ping: Instant,
+    pong_due: Option<Instant>,
+}
+
+impl Echo {
+    fn new(socket: Socket, limits: Arc<Limits>) -> Self {
+        let now = Instant::now();
+        Self {
+            socket,
+            out: Outbox::default(),
+            flood: Bucket::new(limits.flood_policy(), now),
+            next_ping: now + limits.ping_every,
+            pong_due: None,
+            limits,
         }
-        Some(Error::Capacity(err)) => Some((close_code::SIZE, err.to_string())),
-        Some(Error::Utf8(_)) => Some((close_code::INVALID, "text is not valid UTF-8".into())),
-        Some(Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => None,
-        Some(Error::Protocol(err)) => Some((close_code::PROTOCOL, err.to_string())),
-        _ => {
-            tracing::debug!(err = %inner, "read failed");
-            None
+    }
+
+    async fn run(mut self, shutdown: CancellationToken) {
+        let end = loop {
+            let timer = self.pong_due.unwrap_or(self.next_ping);
+            let event = tokio::select! {
+                () = shutdown.cancelled() => break End::Refused(close::AWAY, "server shutting down".into()),
+                () = sleep_until(timer) => None,
+                message = self.socket.recv() => Some(message),
+            };
+            let step = match event {
+                None => self.keep_alive().await,
+                Some(message) => self.on_message(message).await,
+            };
+            if let Err(end) = step {
+                break end;
+            }
+        };
+        if let End::Refused(code, reason) = end {
+            self.close(code, &reason).await;
+        }
+    }
+
+    /// A ping when one is due; a peer that left the last one unanswered is gone.
+    async fn keep_alive(&mut self) -> Result<(), End> {
+        if self.pong_due.is_some_and(|due| due <= Instant::now()) {
+            tracing::debug!("no answer to the last ping in time: the peer is gone");
+            return Err(End::Gone);
+        }
+        let now = Instant::now();
+        self.next_ping = now + self.limits.ping_every;
+        self.pong_due = Some(now + self.limits.pong_deadline);
+        self.send(&Frame::ping(&[])).await
+    }
+
+    async fn on_message(&mut self, message: Result<Inbound, ReadError>) -> Result<(), End> {
+        let message = match message {
+            Ok(message) => message,
+            Err(ReadError::Gone) => return Err(End::Gone),
+            Err(ReadError::Fault(fault)) => return Err(End::Refused(fault.code, fault.reason)),
+        };
+        // Anything from the peer shows it is there.
+        self.pong_due = None;
+        let reply = match message {
+            Inbound::Text(text) => {
+                self.admit().await?;
+                Frame::text(&text)
+            }
+            Inbound::Binary(data) => {
+                self.admit().await?;
+                Frame::binary(&data)
+            }
+            Inbound::Ping(payload) => Frame::pong(&payload),
+            Inbound::Pong => return Ok(()),
+            Inbound::Close(status) => {
+                // The closing handshake's reply echoes the client's code (RFC 6455, 5.5.1).
+                let reply = status.map_or_else(Frame::close_empty, |(code, _)| Frame::close(code, ""));
+                let _ = self.send(&reply).await;
+                return Err(End::Closed);
+            }
+        };
+        self.send(&reply).await
+    }
+
+    /// Flood control, as in the rooms: over the rate a message waits its turn (and the socket is
+    /// not read meanwhile); staying over it closes the connection.
+    async fn admit(&mut self) -> Result<(), End> {
+        match self.flood.check(Instant::now()) {
+            Verdict::Pass => Ok(()),
+            Verdict::Throttle { wait, .. } => {
+                tokio::time::sleep(wait).await;
+                Ok(())
+            }
+            Verdict::Abuse => {
+                Err(End::Refused(close::POLICY, "flooding: too many messages for too long".into()))
+            }
+        }
+    }
+
+    /// Writes `frame`, waiting at most the write-stall deadline at a time for a client that does
+    /// not read: the reply is not buffered for it beyond that.
+    async fn send(&mut self, frame: &Frame) -> Result<(), End> {
+        self.out.queue(frame);
+        self.out.flush(self.socket.tcp(), self.limits.write_stall).await.map_err(|err| {
+            if err == WriteError::Stalled {
+                tracing::debug!("the peer stopped reading; dropped");
+            }
+            End::Gone
+        })
+    }
+
+    /// Sends a close frame and waits, briefly, for the peer's reply (unless it closed first).
+    async fn close(&mut self, code: u16, reason: &str) {
+        if self.send(&Frame::close(code, reason)).await.is_ok() && !self.socket.peer_closed() {
+            let drain = async {
+                while let Ok(message) = self.socket.recv().await {
+                    if matches!(message, Inbound::Close(_)) {
+                        break;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(self.limits.close_grace, drain).await;
         }
     }
 }

@@ -11,10 +11,10 @@ use crate::identity::Identity;
 use crate::member::Member;
 use crate::session::{Resume, Session};
 use crate::state::AppState;
+use crate::ws::close;
 use crate::ws::{Frame, Outbox, Socket, Upgrade};
 use app::names::{Nickname, RoomName};
 use app::protocol::{Epoch, Seq};
-use axum::extract::ws::close_code;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
@@ -166,6 +166,6 @@ fn take_slot(state: &AppState, remote: SocketAddr) -> Result<Slot, String> {
 async fn refuse(socket: Socket, why: &str, stall: std::time::Duration) {
     tracing::debug!(why, "connection refused");
     let mut out = Outbox::default();
-    out.queue(&Frame::close(close_code::POLICY, why));
+    out.queue(&Frame::close(close::POLICY, why));
     let _ = out.flush(socket.tcp(), stall).await;
 }

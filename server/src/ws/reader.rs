@@ -5,6 +5,7 @@
 //! Bytes wait in one buffer that exists only while some are pending: an idle connection holds
 //! no read buffer at all.
 
+use super::close;
 use super::frame::{self, Header, MAX_CONTROL_PAYLOAD};
 
 /// A complete message from the client.
@@ -28,11 +29,11 @@ pub struct Fault {
 
 impl Fault {
     fn protocol(reason: impl Into<String>) -> Self {
-        Self { code: 1002, reason: reason.into() }
+        Self { code: close::PROTOCOL, reason: reason.into() }
     }
 
     fn not_utf8(what: &str) -> Self {
-        Self { code: 1007, reason: format!("{what} is not valid UTF-8") }
+        Self { code: close::INVALID, reason: format!("{what} is not valid UTF-8") }
     }
 }
 
@@ -178,8 +179,10 @@ impl Reader {
         if head.mask.is_none() {
             return Err(Fault::protocol("a client's frames must be masked"));
         }
-        let too_big =
-            || Fault { code: 1009, reason: format!("message too big: at most {} bytes", self.max_message) };
+        let too_big = || Fault {
+            code: close::SIZE,
+            reason: format!("message too big: at most {} bytes", self.max_message),
+        };
         let len = usize::try_from(head.payload_len).map_err(|_| too_big())?;
         match head.opcode {
             frame::CLOSE | frame::PING | frame::PONG => {

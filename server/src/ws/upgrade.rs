@@ -35,6 +35,8 @@ pub enum Rejection {
     WrongVersion,
     #[error("`Sec-WebSocket-Key` header missing")]
     NoKey,
+    #[error("`Sec-WebSocket-Key` must be 16 bytes in base64 (RFC 6455, 4.1)")]
+    BadKey,
     #[error("this connection cannot be upgraded")]
     NotUpgradable,
 }
@@ -43,10 +45,15 @@ impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         let status = match self {
             Self::NotGet => StatusCode::METHOD_NOT_ALLOWED,
-            Self::NotUpgradable => StatusCode::UPGRADE_REQUIRED,
+            Self::NotUpgradable | Self::WrongVersion => StatusCode::UPGRADE_REQUIRED,
             _ => StatusCode::BAD_REQUEST,
         };
-        (status, self.to_string()).into_response()
+        let mut response = (status, self.to_string()).into_response();
+        if self == Self::WrongVersion {
+            // The versions this server speaks (RFC 6455, 4.4).
+            response.headers_mut().insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        }
+        response
     }
 }
 
@@ -68,6 +75,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
             return Err(Rejection::WrongVersion);
         }
         let key = headers.get(header::SEC_WEBSOCKET_KEY).cloned().ok_or(Rejection::NoKey)?;
+        if !is_nonce(key.as_bytes()) {
+            return Err(Rejection::BadKey);
+        }
         let offered = headers.get(header::SEC_WEBSOCKET_PROTOCOL).cloned();
         let on_upgrade = parts.extensions.remove::<OnUpgrade>().ok_or(Rejection::NotUpgradable)?;
         Ok(Self { key, offered, selected: None, on_upgrade, max_message: 64 * 1024 })
@@ -138,6 +148,11 @@ fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool
         .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
+/// Whether a `Sec-WebSocket-Key` is what RFC 6455 asks of a client: 16 random bytes in base64.
+fn is_nonce(key: &[u8]) -> bool {
+    base64::engine::general_purpose::STANDARD.decode(key).is_ok_and(|nonce| nonce.len() == 16)
+}
+
 /// `Sec-WebSocket-Accept` for a client's key.
 fn accept_key(key: &[u8]) -> String {
     const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -152,6 +167,20 @@ mod tests {
     #[test]
     fn the_rfc_example_key() {
         assert_eq!(accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    }
+
+    #[test]
+    fn a_key_must_be_sixteen_bytes_in_base64() {
+        assert!(is_nonce(b"dGhlIHNhbXBsZSBub25jZQ=="));
+        for bad in [
+            &b""[..],
+            b"x",
+            b"not base64 at all!!!!!!",
+            b"dGhlIHNhbXBsZSBub25j",
+            b"dGhlIHNhbXBsZSBub25jZQ===",
+        ] {
+            assert!(!is_nonce(bad), "{:?}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

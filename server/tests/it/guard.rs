@@ -129,3 +129,28 @@ async fn a_peer_that_stops_answering_pings_is_dropped() {
     reader.abort();
     server.stop().await;
 }
+
+/// A handshake in a version this server does not speak gets 426 with the versions it does
+/// (RFC 6455, 4.4); a key that is not 16 bytes in base64 gets 400.
+#[tokio::test]
+async fn bad_handshakes_get_the_answers_rfc_6455_asks_for() {
+    let server = spawn_server().await;
+    let handshake = |version: Option<&str>, key: &str| {
+        let version = version.map(|v| format!("Sec-WebSocket-Version: {v}\r\n")).unwrap_or_default();
+        format!("Connection: Upgrade\r\nUpgrade: websocket\r\n{version}Sec-WebSocket-Key: {key}\r\n")
+    };
+    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+    for path in ["/chat?name=v", "/echo"] {
+        for version in [Some("8"), Some("14"), Some("13, 8"), None] {
+            let raw = http_get_raw(server.addr, path, &handshake(version, KEY)).await;
+            let raw = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+            assert!(raw.starts_with("http/1.1 426"), "{version:?}: {raw}");
+            assert!(raw.contains("\r\nsec-websocket-version: 13\r\n"), "{raw}");
+        }
+        for key in ["", "short", "dGhlIHNhbXBsZSBub25j", "not base64, sixteen or more!"] {
+            let raw = http_get_raw(server.addr, path, &handshake(Some("13"), key)).await;
+            assert!(raw.starts_with(b"HTTP/1.1 400"), "{key:?}: {}", String::from_utf8_lossy(&raw));
+        }
+    }
+    server.stop().await;
+}
