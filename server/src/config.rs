@@ -55,17 +55,45 @@ pub struct Config {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct LimitOverrides {
     /// Largest WebSocket message a room connection may send, in bytes [default: 8192].
-    #[arg(long, env = "CHAT_MAX_MESSAGE_BYTES")]
+    #[arg(long, env = "CHAT_MAX_MESSAGE_BYTES", value_parser = at_least::<usize, 128>)]
     pub max_message_bytes: Option<usize>,
     /// Messages per second a connection may send on average [default: 5].
-    #[arg(long, env = "CHAT_MESSAGES_PER_SECOND")]
+    #[arg(long, env = "CHAT_MESSAGES_PER_SECOND", value_parser = positive_rate)]
     pub messages_per_second: Option<f64>,
     /// Messages a connection may send at once after a quiet spell [default: 20].
-    #[arg(long, env = "CHAT_MESSAGE_BURST")]
+    #[arg(long, env = "CHAT_MESSAGE_BURST", value_parser = at_least::<u32, 1>)]
     pub message_burst: Option<u32>,
-    /// WebSocket connections one client address may hold open [default: 64].
-    #[arg(long, env = "CHAT_MAX_CONNECTIONS_PER_ADDRESS")]
+    /// WebSocket connections one client address may hold open, and as many other HTTP
+    /// connections [default: 64].
+    #[arg(long, env = "CHAT_MAX_CONNECTIONS_PER_ADDRESS", value_parser = at_least::<usize, 1>)]
     pub max_connections_per_address: Option<usize>,
+    /// Connections the server holds in all [default: the open-files limit, less 256 kept for the
+    /// database and the site's files].
+    #[arg(long, env = "CHAT_MAX_CONNECTIONS", value_parser = at_least::<usize, 1>)]
+    pub max_connections: Option<usize>,
+}
+
+/// A rate: a finite number above zero (0, a negative number or NaN would stop every client, or
+/// let any through).
+fn positive_rate(raw: &str) -> Result<f64, String> {
+    match raw.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        Ok(_) => Err("must be a number above 0 (a rate per second)".to_owned()),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+/// A whole number of at least `MIN`.
+fn at_least<T, const MIN: u16>(raw: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd + From<u16>,
+    T::Err: std::fmt::Display,
+{
+    let value: T = raw.trim().parse().map_err(|err: T::Err| err.to_string())?;
+    if value < T::from(MIN) {
+        return Err(format!("must be at least {MIN}"));
+    }
+    Ok(value)
 }
 
 impl Config {
@@ -107,14 +135,24 @@ pub struct Limits {
     pub messages_per_second: f64,
     pub message_burst: u32,
     pub flood_abuse_after: u32,
-    /// WebSocket connections one address (an IPv6 /64) may hold open: enough for a household or
-    /// an office behind one NAT with several tabs each, not for one client to exhaust the server.
+    /// WebSocket connections one address (an IPv6 /64) may hold open, and as many connections
+    /// still speaking HTTP: enough for a household or an office behind one NAT with several tabs
+    /// each, not for one client to exhaust the server.
     pub max_connections_per_address: usize,
+    /// Connections of every kind the server holds at once. Past the open-files limit accepting
+    /// fails for everyone and the database cannot open a file, so the default stays under it:
+    /// the limit (raised to the hard one at start), less what the rest of the server needs.
+    pub max_connections: usize,
     /// How long a new connection has to send its request head, and how long an idle HTTP
     /// keep-alive connection stays open: a client that connects and says nothing (slowloris)
     /// holds a socket for this long at most. A WebSocket is never idle in this sense: it is
     /// kept or dropped by the pings below.
     pub handshake_timeout: Duration,
+    /// How long a request's body may take to arrive, in all: one trickled a byte at a time
+    /// holds its connection no longer.
+    pub body_deadline: Duration,
+    /// The largest request body: a form post or a JSON request is a few KiB at most.
+    pub max_body_bytes: usize,
     /// How many events are queued for one member at most: frames its socket has not taken
     /// yet, or events kept while it catches up. A member that falls further behind re-reads
     /// what it missed from the log instead of letting its queue grow.
@@ -166,7 +204,18 @@ impl Limits {
         if let Some(max) = overrides.max_connections_per_address {
             self.max_connections_per_address = max;
         }
+        if let Some(max) = overrides.max_connections {
+            self.max_connections = max;
+        }
         self
+    }
+
+    /// The caps on connections.
+    pub fn caps(&self) -> crate::transport::connections::Caps {
+        crate::transport::connections::Caps {
+            per_address: self.max_connections_per_address,
+            total: self.max_connections,
+        }
     }
 
     pub fn flood_policy(&self) -> crate::flood::FloodPolicy {
@@ -188,7 +237,11 @@ impl Default for Limits {
             // About 20 s flat out at the throttled pace.
             flood_abuse_after: 100,
             max_connections_per_address: 64,
+            max_connections: connections_within_open_files(),
             handshake_timeout: Duration::from_secs(10),
+            body_deadline: Duration::from_secs(10),
+            // A message is at most 4 KiB of text, up to three times that once form-encoded.
+            max_body_bytes: 64 * 1024,
             room_backlog: 1024,
             history_on_join: 50,
             replay_page: 500,
@@ -204,5 +257,41 @@ impl Default for Limits {
             close_grace: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(10),
         }
+    }
+}
+
+/// Files kept for what is not a client connection: the listener, the database's files and
+/// connections, files of the site being sent, the log.
+const FILES_KEPT: u64 = 256;
+
+/// How many connections fit under this process's open-files limit, with [`FILES_KEPT`] to spare.
+fn connections_within_open_files() -> usize {
+    let soft = rlimit::Resource::NOFILE.get().map_or(1024, |(soft, _)| soft);
+    usize::try_from(soft.saturating_sub(FILES_KEPT).max(64)).unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_that_would_break_the_server_are_refused_at_start() {
+        for (flag, value) in [
+            ("--messages-per-second", "0"),
+            ("--messages-per-second", "-5"),
+            ("--messages-per-second", "NaN"),
+            ("--messages-per-second", "inf"),
+            ("--message-burst", "0"),
+            ("--max-connections-per-address", "0"),
+            ("--max-connections", "0"),
+            ("--max-message-bytes", "12"),
+        ] {
+            let err = Config::try_parse_from(["server".to_owned(), format!("{flag}={value}")])
+                .expect_err(&format!("{flag} {value} should be refused"));
+            assert!(err.to_string().contains(flag), "{err}");
+        }
+        let good =
+            ["server", "--messages-per-second", "0.5", "--message-burst", "1", "--max-message-bytes", "128"];
+        assert!(Config::try_parse_from(good).is_ok());
     }
 }

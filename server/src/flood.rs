@@ -33,6 +33,9 @@ pub enum Verdict {
     Abuse,
 }
 
+/// The longest a frame is held back.
+const LONGEST_WAIT: Duration = Duration::from_secs(3600);
+
 #[derive(Debug)]
 pub struct Bucket {
     policy: FloodPolicy,
@@ -68,8 +71,11 @@ impl Bucket {
         }
         // The frame takes the next token: it waits until that token is earned, and counting
         // resumes from then.
-        let wait =
-            Duration::from_secs_f64((1.0 - self.tokens) / self.policy.per_second.max(f64::MIN_POSITIVE));
+        // The configuration refuses rates that are not above zero; were one to get here, waiting
+        // an hour still beats a panic.
+        let wait = Duration::try_from_secs_f64((1.0 - self.tokens) / self.policy.per_second)
+            .unwrap_or(LONGEST_WAIT)
+            .min(LONGEST_WAIT);
         self.tokens = 0.0;
         self.counted_to = self.counted_to.max(now) + wait;
         Verdict::Throttle { wait: self.counted_to - now, first: self.throttled == 1 }
@@ -120,6 +126,17 @@ mod tests {
         assert!(matches!(verdicts[3], Verdict::Throttle { first: true, .. }));
         assert!(verdicts[4..7].iter().all(|v| matches!(v, Verdict::Throttle { first: false, .. })));
         assert_eq!(verdicts[7], Verdict::Abuse);
+    }
+
+    #[test]
+    fn a_rate_that_is_not_above_zero_does_not_panic() {
+        let start = Instant::now();
+        for per_second in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let mut bucket = Bucket::new(FloodPolicy { per_second, burst: 1, abuse_after: 3 }, start);
+            assert_eq!(bucket.check(start), Verdict::Pass);
+            let second = bucket.check(start + Duration::from_secs(1));
+            assert!(matches!(second, Verdict::Throttle { .. } | Verdict::Pass), "{per_second}: {second:?}");
+        }
     }
 
     #[test]

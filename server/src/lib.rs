@@ -37,8 +37,8 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use writer::Writer;
 
 /// Serves on `listener` until `shutdown` is cancelled, then drains: tells every WebSocket client
-/// (close 1001), waits for the sessions (at most `limits.drain_timeout`), and lets the writer
-/// commit every message it has accepted.
+/// (close 1001), waits for the requests in progress and the sessions, and lets the writer commit
+/// every message it has accepted, all within `limits.drain_timeout` of the drain's start.
 pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
@@ -80,7 +80,7 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         limits,
         keys,
         origins: transport::origin::AllowedOrigins::new(config.allowed_origins.clone()),
-        addresses: Default::default(),
+        connections: Default::default(),
         sessions: TaskTracker::new(),
         shutdown: shutdown.clone(),
         session_deps,
@@ -99,15 +99,23 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     });
     let app = routes::app(state.clone());
     let limits = &config.limits;
-    transport::listen::serve(listener, app, limits.handshake_timeout, limits.drain_timeout, shutdown).await;
+    let serving = transport::listen::Serving {
+        handshake_timeout: limits.handshake_timeout,
+        write_stall: limits.write_stall,
+        caps: limits.caps(),
+        drain: limits.drain_timeout,
+    };
+    // One deadline for the whole drain, from when it began: requests, sessions, the last commits.
+    let deadline =
+        transport::listen::serve(listener, app, serving, state.connections.clone(), shutdown).await;
     state.sessions.close();
-    if tokio::time::timeout(config.limits.drain_timeout, state.sessions.wait()).await.is_err() {
+    if tokio::time::timeout_at(deadline, state.sessions.wait()).await.is_err() {
         tracing::warn!(left = state.sessions.len(), "drain deadline passed with sessions still open");
     }
     pings.abort();
     // The writer stops once the last handle is gone and its queue is committed.
     drop(state);
-    if tokio::time::timeout(config.limits.drain_timeout, writer_task).await.is_err() {
+    if tokio::time::timeout_at(deadline, writer_task).await.is_err() {
         tracing::warn!("drain deadline passed before the last messages were committed");
     }
     Ok(())

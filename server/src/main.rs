@@ -17,6 +17,7 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     give_back_freed_memory();
+    open_files_up_to_the_hard_limit();
     let config = Config::from_args();
     let listener = listen(config.addr).with_context(|| format!("binding {}", config.addr))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
@@ -59,8 +60,39 @@ fn give_back_freed_memory() {
     }
 }
 
-/// Ctrl-C or SIGTERM starts the drain.
+/// Every connection is a file: the soft limit on open files (often 1,024) is raised to the hard
+/// one, which only the administrator can raise. The connections are capped under it
+/// (`Limits::max_connections`).
+fn open_files_up_to_the_hard_limit() {
+    let before = rlimit::Resource::NOFILE.get().map(|(soft, _)| soft);
+    match (before, rlimit::increase_nofile_limit(u64::MAX)) {
+        (Ok(before), Ok(now)) if now > before => {
+            tracing::info!(before, now, "raised the open-files limit to the hard limit")
+        }
+        (_, Ok(now)) => tracing::info!(limit = now, "open-files limit"),
+        (_, Err(err)) => tracing::warn!(%err, "cannot read or raise the open-files limit"),
+    }
+}
+
+/// Ctrl-C or SIGTERM starts the drain; a second one ends the process at once (the operator does
+/// not want to wait for the drain's deadline).
 async fn cancel_on_signal(shutdown: CancellationToken) {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => Some(term),
+        Err(err) => {
+            tracing::error!(%err, "cannot listen for SIGTERM");
+            None
+        }
+    };
+    next_signal(&mut term).await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    next_signal(&mut term).await;
+    tracing::warn!("a second signal: stopping at once, without finishing the drain");
+    std::process::exit(1);
+}
+
+async fn next_signal(term: &mut Option<tokio::signal::unix::Signal>) {
     let ctrl_c = async {
         if let Err(err) = tokio::signal::ctrl_c().await {
             tracing::error!(%err, "cannot listen for ctrl-c");
@@ -68,20 +100,15 @@ async fn cancel_on_signal(shutdown: CancellationToken) {
         }
     };
     let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
+        match term {
+            Some(term) => {
                 term.recv().await;
             }
-            Err(err) => {
-                tracing::error!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
+            None => std::future::pending::<()>().await,
         }
     };
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
     }
-    tracing::info!("shutting down");
-    shutdown.cancel();
 }

@@ -6,7 +6,8 @@ use crate::state::AppState;
 use crate::transport;
 use app::{shell, App};
 use axum::extract::{Request, State};
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::{middleware, routing::get, routing::post, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -42,6 +43,7 @@ pub fn app(state: AppState) -> Router {
         .route("/echo", get(transport::echo))
         .merge(pages)
         .layer(middleware::from_fn_with_state(state.clone(), transport::seed_root))
+        .layer(middleware::from_fn_with_state(state.clone(), read_body_in_time))
         // Outermost: no other site's page gets in, whatever the route.
         .layer(middleware::from_fn_with_state(state.clone(), transport::origin::guard))
         .with_state(state)
@@ -64,4 +66,43 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response
+}
+
+/// Reads a request's body whole, within the body deadline and the size limit, before anything
+/// handles it: a body trickled in a byte at a time, or one larger than any form or JSON request
+/// this server takes, does not hold a connection (408, 413). Requests without a body pass as
+/// they are.
+async fn read_body_in_time(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    use axum::body::{Body, HttpBody};
+    use axum::http::StatusCode;
+    if request.body().size_hint().exact() == Some(0) {
+        return next.run(request).await;
+    }
+    let limit = state.limits.max_body_bytes;
+    let (parts, body) = request.into_parts();
+    if body.size_hint().lower() > limit as u64 {
+        return too_large(limit);
+    }
+    match tokio::time::timeout(state.limits.body_deadline, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Err(err)) if is_over_limit(&err) => too_large(limit),
+        Ok(Err(_)) => (StatusCode::BAD_REQUEST, "the request body could not be read").into_response(),
+        Err(_) => (StatusCode::REQUEST_TIMEOUT, "the request body took too long to arrive").into_response(),
+    }
+}
+
+fn too_large(limit: usize) -> Response {
+    let why = format!("the request body is too large: at most {limit} bytes");
+    (axum::http::StatusCode::PAYLOAD_TOO_LARGE, why).into_response()
+}
+
+fn is_over_limit(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(cause) = source {
+        if cause.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }

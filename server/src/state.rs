@@ -5,8 +5,8 @@ use crate::identity::SessionKeys;
 use crate::rooms::Rooms;
 use crate::session::SessionDeps;
 use crate::store::DynStore;
+use crate::transport::connections::Connections;
 use crate::transport::origin::AllowedOrigins;
-use crate::transport::per_address::AddressSlots;
 use crate::writer::Writer;
 use app::names::Nickname;
 use axum::extract::FromRef;
@@ -23,8 +23,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     pub keys: SessionKeys,
     pub origins: AllowedOrigins,
-    /// WebSocket connections held per client address.
-    pub addresses: AddressSlots,
+    /// Connections held, per client address and in all.
+    pub connections: Connections,
     /// Every live WebSocket session, so that shutdown can wait for them.
     pub sessions: TaskTracker,
     /// Cancelled when the server starts to drain.

@@ -5,6 +5,7 @@
 //! reads is dropped, not buffered for), and the connections per address. Conformance runs raise
 //! them on the command line, as they do for the rooms.
 
+use super::connections::HttpSlot;
 use super::{refuse, take_slot};
 use crate::config::Limits;
 use crate::flood::{Bucket, Verdict};
@@ -13,6 +14,7 @@ use crate::ws::close;
 use crate::ws::{Frame, Inbound, Outbox, ReadError, Socket, Upgrade, WriteError};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
+use axum::Extension;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::time::{sleep_until, Instant};
@@ -22,11 +24,12 @@ pub async fn echo(
     ws: Upgrade,
     State(state): State<AppState>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    http: Option<Extension<HttpSlot>>,
 ) -> Response {
     let limits = Arc::clone(&state.limits);
     let shutdown = state.shutdown.clone();
     let tracker = state.sessions.clone();
-    let slot = take_slot(&state, remote);
+    let slot = take_slot(&state, remote, http.map(|Extension(slot)| slot).as_ref());
     ws.max_message_size(limits.room_max_message_bytes).on_upgrade(move |socket| {
         tracker.track_future(async move {
             match slot {

@@ -1,10 +1,10 @@
 //! The WebSocket endpoints: handshake, limits and dialect negotiation, then hand-over to a
 //! session. `/chat` and `/` reach the lobby, `/chat/{room}` any room, `/echo` echoes.
 
+pub mod connections;
 mod echo;
 pub mod listen;
 pub mod origin;
-pub mod per_address;
 
 use crate::codec::{Dialect, OFFERED_SUBPROTOCOLS};
 use crate::identity::Identity;
@@ -19,8 +19,9 @@ use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use connections::{HttpSlot, Kind, Slot};
 use futures_util::FutureExt;
-use per_address::Slot;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,10 +48,12 @@ pub async fn lobby(
     ws: Upgrade,
     State(state): State<AppState>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    http: Option<Extension<HttpSlot>>,
     headers: HeaderMap,
     Query(params): Query<JoinParams>,
 ) -> Response {
-    upgrade_room(ws, state, remote, Ok(RoomName::lobby()), &headers, params)
+    let http = http.map(|Extension(slot)| slot);
+    upgrade_room(ws, state, remote, http.as_ref(), Ok(RoomName::lobby()), &headers, params)
 }
 
 /// `/chat/{room}`.
@@ -58,12 +61,14 @@ pub async fn room(
     ws: Upgrade,
     State(state): State<AppState>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    http: Option<Extension<HttpSlot>>,
     Path(room): Path<String>,
     headers: HeaderMap,
     Query(params): Query<JoinParams>,
 ) -> Response {
     let room = RoomName::parse(&room).map_err(|e| format!("bad room name: {e}"));
-    upgrade_room(ws, state, remote, room, &headers, params)
+    let http = http.map(|Extension(slot)| slot);
+    upgrade_room(ws, state, remote, http.as_ref(), room, &headers, params)
 }
 
 /// Lets a WebSocket handshake on `/` reach the lobby, as the seeds' pages (`ws://host:port/`)
@@ -91,7 +96,8 @@ pub async fn seed_root(State(state): State<AppState>, request: Request, next: Ne
         Ok(ConnectInfo(remote)) => remote,
         Err(rejection) => return rejection.into_response(),
     };
-    upgrade_room(ws, state, remote, Ok(RoomName::lobby()), &parts.headers, params)
+    let http = parts.extensions.get::<HttpSlot>().cloned();
+    upgrade_room(ws, state, remote, http.as_ref(), Ok(RoomName::lobby()), &parts.headers, params)
 }
 
 /// Who the connection is: the session its token or cookie proves, else a one-connection
@@ -114,6 +120,7 @@ fn upgrade_room(
     ws: Upgrade,
     state: AppState,
     remote: SocketAddr,
+    http: Option<&HttpSlot>,
     room: Result<RoomName, String>,
     headers: &HeaderMap,
     params: JoinParams,
@@ -122,7 +129,7 @@ fn upgrade_room(
     let ws = ws.protocols(&OFFERED_SUBPROTOCOLS).max_message_size(limits.room_max_message_bytes);
     let dialect = Dialect::from_handshake(ws.selected_protocol(), headers.contains_key(header::ORIGIN));
     let identity = identify(&state, headers, &params);
-    let slot = take_slot(&state, remote);
+    let slot = take_slot(&state, remote, http);
     // Only the JSON dialect can resume: the plain one has no message ids.
     let resume = match (dialect, params.after) {
         (Dialect::Json, Some(after)) => Some(Resume { epoch: params.epoch, after }),
@@ -154,12 +161,17 @@ fn upgrade_room(
     })
 }
 
-/// A place among the connections `remote`'s address may hold, held as long as the connection.
-fn take_slot(state: &AppState, remote: SocketAddr) -> Result<Slot, String> {
-    let max = state.limits.max_connections_per_address;
-    state.addresses.take(remote.ip(), max).ok_or_else(|| {
-        tracing::info!(%remote, max, "connection refused: too many from one address");
-        format!("too many connections from your address (at most {max})")
+/// A WebSocket's place among the connections `remote`'s address, and the server, may hold: the
+/// place its connection had while it spoke HTTP, taken over. Held as long as the connection.
+fn take_slot(state: &AppState, remote: SocketAddr, http: Option<&HttpSlot>) -> Result<Slot, String> {
+    let caps = state.limits.caps();
+    let slot = match http.and_then(HttpSlot::take) {
+        Some(slot) => slot.into_websocket(caps),
+        None => state.connections.take(Kind::WebSocket, remote.ip(), caps),
+    };
+    slot.map_err(|full| {
+        tracing::info!(%remote, %full, "connection refused");
+        full.to_string()
     })
 }
 

@@ -2,6 +2,7 @@
 //! and, once hyper has handed the connection over, gives the TCP stream to a [`Socket`].
 
 use super::socket::Socket;
+use super::stall::WriteStall;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -115,9 +116,10 @@ impl Upgrade {
                 Ok(upgraded) => upgraded,
                 Err(err) => return tracing::debug!(%err, "the handshake did not complete"),
             };
-            // This server's own listener hands hyper plain TCP streams (`transport::listen`).
-            let socket = match upgraded.downcast::<TokioIo<TcpStream>>() {
-                Ok(parts) => Socket::new(parts.io.into_inner(), &parts.read_buf, max_message),
+            // This server's own listener hands hyper TCP streams with a write deadline
+            // (`transport::listen`); the room connection keeps deadlines of its own.
+            let socket = match upgraded.downcast::<TokioIo<WriteStall<TcpStream>>>() {
+                Ok(parts) => Socket::new(parts.io.into_inner().into_inner(), &parts.read_buf, max_message),
                 Err(_) => return tracing::error!("an upgraded connection that is not a TCP stream"),
             };
             serve(socket).await;

@@ -153,3 +153,133 @@ async fn a_client_that_says_nothing_is_disconnected() {
     assert_eq!(next_text(&mut ws).await, "quiet:still here");
     server.stop().await;
 }
+
+/// Whether a new connection is served now: `GET /healthz` answered 200.
+async fn served(server: &TestServer) -> bool {
+    http_get_raw(server.addr, "/healthz", "").await.starts_with(b"HTTP/1.1 200")
+}
+
+async fn served_within(server: &TestServer, patience: Duration) -> bool {
+    let until = Instant::now() + patience;
+    while Instant::now() < until {
+        if served(server).await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// Connections, of every kind, are capped in all (under the open-files limit) and per address:
+/// past a cap a connection is told why at once and closed, instead of taking a file the server
+/// needs.
+#[tokio::test]
+async fn connections_are_capped_in_all_and_per_address() {
+    let server = spawn_with_limits(|l| {
+        l.max_connections = 4;
+        l.max_connections_per_address = 100;
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(TcpStream::connect(server.addr).await.expect("connect"));
+    }
+    let mut ws = server.plain("/chat?name=ws").await;
+    assert_eq!(next_text(&mut ws).await, "Welcome, ws !");
+    let raw = http_get_raw(server.addr, "/healthz", "").await;
+    assert!(raw.starts_with(b"HTTP/1.1 503"), "{}", String::from_utf8_lossy(&raw));
+    assert!(String::from_utf8_lossy(&raw).contains("the server is full"));
+    drop(ws);
+    assert!(served_within(&server, PATIENCE).await, "a place given back is taken again");
+    drop(held);
+    server.stop().await;
+
+    let server = spawn_with_limits(|l| l.max_connections_per_address = 2).await;
+    let idle: Vec<_> = vec![
+        TcpStream::connect(server.addr).await.expect("connect"),
+        TcpStream::connect(server.addr).await.expect("connect"),
+    ];
+    let raw = http_get_raw(server.addr, "/healthz", "").await;
+    assert!(raw.starts_with(b"HTTP/1.1 429"), "{}", String::from_utf8_lossy(&raw));
+    drop(idle);
+    assert!(served_within(&server, PATIENCE).await);
+    // WebSockets are counted apart: a client holding its share of them can still load a page.
+    let mut sockets = Vec::new();
+    for name in ["one", "two"] {
+        let mut ws = server.plain(&format!("/chat?name={name}")).await;
+        assert_eq!(next_text(&mut ws).await, format!("Welcome, {name} !"));
+        sockets.push(ws);
+    }
+    assert!(served(&server).await);
+    let mut third = server.plain("/chat?name=three").await;
+    assert_eq!(expect_close(&mut third).await.reason, "too many connections from your address (at most 2)");
+    server.stop().await;
+}
+
+/// A request body must arrive whole within its deadline, and be no larger than any form or JSON
+/// request this server takes.
+#[tokio::test]
+async fn a_trickled_or_oversized_body_is_refused() {
+    let server = spawn_with_limits(|l| l.body_deadline = Duration::from_millis(300)).await;
+    let slow = TcpStream::connect(server.addr).await.expect("connect");
+    let (mut from_server, mut to_server) = slow.into_split();
+    let head = "POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+    to_server.write_all(head.as_bytes()).await.expect("write");
+    let started = Instant::now();
+    // A byte every 50 ms: the whole body would take 5 s.
+    let trickle = async {
+        for _ in 0..100 {
+            if to_server.write_all(b" ").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let mut reply = Vec::new();
+    let read = tokio::select! {
+        () = trickle => panic!("the whole body went in"),
+        read = tokio::time::timeout(PATIENCE, from_server.read_to_end(&mut reply)) => read,
+    };
+    assert!(read.is_ok(), "answered");
+    assert!(reply.starts_with(b"HTTP/1.1 408"), "{}", String::from_utf8_lossy(&reply));
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+
+    let big = "x".repeat(100 * 1024);
+    let response =
+        http_request(server.addr, "POST", "/api/session", "Content-Type: application/json\r\n", &big).await;
+    assert_eq!(response.status, 413, "{response:?}");
+    let small = serde_json::json!({ "nickname": "fine" }).to_string();
+    let response =
+        http_request(server.addr, "POST", "/api/session", "Content-Type: application/json\r\n", &small).await;
+    assert_eq!(response.status, 200, "{response:?}");
+    server.stop().await;
+}
+
+/// A response nobody reads (a big file, a page) is given up on once the client has taken nothing
+/// for the write-stall deadline: it does not hold its connection, and its place, for ever.
+#[tokio::test]
+async fn a_response_nobody_reads_does_not_hold_its_connection() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let site = tempfile::tempdir().expect("temp dir");
+    std::fs::write(site.path().join("big.bin"), vec![7u8; 32 << 20]).expect("a big file");
+    let mut config = server::Config::for_tests(data.path().to_path_buf());
+    config.site_root = site.path().display().to_string();
+    config.limits.write_stall = Duration::from_millis(300);
+    config.limits.max_connections_per_address = 1;
+    let server = spawn_with(config, data).await;
+
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("a small window");
+    let mut never_reads = socket.connect(server.addr).await.expect("connect");
+    never_reads.write_all(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let raw = http_get_raw(server.addr, "/healthz", "").await;
+    assert!(
+        raw.starts_with(b"HTTP/1.1 429"),
+        "it holds its address's one place: {}",
+        String::from_utf8_lossy(&raw)
+    );
+    assert!(served_within(&server, PATIENCE).await, "given up on, and its place given back");
+    drop(never_reads);
+    server.stop().await;
+}
