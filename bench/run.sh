@@ -58,9 +58,10 @@ start() {
   case "$1" in
     chat)
       data=$(mktemp -d)
-      # Flood control and the per-address cap are for the open internet; the peers have none.
+      # Flood control and the per-address caps are for the open internet; the peers have none.
       "${SERVER_CPU[@]}" target/release/server --addr "127.0.0.1:$PORT" --data-dir "$data" \
         --messages-per-second 1000000 --message-burst 1000000 --max-connections-per-address 1000000 \
+        --new-rooms-per-hour 1000000 --new-sessions-per-minute 1000000 \
         >"$OUT/server.log" 2>&1 &
       ;;
     ws) "${SERVER_CPU[@]}" node bench/peers/node/ws-room.js "$PORT" >"$OUT/server.log" 2>&1 & ;;

@@ -48,8 +48,10 @@ export default defineConfig({
       reuseExistingServer: false,
     },
     {
-      // The seed-style page is served from its own port: another origin, allowed by name.
-      command: `${server} --addr 127.0.0.1:${port} --data-dir ../target/e2e-data --allowed-origins http://127.0.0.1:${pagesPort}`,
+      // The seed-style page is served from its own port: another origin, allowed by name. Every
+      // person in every test comes from one address, so its quotas of new sessions and rooms
+      // are raised (they are tested in the server's own tests).
+      command: `${server} --addr 127.0.0.1:${port} --data-dir ../target/e2e-data --allowed-origins http://127.0.0.1:${pagesPort} --new-sessions-per-minute 10000 --new-rooms-per-hour 10000`,
       url: `http://127.0.0.1:${port}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,

@@ -20,22 +20,25 @@ pub use backend::{Backend, BackendContext};
 mod backend {
     use crate::names::{ClientId, MessageText, Nickname, RoomName};
     use crate::protocol::{RoomSummary, ServerEvent};
-    use http::{HeaderMap, HeaderValue};
+    use http::{request::Parts, HeaderValue};
     use std::future::Future;
     use std::pin::Pin;
     use std::sync::Arc;
 
     pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-    /// The server's side of the pages, implemented by the server crate.
+    /// The server's side of the pages, implemented by the server crate. `request` is the HTTP
+    /// request a server function answers: its cookie says who is asking, its connection where
+    /// from.
     pub trait Backend: Send + Sync {
         /// The nickname of the session the request's cookie proves.
-        fn whoami(&self, headers: &HeaderMap) -> Option<Nickname>;
+        fn whoami(&self, request: &Parts) -> Option<Nickname>;
         /// Binds the request's session (a new one if it has none) to `nickname`: the
-        /// `Set-Cookie` value to send, or why not (someone else holds the nickname in `room`).
+        /// `Set-Cookie` value to send, or why not (someone else holds the nickname in `room`,
+        /// or its address starts sessions too fast).
         fn set_nickname(
             &self,
-            headers: &HeaderMap,
+            request: &Parts,
             nickname: Nickname,
             room: Option<RoomName>,
         ) -> Result<HeaderValue, String>;
@@ -46,7 +49,7 @@ mod backend {
         /// Stores a message by the request's session; `Ok` once it is durable.
         fn post(
             &self,
-            headers: &HeaderMap,
+            request: &Parts,
             room: RoomName,
             text: MessageText,
             client_id: Option<ClientId>,
@@ -58,10 +61,12 @@ mod backend {
 }
 
 #[cfg(feature = "ssr")]
-fn backend() -> Result<(BackendContext, http::HeaderMap), ServerFnError> {
+fn backend() -> Result<(BackendContext, http::request::Parts), ServerFnError> {
     let backend = use_context::<BackendContext>().ok_or_else(|| ServerFnError::new("no backend"))?;
-    let headers = use_context::<http::request::Parts>().map(|p| p.headers).unwrap_or_default();
-    Ok((backend, headers))
+    // Rendering a page outside a request (none here, but then): a request without a cookie.
+    let request =
+        use_context::<http::request::Parts>().unwrap_or_else(|| http::Request::new(()).into_parts().0);
+    Ok((backend, request))
 }
 
 /// The message of a server function's error, as the reader should see it.
@@ -76,8 +81,8 @@ pub fn error_text(err: &ServerFnError) -> String {
 /// The reader's nickname, if they have chosen one.
 #[server(prefix = "/fn", endpoint = "whoami", input = GetUrl)]
 pub async fn whoami() -> Result<Option<String>, ServerFnError> {
-    let (backend, headers) = backend()?;
-    Ok(backend.0.whoami(&headers).map(|n| n.to_string()))
+    let (backend, request) = backend()?;
+    Ok(backend.0.whoami(&request).map(|n| n.to_string()))
 }
 
 /// Chooses the reader's nickname (remembered in a session cookie) for use in `room` (refused if
@@ -87,8 +92,8 @@ pub async fn set_nickname(nickname: String, room: Option<String>) -> Result<Stri
     let nickname = crate::names::Nickname::parse(&nickname)
         .map_err(|e| ServerFnError::new(format!("Not changed: {e}.")))?;
     let room = room.and_then(|r| crate::names::RoomName::parse(&r).ok());
-    let (backend, headers) = backend()?;
-    let cookie = backend.0.set_nickname(&headers, nickname.clone(), room).map_err(ServerFnError::new)?;
+    let (backend, request) = backend()?;
+    let cookie = backend.0.set_nickname(&request, nickname.clone(), room).map_err(ServerFnError::new)?;
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.append_header(http::header::SET_COOKIE, cookie);
     }
@@ -111,8 +116,8 @@ pub async fn post_message(room: String, text: String, id: Option<String>) -> Res
     let text = MessageText::parse(&text).map_err(|e| ServerFnError::new(format!("Not sent: {e}.")))?;
     let id = id.filter(|id| !id.is_empty()).map(|id| ClientId::parse(&id)).transpose();
     let id = id.map_err(|e| ServerFnError::new(format!("Not sent: {e}.")))?;
-    let (backend, headers) = backend()?;
-    backend.0.post(&headers, room, text, id).await.map_err(ServerFnError::new)
+    let (backend, request) = backend()?;
+    backend.0.post(&request, room, text, id).await.map_err(ServerFnError::new)
 }
 
 /// The error a server function at `path` reported to a form posted without JavaScript: the

@@ -3,21 +3,24 @@
 //! and `GET /api/rooms` (the room list).
 
 use crate::identity::{self, Identity, SessionId};
+use crate::quota::{AddressKey, TooFast};
 use crate::room::RoomEvent;
 use crate::state::AppState;
 use crate::store::NewMessage;
 use app::api::{Backend, BackendContext};
 use app::names::{ClientId, MessageText, Nickname, RoomName};
 use app::protocol::{RoomSummary, ServerEvent};
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, request::Parts, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
+use tokio::time::Instant;
 
 /// At most this many rooms in the room list.
 const ROOM_LIST_LIMIT: u32 = 100;
@@ -33,19 +36,44 @@ fn in_use(nickname: &Nickname) -> String {
     format!("The nickname {nickname} is in use right now; choose another.")
 }
 
-/// Binds the session of `headers` (a new one without) to `nickname`, unless another session
-/// holds that nickname in `room` now. (Elsewhere it may be taken; joining a room where it is
-/// is refused then.)
+/// Why a session could not be bound to a nickname.
+enum NotBound {
+    InUse(Nickname),
+    TooFast(TooFast),
+}
+
+impl std::fmt::Display for NotBound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InUse(nickname) => f.write_str(&in_use(nickname)),
+            Self::TooFast(too_fast) => write!(f, "Not now: {too_fast}."),
+        }
+    }
+}
+
+/// The client address of a request (as the listener saw it). Unknown, it counts as one address
+/// with every other unknown one.
+fn address_of(request: &Parts) -> AddressKey {
+    let ip =
+        request.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    AddressKey::from(ip)
+}
+
+/// Binds the session of `request` (a new one without) to `nickname`, unless another session
+/// holds that nickname in `room` now (elsewhere it may be taken; joining a room where it is is
+/// refused then), or its address makes sessions too fast.
 fn bind(
     state: &AppState,
-    headers: &HeaderMap,
+    request: &Parts,
     nickname: Nickname,
     room: Option<&RoomName>,
-) -> Result<(Identity, String), String> {
-    let session = state.keys.from_cookies(headers).map_or_else(SessionId::random, |id| id.session);
+) -> Result<(Identity, String), NotBound> {
+    let session = state.keys.from_cookies(&request.headers).map_or_else(SessionId::random, |id| id.session);
     if room.is_some_and(|room| state.rooms.held_by_other_in(room, &nickname, session)) {
-        return Err(in_use(&nickname));
+        return Err(NotBound::InUse(nickname));
     }
+    // Every token minted counts, a new session's or a renamed one's.
+    state.quotas.take_session(address_of(request), Instant::now()).map_err(NotBound::TooFast)?;
     let identity = Identity { session, nickname };
     let token = state.keys.sign(&identity);
     Ok((identity, token))
@@ -84,17 +112,17 @@ async fn room_list(state: &AppState) -> Vec<RoomSummary> {
 }
 
 impl Backend for PageBackend {
-    fn whoami(&self, headers: &HeaderMap) -> Option<Nickname> {
-        self.0.keys.from_cookies(headers).map(|id| id.nickname)
+    fn whoami(&self, request: &Parts) -> Option<Nickname> {
+        self.0.keys.from_cookies(&request.headers).map(|id| id.nickname)
     }
 
     fn set_nickname(
         &self,
-        headers: &HeaderMap,
+        request: &Parts,
         nickname: Nickname,
         room: Option<RoomName>,
     ) -> Result<HeaderValue, String> {
-        let (_, token) = bind(&self.0, headers, nickname, room.as_ref())?;
+        let (_, token) = bind(&self.0, request, nickname, room.as_ref()).map_err(|why| why.to_string())?;
         identity::set_cookie(&token).ok_or_else(|| "the session could not be stored".to_owned())
     }
 
@@ -119,17 +147,29 @@ impl Backend for PageBackend {
 
     fn post(
         &self,
-        headers: &HeaderMap,
+        request: &Parts,
         room: RoomName,
         text: MessageText,
         client_id: Option<ClientId>,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> {
         let state = self.0.clone();
-        let identity = self.0.keys.from_cookies(headers);
+        let identity = self.0.keys.from_cookies(&request.headers);
+        let address = address_of(request);
         Box::pin(async move {
             let identity = identity.ok_or_else(|| "Not sent: choose a nickname first.".to_owned())?;
             if state.rooms.held_by_other_in(&room, &identity.nickname, identity.session) {
                 return Err(in_use(&identity.nickname));
+            }
+            // The same limits as the WebSocket's: the session's and the address's messages, and
+            // the address's new rooms.
+            let not_sent = |too_fast: TooFast| format!("Not sent: {too_fast}.");
+            state.quotas.take_message(identity.session, address, Instant::now()).map_err(not_sent)?;
+            let position = state.store.position(&room).await.map_err(|err| {
+                tracing::error!(%err, "reading a room's position failed");
+                "Not sent: storage is unavailable, try again.".to_owned()
+            })?;
+            if position.epoch == 0 {
+                state.quotas.take_room(address, Instant::now()).map_err(not_sent)?;
             }
             let message = NewMessage {
                 room,
@@ -160,12 +200,24 @@ pub struct SessionResponse {
 
 /// `POST /api/session` with `{"nickname": "...", "room": "..."}` (room optional): a session bound
 /// to that nickname, as a token (and, for a browser, the cookie). 400 for a bad nickname or
-/// room, 409 when someone holds the nickname in that room now.
-pub async fn create_session(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(request): Json<SessionRequest>,
-) -> Response {
+/// room, 409 when someone holds the nickname in that room now, 429 (with `Retry-After`) when the
+/// client's address starts sessions too fast.
+pub async fn create_session(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let json = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(';').next().is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if !json {
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "send JSON (Content-Type: application/json)")
+            .into_response();
+    }
+    let request: SessionRequest = match axum::body::to_bytes(body, state.limits.max_body_bytes).await {
+        Ok(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(request) => request,
+            Err(err) => return (StatusCode::BAD_REQUEST, format!("bad request: {err}")).into_response(),
+        },
+        Err(_) => return (StatusCode::BAD_REQUEST, "the request body could not be read").into_response(),
+    };
     let nickname = match Nickname::parse(&request.nickname) {
         Ok(nickname) => nickname,
         Err(err) => return (StatusCode::BAD_REQUEST, format!("bad nickname: {err}")).into_response(),
@@ -174,7 +226,7 @@ pub async fn create_session(
         Ok(room) => room,
         Err(err) => return (StatusCode::BAD_REQUEST, format!("bad room name: {err}")).into_response(),
     };
-    match bind(&state, &headers, nickname, room.as_ref()) {
+    match bind(&state, &parts, nickname, room.as_ref()) {
         Ok((identity, token)) => {
             let cookie = identity::set_cookie(&token);
             let body = Json(SessionResponse { nickname: identity.nickname, token });
@@ -184,7 +236,15 @@ pub async fn create_session(
             }
             response
         }
-        Err(why) => (StatusCode::CONFLICT, why).into_response(),
+        Err(why @ NotBound::InUse(_)) => (StatusCode::CONFLICT, why.to_string()).into_response(),
+        Err(NotBound::TooFast(too_fast)) => {
+            let retry_after = too_fast.retry_after_secs().to_string();
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, too_fast.to_string()).into_response();
+            if let Ok(value) = HeaderValue::from_str(&retry_after) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
     }
 }
 

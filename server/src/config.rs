@@ -71,6 +71,14 @@ pub struct LimitOverrides {
     /// database and the site's files].
     #[arg(long, env = "CHAT_MAX_CONNECTIONS", value_parser = at_least::<usize, 1>)]
     pub max_connections: Option<usize>,
+    /// Sessions one client address may start a minute (choosing a nickname, `POST
+    /// /api/session`), as many at once [default: 30].
+    #[arg(long, env = "CHAT_NEW_SESSIONS_PER_MINUTE", value_parser = at_least::<u32, 1>)]
+    pub new_sessions_per_minute: Option<u32>,
+    /// Rooms one client address may create an hour (by posting the first message of a room
+    /// that has no log), as many at once [default: 10].
+    #[arg(long, env = "CHAT_NEW_ROOMS_PER_HOUR", value_parser = at_least::<u32, 1>)]
+    pub new_rooms_per_hour: Option<u32>,
 }
 
 /// A rate: a finite number above zero (0, a negative number or NaN would stop every client, or
@@ -131,7 +139,9 @@ pub struct Limits {
     pub room_max_message_bytes: usize,
     /// Flood control for every connection: a token bucket of `message_burst` frames refilled at
     /// `messages_per_second`; frames over it wait their turn (the client is told once), and a
-    /// client still over it after `flood_abuse_after` waiting frames is closed with 1008.
+    /// client still over it after `flood_abuse_after` waiting frames is closed with 1008. The
+    /// same rate holds for each session's messages whichever way they come, and ten times it
+    /// for each address's (see [`crate::quota`]).
     pub messages_per_second: f64,
     pub message_burst: u32,
     pub flood_abuse_after: u32,
@@ -153,6 +163,12 @@ pub struct Limits {
     pub body_deadline: Duration,
     /// The largest request body: a form post or a JSON request is a few KiB at most.
     pub max_body_bytes: usize,
+    /// Sessions one address may start a minute, as many at once: a class choosing nicknames
+    /// behind one NAT gets in, a script minting identities does not.
+    pub new_sessions_per_minute: u32,
+    /// Rooms one address may create an hour, as many at once: each is kept for good and
+    /// listed, so one client must not fill the disk or push the real rooms off the list.
+    pub new_rooms_per_hour: u32,
     /// How many events are queued for one member at most: frames its socket has not taken
     /// yet, or events kept while it catches up. A member that falls further behind re-reads
     /// what it missed from the log instead of letting its queue grow.
@@ -207,6 +223,12 @@ impl Limits {
         if let Some(max) = overrides.max_connections {
             self.max_connections = max;
         }
+        if let Some(count) = overrides.new_sessions_per_minute {
+            self.new_sessions_per_minute = count;
+        }
+        if let Some(count) = overrides.new_rooms_per_hour {
+            self.new_rooms_per_hour = count;
+        }
         self
     }
 
@@ -242,6 +264,8 @@ impl Default for Limits {
             body_deadline: Duration::from_secs(10),
             // A message is at most 4 KiB of text, up to three times that once form-encoded.
             max_body_bytes: 64 * 1024,
+            new_sessions_per_minute: 30,
+            new_rooms_per_hour: 10,
             room_backlog: 1024,
             history_on_join: 50,
             replay_page: 500,
@@ -285,6 +309,8 @@ mod tests {
             ("--max-connections-per-address", "0"),
             ("--max-connections", "0"),
             ("--max-message-bytes", "12"),
+            ("--new-sessions-per-minute", "0"),
+            ("--new-rooms-per-hour", "0"),
         ] {
             let err = Config::try_parse_from(["server".to_owned(), format!("{flag}={value}")])
                 .expect_err(&format!("{flag} {value} should be refused"));

@@ -50,13 +50,42 @@ impl Bucket {
         Self { policy, tokens: f64::from(policy.burst), counted_to: now, throttled: 0 }
     }
 
-    pub fn check(&mut self, now: Instant) -> Verdict {
-        let capacity = f64::from(self.policy.burst.max(1));
+    fn capacity(&self) -> f64 {
+        f64::from(self.policy.burst.max(1))
+    }
+
+    /// Counts the tokens earned up to `now`.
+    fn refill(&mut self, now: Instant) {
         if now > self.counted_to {
             let earned = now.duration_since(self.counted_to).as_secs_f64() * self.policy.per_second;
-            self.tokens = (self.tokens + earned).min(capacity);
+            self.tokens = (self.tokens + earned).min(self.capacity());
             self.counted_to = now;
         }
+    }
+
+    /// Whether the bucket would be full at `now`: the client has been quiet long enough that
+    /// nothing about it needs remembering.
+    pub fn rested(&mut self, now: Instant) -> bool {
+        self.refill(now);
+        self.tokens >= self.capacity()
+    }
+
+    /// Takes a token if there is one now, without waiting and without reserving one: `Err` says
+    /// how long until there is. For requests that are answered at once (refused, not delayed).
+    pub fn try_take(&mut self, now: Instant) -> Result<(), Duration> {
+        self.refill(now);
+        if self.counted_to <= now && self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return Ok(());
+        }
+        let missing = (1.0 - self.tokens).max(0.0) / self.policy.per_second;
+        let ahead = self.counted_to.saturating_duration_since(now);
+        Err(Duration::try_from_secs_f64(missing).unwrap_or(LONGEST_WAIT).min(LONGEST_WAIT) + ahead)
+    }
+
+    pub fn check(&mut self, now: Instant) -> Verdict {
+        let capacity = self.capacity();
+        self.refill(now);
         if self.tokens >= capacity {
             // A full bucket: the client has been quiet long enough to be forgiven.
             self.throttled = 0;
@@ -137,6 +166,20 @@ mod tests {
             let second = bucket.check(start + Duration::from_secs(1));
             assert!(matches!(second, Verdict::Throttle { .. } | Verdict::Pass), "{per_second}: {second:?}");
         }
+    }
+
+    #[test]
+    fn taking_without_waiting_refuses_with_the_time_until_the_next_token() {
+        let start = Instant::now();
+        let mut bucket = Bucket::new(POLICY, start);
+        for _ in 0..3 {
+            assert_eq!(bucket.try_take(start), Ok(()));
+        }
+        assert_eq!(bucket.try_take(start), Err(Duration::from_millis(200)));
+        assert_eq!(bucket.try_take(start), Err(Duration::from_millis(200)), "a refusal reserves nothing");
+        assert_eq!(bucket.try_take(start + Duration::from_millis(200)), Ok(()));
+        assert!(!bucket.rested(start + Duration::from_millis(200)));
+        assert!(bucket.rested(start + Duration::from_secs(1)));
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod identity;
 mod keepalive;
 mod member;
 mod presence;
+pub mod quota;
 mod room;
 mod rooms;
 mod routes;
@@ -67,10 +68,12 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         limits.write_deadline,
     );
     let limits = Arc::new(config.limits.clone());
+    let quotas = Arc::new(quota::Quotas::new(&limits));
     let session_deps = Arc::new(session::SessionDeps {
         store: store.clone(),
         writer: writer.clone(),
         limits: limits.clone(),
+        quotas: quotas.clone(),
     });
     let state = AppState {
         leptos_options,
@@ -81,6 +84,7 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         keys,
         origins: transport::origin::AllowedOrigins::new(config.allowed_origins.clone()),
         connections: Default::default(),
+        quotas,
         sessions: TaskTracker::new(),
         shutdown: shutdown.clone(),
         session_deps,

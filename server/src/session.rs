@@ -11,6 +11,7 @@ use crate::flood::{Bucket, Verdict};
 use crate::identity::Identity;
 use crate::member::{Attention, Member};
 use crate::presence::NameTaken;
+use crate::quota::{AddressKey, Quotas, TooFast};
 use crate::room::{now_millis, Room, RoomEvent};
 use crate::rooms::Membership;
 use crate::store::{DynStore, NewMessage, Position, StoreError, StoredMessage};
@@ -67,6 +68,11 @@ pub struct Session {
     /// Shared by every session: one pointer each.
     deps: Arc<SessionDeps>,
     flood: Bucket,
+    /// The client's address, for the limits it shares with everything else from there.
+    address: AddressKey,
+    /// The room had no log when this connection joined: its first message creates one, which
+    /// counts against the address's new rooms.
+    room_is_new: bool,
     /// A plain-dialect newcomer's own `Welcome` was announced while it was catching up: if the
     /// connection fell behind the room meanwhile, and missed it, it is sent directly.
     welcome_pending: bool,
@@ -78,6 +84,7 @@ pub struct SessionDeps {
     pub store: DynStore,
     pub writer: Writer,
     pub limits: Arc<Limits>,
+    pub quotas: Arc<Quotas>,
 }
 
 impl Session {
@@ -85,6 +92,7 @@ impl Session {
         socket: Socket,
         dialect: Dialect,
         identity: Identity,
+        address: AddressKey,
         membership: Membership,
         deps: Arc<SessionDeps>,
     ) -> Self {
@@ -94,6 +102,8 @@ impl Session {
             identity,
             membership,
             flood: Bucket::new(deps.limits.flood_policy(), Instant::now()),
+            address,
+            room_is_new: false,
             deps,
             welcome_pending: false,
         }
@@ -185,6 +195,7 @@ impl Session {
     /// the same session is in the room), so it arrives after the history, as in the seeds.
     async fn greet(&mut self, room: &Room, first: bool, resume: Option<Resume>) -> Result<(), End> {
         let position = self.deps.store.position(room.name()).await.map_err(unavailable)?;
+        self.room_is_new = position.epoch == 0;
         if self.dialect == Dialect::Json {
             let ready = ServerEvent::Ready {
                 protocol: PROTOCOL_VERSION,
@@ -364,7 +375,19 @@ impl Session {
         if matches!(message, Inbound::Pong | Inbound::Close(_)) {
             return None;
         }
-        match self.flood.check(Instant::now()) {
+        let verdict = self.flood.check(Instant::now());
+        self.obey(verdict).await
+    }
+
+    /// The share of messages this connection's session and address have, whichever way the
+    /// rest of theirs come (other tabs, forms): over it, the message waits its turn as above.
+    async fn admit_message(&mut self) -> Option<End> {
+        let verdict = self.deps.quotas.check_message(self.identity.session, self.address, Instant::now());
+        self.obey(verdict).await
+    }
+
+    async fn obey(&mut self, verdict: Verdict) -> Option<End> {
+        match verdict {
             Verdict::Pass => None,
             Verdict::Throttle { wait, first } => {
                 if first && self.dialect == Dialect::Json {
@@ -390,16 +413,28 @@ impl Session {
         }
     }
 
+    /// A message to a room without a log creates one, for good: the address pays for it from
+    /// its new rooms (once per connection).
+    fn take_room(&mut self) -> Result<(), TooFast> {
+        if self.room_is_new {
+            self.deps.quotas.take_room(self.address, Instant::now())?;
+            self.room_is_new = false;
+        }
+        Ok(())
+    }
+
     async fn on_message(&mut self, room: &Room, message: Inbound) -> Option<End> {
         match (self.dialect, message) {
             (Dialect::Plain(_), Inbound::Text(text)) => match plain::parse(&text) {
-                plain::Command::Say(text) => match self.store_message(room, text, None).await {
-                    Ok(_) => None,
-                    // The plain dialect has no error line: a close with the reason is the only
-                    // way to say that the message was not stored.
-                    Err(err @ WriteError::Refused) => Some(End::Refused(close::POLICY, err.to_string())),
-                    Err(err) => Some(End::Refused(close::TRY_AGAIN, err.to_string())),
-                },
+                plain::Command::Say(text) => {
+                    if let Some(end) = self.admit_message().await {
+                        return Some(end);
+                    }
+                    if let Err(too_fast) = self.take_room() {
+                        return Some(End::Refused(close::POLICY, too_fast.to_string()));
+                    }
+                    self.say_plain(room, text).await
+                }
                 plain::Command::Quit => Some(self.quit().await),
                 plain::Command::Nothing => None,
                 plain::Command::TooLong => Some(End::Refused(
@@ -412,6 +447,16 @@ impl Session {
             },
             (Dialect::Json, Inbound::Text(text)) => match json::decode(&text) {
                 Ok(ClientMessage::Send { id, text }) => {
+                    if let Some(end) = self.admit_message().await {
+                        return Some(end);
+                    }
+                    if let Err(too_fast) = self.take_room() {
+                        let error = ServerEvent::Error {
+                            code: ErrorCode::RateLimited,
+                            message: too_fast.to_string(),
+                        };
+                        return self.reply(&error).await;
+                    }
                     let reply = match self.store_message(room, text, Some(id.clone())).await {
                         Ok(seq) => ServerEvent::Ack { client_id: id, id: seq },
                         Err(err) => {
@@ -432,10 +477,16 @@ impl Session {
                 Err(error) => self.reply(&error).await,
             },
             (Dialect::Relay, Inbound::Text(text)) => {
+                if let Some(end) = self.admit_message().await {
+                    return Some(end);
+                }
                 self.membership.room().relay(Frame::text(&text));
                 None
             }
             (Dialect::Relay, Inbound::Binary(data)) => {
+                if let Some(end) = self.admit_message().await {
+                    return Some(end);
+                }
                 self.membership.room().relay(Frame::binary(&data));
                 None
             }
@@ -460,6 +511,16 @@ impl Session {
             }
             (_, Inbound::Ping(payload)) => self.send(&Frame::pong(&payload)).await.err(),
             (_, Inbound::Pong) => None,
+        }
+    }
+
+    /// A plain client's message, stored; the dialect has no error line, so a close with the
+    /// reason is the only way to say that it was not.
+    async fn say_plain(&mut self, room: &Room, text: MessageText) -> Option<End> {
+        match self.store_message(room, text, None).await {
+            Ok(_) => None,
+            Err(err @ WriteError::Refused) => Some(End::Refused(close::POLICY, err.to_string())),
+            Err(err) => Some(End::Refused(close::TRY_AGAIN, err.to_string())),
         }
     }
 

@@ -2,6 +2,7 @@
 
 use crate::config::Limits;
 use crate::identity::SessionKeys;
+use crate::quota::Quotas;
 use crate::rooms::Rooms;
 use crate::session::SessionDeps;
 use crate::store::DynStore;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub origins: AllowedOrigins,
     /// Connections held, per client address and in all.
     pub connections: Connections,
+    /// What each session and address may do, whichever way it comes.
+    pub quotas: Arc<Quotas>,
     /// Every live WebSocket session, so that shutdown can wait for them.
     pub sessions: TaskTracker,
     /// Cancelled when the server starts to drain.

@@ -44,8 +44,9 @@ pub fn markdown(results: &[Measurement], context: &Context) -> String {
          (`/proc/<pid>/stat`) over the run, divided by the messages delivered. What differs: this \
          server stores every message durably (SQLite, `synchronous=FULL`) before it fans it out and \
          replays the room's recent history to each newcomer; the peers keep nothing. Its flood \
-         control and per-address cap are raised for the run (`--messages-per-second`, \
-         `--message-burst`, `--max-connections-per-address`), since the peers have neither.\n"
+         control and per-address caps are raised for the run (`--messages-per-second`, \
+         `--message-burst`, `--max-connections-per-address`, `--new-rooms-per-hour`, \
+         `--new-sessions-per-minute`), since the peers have none.\n"
     );
     let _ = writeln!(out, "![fan-out benchmark]({})\n", context.plot);
     let _ = writeln!(out, "{}", targets(results));

@@ -7,28 +7,10 @@
 //! can still load a page. IPv6 addresses count by /64, the block one subscriber gets: a single
 //! host can use any of its 2^64 addresses, so counting them one by one would limit nothing.
 
+use crate::quota::AddressKey;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-
-/// What a cap applies to: an IPv4 address, or the first 64 bits of an IPv6 one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Key {
-    V4(u32),
-    V6(u64),
-}
-
-impl From<IpAddr> for Key {
-    fn from(ip: IpAddr) -> Self {
-        match ip {
-            IpAddr::V4(v4) => Key::V4(v4.into()),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => Key::V4(v4.into()),
-                None => Key::V6((u128::from(v6) >> 64) as u64),
-            },
-        }
-    }
-}
 
 /// Which count a connection is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,13 +42,13 @@ pub struct Connections {
 
 #[derive(Debug, Default)]
 struct Counts {
-    http: HashMap<Key, usize>,
-    websocket: HashMap<Key, usize>,
+    http: HashMap<AddressKey, usize>,
+    websocket: HashMap<AddressKey, usize>,
     total: usize,
 }
 
 impl Counts {
-    fn of(&mut self, kind: Kind) -> &mut HashMap<Key, usize> {
+    fn of(&mut self, kind: Kind) -> &mut HashMap<AddressKey, usize> {
         match kind {
             Kind::Http => &mut self.http,
             Kind::WebSocket => &mut self.websocket,
@@ -79,7 +61,7 @@ impl Counts {
 pub struct Slot {
     connections: Connections,
     kind: Kind,
-    key: Key,
+    key: AddressKey,
 }
 
 impl Connections {
@@ -90,7 +72,7 @@ impl Connections {
     /// A place for one more connection of `kind` from `ip`, unless its address or the server
     /// is at its cap.
     pub fn take(&self, kind: Kind, ip: IpAddr, caps: Caps) -> Result<Slot, Full> {
-        let key = Key::from(ip);
+        let key = AddressKey::from(ip);
         let mut counts = self.counts();
         if counts.total >= caps.total {
             return Err(Full::Server);

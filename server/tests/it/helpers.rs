@@ -280,8 +280,8 @@ pub fn free_addr() -> SocketAddr {
 }
 
 /// The server binary as a child process on `addr` (so that it can be killed or signalled, and its
-/// memory read), without flood control or the per-address cap: the tests that use it send far
-/// faster than a person, from more connections than one address may hold.
+/// memory read), without flood control or the per-address caps: the tests that use it send far
+/// faster than a person, from more connections, sessions and rooms than one address may have.
 pub fn start_server(addr: SocketAddr, data: &std::path::Path) -> Child {
     let mut command = server_command(addr, data);
     command.env("RUST_LOG", "error").stdout(Stdio::null()).stderr(Stdio::null());
@@ -303,6 +303,7 @@ fn server_command(addr: SocketAddr, data: &std::path::Path) -> Command {
         .arg(data)
         .args(["--messages-per-second", "1000000", "--message-burst", "1000000"])
         .args(["--max-connections-per-address", "100000"])
+        .args(["--new-sessions-per-minute", "100000", "--new-rooms-per-hour", "100000"])
         .kill_on_drop(true);
     command
 }

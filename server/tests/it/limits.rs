@@ -283,3 +283,146 @@ async fn a_response_nobody_reads_does_not_hold_its_connection() {
     drop(never_reads);
     server.stop().await;
 }
+
+/// A cookie's session, chosen by form: its `Cookie:` header line.
+async fn choose_nickname(server: &TestServer, nickname: &str) -> HttpResponse {
+    let form = format!(
+        "Content-Type: application/x-www-form-urlencoded\r\nAccept: text/html\r\nReferer: http://{}/\r\n",
+        server.addr
+    );
+    http_request(server.addr, "POST", "/fn/nickname", &form, &format!("nickname={nickname}")).await
+}
+
+/// Posts `text` to `room` by form, as a page without JavaScript does: the error, if any.
+async fn post_by_form(server: &TestServer, cookie: &str, room: &str, text: &str) -> Option<String> {
+    let headers = format!(
+        "Content-Type: application/x-www-form-urlencoded\r\nAccept: text/html\r\nCookie: {cookie}\r\n\
+         Referer: http://{}/r/{room}\r\n",
+        server.addr
+    );
+    let response =
+        http_request(server.addr, "POST", "/fn/post", &headers, &format!("room={room}&text={text}")).await;
+    assert_eq!(response.status, 302, "{response:?}");
+    let location = response.header("location").unwrap_or_default();
+    // The error rides in the query string, in base64.
+    let (_, err) = location.split_once("__err=")?;
+    let err = err.split('&').next().unwrap_or_default().replace("%3D", "=");
+    let decoded = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, err).expect("base64");
+    Some(String::from_utf8_lossy(&decoded).into_owned())
+}
+
+/// Flood control holds every way in: a session's messages share one rate whether they come by
+/// WebSocket or by form, and an address's share ten times that, however many sessions it has.
+#[tokio::test]
+async fn messages_by_form_share_the_senders_flood_control() {
+    let server = spawn_with_limits(|l| {
+        l.messages_per_second = 1.0;
+        l.message_burst = 2;
+    })
+    .await;
+    let (mut reader, _) = server.json("/chat/form?name=reader").await;
+    say_json(&mut reader, "r1", "the room has a log").await;
+    let cookie = choose_nickname(&server, "poster").await.cookie().expect("a session");
+    assert_eq!(post_by_form(&server, &cookie, "form", "one").await, None);
+    assert_eq!(post_by_form(&server, &cookie, "form", "two").await, None);
+    let refused = post_by_form(&server, &cookie, "form", "three").await.expect("refused");
+    assert!(refused.contains("too") && refused.contains("fast"), "{refused}");
+    // The session's WebSocket waits its turn behind what its form sent.
+    let (mut tab, _, _) = server.json_as("/chat/form", &[("Cookie", &cookie)]).await;
+    while !matches!(next_event(&mut tab).await, ServerEvent::Joined { name, .. } if name.as_str() == "poster")
+    {
+    }
+    let started = Instant::now();
+    send_text(&mut tab, &send_frame("t1")).await;
+    let mut warned = false;
+    loop {
+        match next_event(&mut tab).await {
+            ServerEvent::Error { code: ErrorCode::RateLimited, .. } => warned = true,
+            ServerEvent::Ack { .. } => break,
+            _ => {}
+        }
+    }
+    assert!(warned, "told it sends too fast");
+    assert!(started.elapsed() >= Duration::from_millis(500), "{:?}", started.elapsed());
+
+    server.stop().await;
+}
+
+/// An address's share is ten times one person's, however many sessions it has.
+#[tokio::test]
+async fn an_address_has_a_share_of_messages_however_many_sessions_it_has() {
+    // A person: 2 at once, then one every 10 s; the address: 20 at once, then one a second.
+    let server = spawn_with_limits(|l| {
+        l.messages_per_second = 0.1;
+        l.message_burst = 2;
+    })
+    .await;
+    let (mut opener, _) = server.json("/chat/crowd?name=opener").await;
+    say_json(&mut opener, "o1", "the room has a log").await;
+    let (mut sent, mut refused) = (0, Vec::new());
+    for i in 0..15 {
+        let cookie = choose_nickname(&server, &format!("p{i}")).await.cookie().expect("a session");
+        // Each session sends no more than its own burst.
+        for _ in 0..2 {
+            match post_by_form(&server, &cookie, "crowd", "hi").await {
+                None => sent += 1,
+                Some(why) => refused.push(why),
+            }
+        }
+    }
+    assert!(sent >= 19 && sent < 30, "the address's share holds: {sent} sent");
+    assert!(refused.iter().all(|why| why.contains("too fast")), "{refused:?}");
+    server.stop().await;
+}
+
+/// Sessions and rooms are made at a rate per address: each session is a token anyone could
+/// mint, each room a log kept for good and a place in the room list.
+#[tokio::test]
+async fn sessions_and_rooms_are_made_at_a_rate_per_address() {
+    let server = spawn_with_limits(|l| {
+        l.new_sessions_per_minute = 3;
+        l.new_rooms_per_hour = 2;
+    })
+    .await;
+    for i in 0..3 {
+        session_token(server.addr, &format!("s{i}")).await;
+    }
+    let body = serde_json::json!({ "nickname": "s3" }).to_string();
+    let refused =
+        http_request(server.addr, "POST", "/api/session", "Content-Type: application/json\r\n", &body).await;
+    assert_eq!(refused.status, 429, "{refused:?}");
+    assert_eq!(refused.header("retry-after"), Some("20"));
+    assert!(choose_nickname(&server, "s4").await.header("location").is_some_and(|l| l.contains("__err=")));
+
+    // Rooms: a message to a room without a log creates one.
+    let (mut first, _) = server.json("/chat/new1?name=maker").await;
+    say_json(&mut first, "m1", "a room").await;
+    let (mut second, _) = server.json("/chat/new2?name=maker").await;
+    say_json(&mut second, "m2", "another").await;
+    let (mut third, _) = server.json("/chat/new3?name=maker").await;
+    send_text(&mut third, r#"{"type":"send","id":"m3","text":"one too many"}"#).await;
+    loop {
+        match next_event(&mut third).await {
+            ServerEvent::Error { code: ErrorCode::RateLimited, message } => {
+                assert!(message.contains("too many new rooms"), "{message}");
+                break;
+            }
+            ServerEvent::Joined { .. } => {}
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+    // Rooms that exist take messages as ever.
+    say_json(&mut first, "m4", "still here").await;
+    let mut plain = server.plain("/chat/new4?name=plain").await;
+    assert_eq!(next_text(&mut plain).await, "Welcome, plain !");
+    send_text(&mut plain, "a room?").await;
+    let close = expect_close(&mut plain).await;
+    assert_eq!(close.code, CloseCode::Policy);
+    assert!(close.reason.contains("too many new rooms"), "{}", close.reason);
+    // Neither has a log: no message was stored there.
+    for room in ["new3", "new4"] {
+        let page = http_get(server.addr, &format!("/api/rooms/{room}/messages")).await.1;
+        assert!(page.contains(r#""messages":[]"#), "{page}");
+    }
+    server.stop().await;
+}
