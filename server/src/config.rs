@@ -42,6 +42,12 @@ pub struct Config {
     #[arg(long, env = "CHAT_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
+    /// Names (comma-separated) this server answers to besides its addresses and `localhost`: the
+    /// name people reach it by. A request for any other name gets 421, so that no page can reach
+    /// it by pointing its own name at the server's address (DNS rebinding).
+    #[arg(long, env = "CHAT_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
     #[command(flatten)]
     pub overrides: LimitOverrides,
 
@@ -122,6 +128,7 @@ impl Config {
             site_root: "target/site".to_owned(),
             session_secret: None,
             allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
             overrides: LimitOverrides::default(),
             // Tests wait for leaves: a short grace period keeps them quick.
             limits: Limits { presence_grace: Duration::from_millis(200), ..Limits::default() },
@@ -173,6 +180,9 @@ pub struct Limits {
     /// yet, or events kept while it catches up. A member that falls further behind re-reads
     /// what it missed from the log instead of letting its queue grow.
     pub room_backlog: usize,
+    /// How many guest names there are (`guest-0000` to `guest-9999`): a client that gives no
+    /// name gets one at random, or, if someone in the room has that one, the next free one.
+    pub guest_names: u16,
     /// How many recent messages a client gets when it joins without a resume position.
     pub history_on_join: u32,
     /// Messages per read when a client catches up from the log.
@@ -267,6 +277,7 @@ impl Default for Limits {
             new_sessions_per_minute: 30,
             new_rooms_per_hour: 10,
             room_backlog: 1024,
+            guest_names: 10_000,
             history_on_join: 50,
             replay_page: 500,
             write_queue: 4096,

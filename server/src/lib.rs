@@ -83,6 +83,7 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         limits,
         keys,
         origins: transport::origin::AllowedOrigins::new(config.allowed_origins.clone()),
+        hosts: transport::host::AllowedHosts::new(config.allowed_hosts.clone()),
         connections: Default::default(),
         quotas,
         sessions: TaskTracker::new(),

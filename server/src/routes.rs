@@ -44,8 +44,10 @@ pub fn app(state: AppState) -> Router {
         .merge(pages)
         .layer(middleware::from_fn_with_state(state.clone(), transport::seed_root))
         .layer(middleware::from_fn_with_state(state.clone(), read_body_in_time))
-        // Outermost: no other site's page gets in, whatever the route.
+        // Outermost: no other site's page gets in, whatever the route, nor a request for a name
+        // this server does not have.
         .layer(middleware::from_fn_with_state(state.clone(), transport::origin::guard))
+        .layer(middleware::from_fn_with_state(state.clone(), transport::host::guard))
         .with_state(state)
 }
 

@@ -18,7 +18,7 @@ use crate::store::{DynStore, NewMessage, Position, StoreError, StoredMessage};
 use crate::writer::{WriteError, Writer};
 use crate::ws::close;
 use crate::ws::{Frame, Inbound, ReadError, Socket};
-use app::names::{ClientId, MessageText};
+use app::names::{ClientId, MessageText, Nickname};
 use app::protocol::{ClientMessage, Epoch, ErrorCode, Seq, ServerEvent, PROTOCOL_VERSION};
 use std::sync::Arc;
 use std::task::Poll;
@@ -73,6 +73,8 @@ pub struct Session {
     /// The room had no log when this connection joined: its first message creates one, which
     /// counts against the address's new rooms.
     room_is_new: bool,
+    /// The number of the guest name the server gave this connection, if it did.
+    guest: Option<u16>,
     /// A plain-dialect newcomer's own `Welcome` was announced while it was catching up: if the
     /// connection fell behind the room meanwhile, and missed it, it is sent directly.
     welcome_pending: bool,
@@ -104,9 +106,17 @@ impl Session {
             flood: Bucket::new(deps.limits.flood_policy(), Instant::now()),
             address,
             room_is_new: false,
+            guest: None,
             deps,
             welcome_pending: false,
         }
+    }
+
+    /// The server named this connection `guest-<number>`: should that name be taken in the
+    /// room, the session takes the next free one rather than refuse the client.
+    pub fn guest(mut self, number: Option<u16>) -> Self {
+        self.guest = number;
+        self
     }
 
     /// Serves the connection to its end. `resume`: where a JSON client asked to start.
@@ -131,11 +141,17 @@ impl Session {
         if self.dialect == Dialect::Relay {
             return Some((self, room));
         }
-        let first = match room.enter(&self.identity) {
-            Ok(first) => first,
-            Err(taken) => {
-                self.refuse_name(taken).await;
-                return None;
+        // A guest tries the names after its own, every one of them at most (64 at most).
+        let tries = self.deps.limits.guest_names.saturating_sub(1).min(64);
+        let mut tried = 0;
+        let first = loop {
+            match room.enter(&self.identity) {
+                Ok(first) => break first,
+                Err(_) if tried < tries && self.next_guest_name() => tried += 1,
+                Err(taken) => {
+                    self.refuse_name(taken).await;
+                    return None;
+                }
             }
         };
         self.welcome_pending = first && self.dialect.is_plain();
@@ -170,6 +186,16 @@ impl Session {
                 self.close(code, &reason).await;
             }
         }
+    }
+
+    /// Moves a guest on to the next guest name: `false` when the name was the client's own
+    /// choice.
+    fn next_guest_name(&mut self) -> bool {
+        let Some(number) = self.guest else { return false };
+        let next = (number + 1) % self.deps.limits.guest_names.max(1);
+        self.guest = Some(next);
+        self.identity.nickname = Nickname::guest(next);
+        true
     }
 
     /// Another session holds the nickname here: the client is told, and closed.

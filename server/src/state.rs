@@ -7,9 +7,9 @@ use crate::rooms::Rooms;
 use crate::session::SessionDeps;
 use crate::store::DynStore;
 use crate::transport::connections::Connections;
+use crate::transport::host::AllowedHosts;
 use crate::transport::origin::AllowedOrigins;
 use crate::writer::Writer;
-use app::names::Nickname;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
@@ -24,6 +24,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     pub keys: SessionKeys,
     pub origins: AllowedOrigins,
+    /// The names this server answers to.
+    pub hosts: AllowedHosts,
     /// Connections held, per client address and in all.
     pub connections: Connections,
     /// What each session and address may do, whichever way it comes.
@@ -34,12 +36,6 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// What every room session shares: made once, so that a session holds one pointer to it.
     pub session_deps: Arc<SessionDeps>,
-}
-
-impl AppState {
-    pub fn guest_name(&self) -> Nickname {
-        Nickname::guest(fastrand::u16(..10_000))
-    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

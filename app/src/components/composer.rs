@@ -8,6 +8,21 @@ use crate::names::{MessageText, NameError};
 use leptos::server_fn::ServerFn;
 use leptos::{ev::SubmitEvent, prelude::*};
 
+/// The id of the message this form posts without JavaScript, fresh each time the page is
+/// rendered: a form sent twice (a double click, a resubmission after going back) is stored once.
+/// (With JavaScript the form sends over the WebSocket, with ids of its own.)
+fn form_message_id() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        crate::names::ClientId::from_random([fastrand::u32(..), fastrand::u32(..), fastrand::u32(..)])
+            .to_string()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        String::new()
+    }
+}
+
 #[component]
 pub fn Composer(link: RoomLink) -> impl IntoView {
     let draft = RwSignal::new(String::new());
@@ -36,6 +51,7 @@ pub fn Composer(link: RoomLink) -> impl IntoView {
     view! {
         <form class="composer" method="post" action=PostMessage::url() on:submit=on_submit>
             <input type="hidden" name="room" value=room/>
+            <input type="hidden" name="id" value=form_message_id()/>
             <label for="message" class="visually-hidden">"Message"</label>
             <input
                 id="message"

@@ -3,6 +3,7 @@
 
 pub mod connections;
 mod echo;
+pub mod host;
 pub mod listen;
 pub mod origin;
 
@@ -102,19 +103,32 @@ pub async fn seed_root(State(state): State<AppState>, request: Request, next: Ne
 }
 
 /// Who the connection is: the session its token or cookie proves, else a one-connection
-/// identity under the name it asked for (or a guest name).
-fn identify(state: &AppState, headers: &HeaderMap, params: &JoinParams) -> Result<Identity, String> {
+/// identity under the name it asked for, or a guest name (with its number: the session picks
+/// the next one should it be taken).
+fn identify(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &JoinParams,
+) -> Result<(Identity, Option<u16>), String> {
     if let Some(token) = &params.token {
-        return state.keys.verify(token).ok_or_else(|| "invalid session token".to_owned());
+        return state
+            .keys
+            .verify(token)
+            .map(|id| (id, None))
+            .ok_or_else(|| "invalid session token".to_owned());
     }
     if let Some(identity) = state.keys.from_cookies(headers) {
-        return Ok(identity);
+        return Ok((identity, None));
     }
-    let name = match params.name.as_deref() {
-        None | Some("") => state.guest_name(),
-        Some(raw) => Nickname::parse(raw).map_err(|e| format!("bad name: {e}"))?,
-    };
-    Ok(Identity::ephemeral(name))
+    match params.name.as_deref() {
+        None | Some("") => {
+            let number = fastrand::u16(..state.limits.guest_names.max(1));
+            Ok((Identity::ephemeral(Nickname::guest(number)), Some(number)))
+        }
+        Some(raw) => {
+            Ok((Identity::ephemeral(Nickname::parse(raw).map_err(|e| format!("bad name: {e}"))?), None))
+        }
+    }
 }
 
 fn upgrade_room(
@@ -137,14 +151,14 @@ fn upgrade_room(
         _ => None,
     };
     let admitted = match (room, identity, slot) {
-        (Ok(room), Ok(identity), Ok(slot)) => Ok((room, identity, slot)),
+        (Ok(room), Ok((identity, guest)), Ok(slot)) => Ok((room, identity, guest, slot)),
         (Err(why), _, _) | (_, Err(why), _) | (_, _, Err(why)) => Err(why),
     };
     let tracker = state.sessions.clone();
     // Only what the session needs is moved into the task, which lives as long as the connection.
     let (rooms, deps) = (state.rooms.clone(), state.session_deps.clone());
     ws.on_upgrade(move |socket| async move {
-        let (room, identity, slot) = match admitted {
+        let (room, identity, guest, slot) = match admitted {
             Ok(admitted) => admitted,
             // Refused after the handshake rather than with an HTTP error, because a browser
             // shows a page the close reason but never an HTTP status.
@@ -155,8 +169,10 @@ fn upgrade_room(
         let member = Member::new(Arc::clone(socket.tcp()), dialect, deps.limits.room_backlog);
         let membership = rooms.join(&room, Arc::new(member));
         let address = AddressKey::from(remote.ip());
-        let session =
-            Session::new(socket, dialect, identity, address, membership, deps).run(resume).instrument(span);
+        let session = Session::new(socket, dialect, identity, address, membership, deps)
+            .guest(guest)
+            .run(resume)
+            .instrument(span);
         // A task of its own, holding the session and its slot and nothing else: the task of the
         // handshake, and what it captured, is gone for the life of the connection (memory per
         // connection).

@@ -154,3 +154,46 @@ async fn bad_handshakes_get_the_answers_rfc_6455_asks_for() {
     }
     server.stop().await;
 }
+
+/// The status of a bare request to `path` that names the server `host`.
+async fn status_for_host(addr: std::net::SocketAddr, path: &str, host: &str, extra: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra}\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    // The status line is enough (a WebSocket that was accepted stays open).
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 256];
+    while !raw.windows(2).any(|w| w == b"\r\n") {
+        match tokio::time::timeout(PATIENCE, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => raw.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    let raw = String::from_utf8_lossy(&raw);
+    raw.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no status in {raw}"))
+}
+
+/// A page on another site cannot reach a server on loopback by pointing its own name at it (DNS
+/// rebinding): requests for names the server does not have are refused, pages and WebSocket
+/// handshakes alike.
+#[tokio::test]
+async fn requests_for_names_this_server_does_not_have_are_refused() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut config = server::Config::for_tests(data.path().to_path_buf());
+    config.allowed_hosts = vec!["chat.example".to_owned()];
+    let server = spawn_with(config, data).await;
+    let port = server.addr.port();
+    let ws = "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    for (host, expected) in [
+        (format!("rebound.evil.example:{port}"), 421),
+        (format!("localhost:{port}"), 200),
+        (format!("127.0.0.1:{port}"), 200),
+        ("chat.example".to_owned(), 200),
+    ] {
+        assert_eq!(status_for_host(server.addr, "/healthz", &host, "").await, expected, "{host}");
+        let handshake = if expected == 200 { 101 } else { expected };
+        assert_eq!(status_for_host(server.addr, "/chat?name=h", &host, ws).await, handshake, "{host}");
+    }
+    server.stop().await;
+}

@@ -182,5 +182,29 @@ async fn a_form_posts_without_javascript() {
     // The page it returns to shows it, as text.
     let page = http_request(server.addr, "GET", "/r/den", &format!("Cookie: {cookie}\r\n"), "").await;
     assert!(page.body.contains("&lt;b&gt;hello&lt;/b&gt;"), "{}", page.body);
+
+    // Its form carries a fresh message id: the same form sent twice is stored once.
+    let id = page
+        .body
+        .split(r#"name="id" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no message id in the form: {}", page.body))
+        .to_owned();
+    assert!(app::names::ClientId::parse(&id).is_ok(), "{id}");
+    let again = http_request(server.addr, "GET", "/r/den", &format!("Cookie: {cookie}\r\n"), "").await;
+    assert!(!again.body.contains(&id), "each rendering has its own id");
+    for _ in 0..2 {
+        let response =
+            http_request(server.addr, "POST", "/fn/post", &headers, &format!("room=den&text=twice&id={id}"))
+                .await;
+        assert_eq!(response.status, 302, "{response:?}");
+        assert!(!response.header("location").unwrap_or_default().contains("__err="), "{response:?}");
+    }
+    match next_event(&mut reader).await {
+        ServerEvent::Message { text, .. } => assert_eq!(text.as_str(), "twice"),
+        other => panic!("expected the posted message, got {other:?}"),
+    }
+    expect_silence(&mut reader).await;
     server.stop().await;
 }

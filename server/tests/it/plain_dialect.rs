@@ -57,6 +57,29 @@ async fn a_client_without_a_name_gets_a_guest_name_never_its_address() {
     server.stop().await;
 }
 
+/// A guest name the server picked that someone in the room holds is replaced by the next free
+/// one: the client asked for no name, so none of its own is refused.
+#[tokio::test]
+async fn a_guest_name_that_is_taken_is_replaced_not_refused() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut config = server::Config::for_tests(data.path().to_path_buf());
+    config.limits.guest_names = 2;
+    let server = spawn_with(config, data).await;
+    let guest = |welcome: String| {
+        welcome.strip_prefix("Welcome, ").and_then(|w| w.strip_suffix(" !")).map(str::to_owned)
+    };
+    let mut first = server.plain("/chat/g").await;
+    let one = guest(next_text(&mut first).await).expect("a welcome");
+    let mut second = server.plain("/chat/g").await;
+    let two = guest(next_text(&mut second).await).expect("a welcome, not a refusal");
+    assert_ne!(one, two);
+    assert!([&one, &two].iter().all(|name| ["guest-0000", "guest-0001"].contains(&name.as_str())));
+    // With every guest name taken, there is nothing left to give.
+    let mut third = server.plain("/chat/g").await;
+    assert_eq!(expect_close(&mut third).await.code, CloseCode::Policy);
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn the_seed_root_url_reaches_the_lobby() {
     let server = spawn_server().await;
