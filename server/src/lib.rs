@@ -13,6 +13,7 @@ pub mod flood;
 mod history;
 pub mod identity;
 mod keepalive;
+pub mod lookalike;
 mod member;
 mod presence;
 pub mod quota;

@@ -9,20 +9,10 @@
 //!   member's message arrives, or the member leaves.
 
 use crate::identity::{Identity, SessionId};
+use crate::lookalike::same_name;
 use app::names::Nickname;
 use std::collections::{BTreeMap, HashMap};
 use tokio::time::Instant;
-use unicode_normalization::UnicodeNormalization;
-
-/// The form nicknames are compared in when deciding whether two are one person's: names that a
-/// reader cannot tell apart are one name. Case does not count (`Alice` is `alice`, as on IRC),
-/// nor compatibility forms (full-width `ａｌｉｃｅ`, the long s of `ſam`: NFKC), nor letters of
-/// other scripts that look the same (the Cyrillic а of `аlice`: Unicode's confusable skeleton,
-/// UTS #39). Lowercased again after the skeleton, whose prototypes are sometimes capitals.
-pub fn same_name(name: &Nickname) -> String {
-    let folded: String = name.as_str().nfkc().flat_map(char::to_lowercase).collect();
-    unicode_security::confusable_detection::skeleton(&folded).flat_map(char::to_lowercase).collect()
-}
 
 /// A change the room announces, in this order.
 #[derive(Debug, Clone, PartialEq, Eq)]
