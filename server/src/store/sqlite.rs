@@ -373,6 +373,23 @@ mod tests {
         suite::reads_go_on_past_damaged_rows(&store).await;
     }
 
+    /// However many rooms there are, the room list reads the most recently active ones off an
+    /// index, without visiting the others or sorting them.
+    #[tokio::test]
+    async fn the_room_list_reads_an_index() {
+        let (_dir, store) = fresh().await;
+        let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {ACTIVE_ROOMS}"))
+            .bind(100_i64)
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get::<String, _>("detail"))
+            .collect();
+        assert!(plan.iter().any(|step| step.contains("rooms_by_activity")), "{plan:?}");
+        assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "no sort: {plan:?}");
+    }
+
     #[tokio::test]
     async fn the_log_survives_a_reopen() {
         let (dir, store) = fresh().await;
