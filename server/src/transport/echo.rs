@@ -164,15 +164,8 @@ impl Echo {
 
     /// Sends a close frame and waits, briefly, for the peer's reply (unless it closed first).
     async fn close(&mut self, code: u16, reason: &str) {
-        if self.send(&Frame::close(code, reason)).await.is_ok() && !self.socket.peer_closed() {
-            let drain = async {
-                while let Ok(message) = self.socket.recv().await {
-                    if matches!(message, Inbound::Close(_)) {
-                        break;
-                    }
-                }
-            };
-            let _ = tokio::time::timeout(self.limits.close_grace, drain).await;
+        if self.send(&Frame::close(code, reason)).await.is_ok() {
+            self.socket.wait_for_close(self.limits.close_grace).await;
         }
     }
 }

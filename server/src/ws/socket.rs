@@ -65,4 +65,20 @@ impl Socket {
     pub fn peer_closed(&self) -> bool {
         self.reader.closed()
     }
+
+    /// After the server's close frame: waits, at most `grace`, for the client's (unless it has
+    /// sent it already), reading past whatever else comes first.
+    pub async fn wait_for_close(&mut self, grace: std::time::Duration) {
+        if self.peer_closed() {
+            return;
+        }
+        let drain = async {
+            while let Ok(message) = self.recv().await {
+                if matches!(message, Inbound::Close(_)) {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(grace, drain).await;
+    }
 }
