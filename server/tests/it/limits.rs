@@ -130,7 +130,7 @@ async fn a_client_that_says_nothing_is_disconnected() {
     // Connects and sends nothing; another sends half a request head and stops (slowloris).
     let mut silent = TcpStream::connect(server.addr).await.expect("connect");
     let mut slow = TcpStream::connect(server.addr).await.expect("connect");
-    slow.write_all(b"GET /chat HTTP/1.1\r\nHost: x\r\n").await.expect("write");
+    slow.write_all(b"GET /chat HTTP/1.1\r\nHost: localhost\r\n").await.expect("write");
     let started = Instant::now();
     for stream in [&mut silent, &mut slow] {
         let mut buf = Vec::new();
@@ -140,7 +140,7 @@ async fn a_client_that_says_nothing_is_disconnected() {
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     // An idle keep-alive connection is closed after the same time.
     let mut idle = TcpStream::connect(server.addr).await.expect("connect");
-    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").await.expect("write");
     let mut buf = Vec::new();
     let read = tokio::time::timeout(PATIENCE, idle.read_to_end(&mut buf)).await;
     assert!(read.is_ok(), "closed after being idle");
@@ -223,7 +223,7 @@ async fn a_trickled_or_oversized_body_is_refused() {
     let server = spawn_with_limits(|l| l.body_deadline = Duration::from_millis(300)).await;
     let slow = TcpStream::connect(server.addr).await.expect("connect");
     let (mut from_server, mut to_server) = slow.into_split();
-    let head = "POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+    let head = "POST /api/session HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
     to_server.write_all(head.as_bytes()).await.expect("write");
     let started = Instant::now();
     // A byte every 50 ms: the whole body would take 5 s.
@@ -271,7 +271,7 @@ async fn a_response_nobody_reads_does_not_hold_its_connection() {
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     socket.set_recv_buffer_size(4096).expect("a small window");
     let mut never_reads = socket.connect(server.addr).await.expect("connect");
-    never_reads.write_all(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");
+    never_reads.write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n").await.expect("write");
     tokio::time::sleep(Duration::from_millis(100)).await;
     let raw = http_get_raw(server.addr, "/healthz", "").await;
     assert!(

@@ -33,7 +33,7 @@ async fn shutdown_closes_every_session_with_1001() {
 /// A request whose body never ends: it holds its connection until the body deadline.
 async fn hold_a_request(addr: std::net::SocketAddr) -> TcpStream {
     let mut held = TcpStream::connect(addr).await.expect("connect");
-    let head = "POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
+    let head = "POST /api/session HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
     held.write_all(head.as_bytes()).await.expect("write");
     held
 }
@@ -78,6 +78,8 @@ async fn a_second_signal_stops_the_drain() {
     let mut child = start_server(addr, data.path());
     wait_until_up(addr).await;
     let _held = hold_a_request(addr).await;
+    // Its head read, the request is in progress (a connection yet to be read would just close).
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let pid = child.id().expect("pid").to_string();
     let term = || std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
     assert!(term().success());
