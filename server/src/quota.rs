@@ -24,19 +24,22 @@ use tokio::time::Instant;
 /// One client as far as limits go: an IPv4 address, or the first 64 bits of an IPv6 one (the
 /// block one subscriber gets: a single host can use any of its 2^64 addresses, so counting them
 /// one by one would limit nothing).
+///
+/// One word, since every connection keeps one: an IPv6 block is its 64 bits, an IPv4 address
+/// sits under the prefix `ffff:ffff::/32`, which is multicast and never the source of a
+/// connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AddressKey {
-    V4(u32),
-    V6(u64),
-}
+pub struct AddressKey(u64);
 
 impl From<IpAddr> for AddressKey {
     fn from(ip: IpAddr) -> Self {
+        const V4: u64 = 0xffff_ffff << 32;
+        let v4 = |v4: std::net::Ipv4Addr| Self(V4 | u64::from(u32::from(v4)));
         match ip {
-            IpAddr::V4(v4) => Self::V4(v4.into()),
+            IpAddr::V4(addr) => v4(addr),
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => Self::V4(v4.into()),
-                None => Self::V6((u128::from(v6) >> 64) as u64),
+                Some(addr) => v4(addr),
+                None => Self((u128::from(v6) >> 64) as u64),
             },
         }
     }

@@ -68,13 +68,9 @@ pub struct Session {
     /// Shared by every session: one pointer each.
     deps: Arc<SessionDeps>,
     flood: Bucket,
-    /// The client's address, for the limits it shares with everything else from there.
-    address: AddressKey,
     /// The room had no log when this connection joined: its first message creates one, which
     /// counts against the address's new rooms.
     room_is_new: bool,
-    /// The number of the guest name the server gave this connection, if it did.
-    guest: Option<u16>,
     /// A plain-dialect newcomer's own `Welcome` was announced while it was catching up: if the
     /// connection fell behind the room meanwhile, and missed it, it is sent directly.
     welcome_pending: bool,
@@ -94,7 +90,6 @@ impl Session {
         socket: Socket,
         dialect: Dialect,
         identity: Identity,
-        address: AddressKey,
         membership: Membership,
         deps: Arc<SessionDeps>,
     ) -> Self {
@@ -104,28 +99,25 @@ impl Session {
             identity,
             membership,
             flood: Bucket::new(deps.limits.flood_policy(), Instant::now()),
-            address,
             room_is_new: false,
-            guest: None,
             deps,
             welcome_pending: false,
         }
     }
 
-    /// The server named this connection `guest-<number>`: should that name be taken in the
-    /// room, the session takes the next free one rather than refuse the client.
-    pub fn guest(mut self, number: Option<u16>) -> Self {
-        self.guest = number;
-        self
-    }
-
-    /// Serves the connection to its end. `resume`: where a JSON client asked to start.
+    /// Serves the connection to its end. `resume`: where a JSON client asked to start; `guest`:
+    /// the number of the guest name the server gave it, if it did (should that name be taken in
+    /// the room, the session takes the next free one rather than refuse the client).
     ///
     /// Not an `async fn`: one of those keeps its arguments twice in its future (as given, and
     /// moved into the body), and this future lives as long as the connection. The greeting is
     /// a future of its own, boxed, so that what it holds is gone once it is over.
-    pub fn run(self, resume: Option<Resume>) -> impl std::future::Future<Output = ()> + Send {
-        let greeting = Box::pin(self.start(resume));
+    pub fn run(
+        self,
+        resume: Option<Resume>,
+        guest: Option<u16>,
+    ) -> impl std::future::Future<Output = ()> + Send {
+        let greeting = Box::pin(self.start(resume, guest));
         async move {
             let Some((mut session, room)) = greeting.await else { return };
             let end = session.serve(&room).await;
@@ -135,7 +127,7 @@ impl Session {
 
     /// Enters the room and greets the client: the session and its room to serve, or nothing if
     /// it is over already (refused, or gone during the greeting).
-    async fn start(mut self, resume: Option<Resume>) -> Option<(Self, Arc<Room>)> {
+    async fn start(mut self, resume: Option<Resume>, mut guest: Option<u16>) -> Option<(Self, Arc<Room>)> {
         let room = Arc::clone(self.membership.room());
         // A relay connection has no presence and no history: only frames.
         if self.dialect == Dialect::Relay {
@@ -147,7 +139,7 @@ impl Session {
         let first = loop {
             match room.enter(&self.identity) {
                 Ok(first) => break first,
-                Err(_) if tried < tries && self.next_guest_name() => tried += 1,
+                Err(_) if tried < tries && self.next_guest_name(&mut guest) => tried += 1,
                 Err(taken) => {
                     self.refuse_name(taken).await;
                     return None;
@@ -190,10 +182,10 @@ impl Session {
 
     /// Moves a guest on to the next guest name: `false` when the name was the client's own
     /// choice.
-    fn next_guest_name(&mut self) -> bool {
-        let Some(number) = self.guest else { return false };
+    fn next_guest_name(&mut self, guest: &mut Option<u16>) -> bool {
+        let Some(number) = *guest else { return false };
         let next = (number + 1) % self.deps.limits.guest_names.max(1);
-        self.guest = Some(next);
+        *guest = Some(next);
         self.identity.nickname = Nickname::guest(next);
         true
     }
@@ -408,8 +400,16 @@ impl Session {
     /// The share of messages this connection's session and address have, whichever way the
     /// rest of theirs come (other tabs, forms): over it, the message waits its turn as above.
     async fn admit_message(&mut self) -> Option<End> {
-        let verdict = self.deps.quotas.check_message(self.identity.session, self.address, Instant::now());
+        let verdict = self.deps.quotas.check_message(self.identity.session, self.address(), Instant::now());
         self.obey(verdict).await
+    }
+
+    /// The client's address, for the limits it shares with everything else from there: read
+    /// off the socket when a message needs it, rather than kept by every idle connection. (A
+    /// socket too broken to say is the unknown address's.)
+    fn address(&self) -> AddressKey {
+        let ip = self.socket.tcp().peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |peer| peer.ip());
+        AddressKey::from(ip)
     }
 
     async fn obey(&mut self, verdict: Verdict) -> Option<End> {
@@ -443,7 +443,7 @@ impl Session {
     /// its new rooms (once per connection).
     fn take_room(&mut self) -> Result<(), TooFast> {
         if self.room_is_new {
-            self.deps.quotas.take_room(self.address, Instant::now())?;
+            self.deps.quotas.take_room(self.address(), Instant::now())?;
             self.room_is_new = false;
         }
         Ok(())

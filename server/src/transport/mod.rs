@@ -10,7 +10,6 @@ pub mod origin;
 use crate::codec::{Dialect, OFFERED_SUBPROTOCOLS};
 use crate::identity::Identity;
 use crate::member::Member;
-use crate::quota::AddressKey;
 use crate::session::{Resume, Session};
 use crate::state::AppState;
 use crate::ws::close;
@@ -168,11 +167,8 @@ fn upgrade_room(
         let span = tracing::debug_span!("session", room = %room, name = %identity.nickname, ?dialect);
         let member = Member::new(Arc::clone(socket.tcp()), dialect, deps.limits.room_backlog);
         let membership = rooms.join(&room, Arc::new(member));
-        let address = AddressKey::from(remote.ip());
-        let session = Session::new(socket, dialect, identity, address, membership, deps)
-            .guest(guest)
-            .run(resume)
-            .instrument(span);
+        let session =
+            Session::new(socket, dialect, identity, membership, deps).run(resume, guest).instrument(span);
         // A task of its own, holding the session and its slot and nothing else: the task of the
         // handshake, and what it captured, is gone for the life of the connection (memory per
         // connection).
