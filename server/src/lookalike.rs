@@ -11,8 +11,8 @@ use unicode_normalization::UnicodeNormalization;
 /// UTS #39). The Greek final sigma is a sigma (`ΟΔΟΣ` lowercased ends in either, depending on
 /// whether the letter counts as the last of a word).
 ///
-/// Lowercasing and the skeleton each undo a little of the other (a skeleton's prototypes are
-/// sometimes capitals, a lowercase letter sometimes has a prototype of its own): they are
+/// The steps each undo a little of the others (a skeleton's prototypes are sometimes capitals or
+/// compatibility characters, a lowercase letter sometimes has a prototype of its own): they are
 /// applied until nothing changes, so that a name's form is the form of its form too.
 pub fn same_name(name: &Nickname) -> String {
     form_of(name.as_str())
@@ -20,9 +20,9 @@ pub fn same_name(name: &Nickname) -> String {
 
 /// [`same_name`] of any text (the form itself need not be a nickname).
 pub fn form_of(text: &str) -> String {
-    let mut form: String = text.nfkc().collect();
+    let mut form = text.to_owned();
     for _ in 0..MAX_ROUNDS {
-        let lower: String = form.chars().flat_map(char::to_lowercase).map(sigma).collect();
+        let lower: String = form.nfkc().flat_map(char::to_lowercase).map(sigma).collect();
         let next: String = unicode_security::confusable_detection::skeleton(&lower).collect();
         if next == form {
             break;
@@ -65,6 +65,9 @@ mod tests {
         let stigma = key("\u{3DA}");
         assert_eq!(form_of(&stigma), stigma);
         assert_eq!(stigma, key("o"));
+        // A combining mark whose prototype is a compatibility character (U+3099 -> U+FF9E).
+        let marked = key("x\u{7a9}\u{ff9e}_x");
+        assert_eq!(form_of(&marked), marked);
         assert_ne!(key("alicia"), key("alice"));
         assert_ne!(key("bob"), key("rob"));
     }
