@@ -5,13 +5,6 @@ use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
-async fn spawn_with_limits(change: impl FnOnce(&mut server::Limits)) -> TestServer {
-    let data = tempfile::tempdir().expect("temp dir");
-    let mut config = server::Config::for_tests(data.path().to_path_buf());
-    change(&mut config.limits);
-    spawn_with(config, data).await
-}
-
 #[tokio::test]
 async fn echoes_text_and_binary_exactly() {
     let server = spawn_server().await;
@@ -98,8 +91,7 @@ async fn a_client_that_never_reads_or_never_answers_is_dropped() {
         l.ping_every = Duration::from_millis(200);
         l.pong_deadline = Duration::from_millis(200);
         l.room_max_message_bytes = 64 * 1024;
-        l.messages_per_second = 1e9;
-        l.message_burst = u32::MAX;
+        unthrottled(l);
     })
     .await;
     // Sends and never reads: the replies fill every buffer on the way, then stall.

@@ -2,7 +2,7 @@
 
 use app::protocol::{ServerEvent, SUBPROTOCOL};
 use futures_util::{SinkExt, StreamExt};
-use server::Config;
+use server::{Config, Limits};
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::Duration;
@@ -20,6 +20,9 @@ pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// How long a test waits for something that should happen at once.
 pub const PATIENCE: Duration = Duration::from_secs(5);
+/// How long it waits for what comes only after a timeout of the server's (a store's busy
+/// timeout, a write deadline).
+pub const SLOW: Duration = Duration::from_secs(15);
 
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -34,13 +37,23 @@ pub async fn spawn_server() -> TestServer {
     spawn_with(config, data).await
 }
 
-/// A server without flood control, for tests that send faster than any person would (the flood
-/// control's own tests are in guard.rs).
+/// Limits without flood control, for tests that send faster than any person would (the flood
+/// control's own tests are in guard.rs and limits.rs).
+pub fn unthrottled(limits: &mut Limits) {
+    limits.messages_per_second = 1e9;
+    limits.message_burst = u32::MAX;
+}
+
+/// A server without flood control (see [`unthrottled`]).
 pub async fn spawn_unthrottled() -> TestServer {
+    spawn_with_limits(unthrottled).await
+}
+
+/// A server with the tests' limits as `change` leaves them.
+pub async fn spawn_with_limits(change: impl FnOnce(&mut Limits)) -> TestServer {
     let data = tempfile::tempdir().expect("temp dir");
     let mut config = Config::for_tests(data.path().to_path_buf());
-    config.limits.messages_per_second = 1e9;
-    config.limits.message_burst = u32::MAX;
+    change(&mut config.limits);
     spawn_with(config, data).await
 }
 
@@ -135,10 +148,15 @@ pub async fn connect_with(
     (ws, selected)
 }
 
-/// The next data or close message, skipping pongs.
+/// The next data or close message, skipping pings and pongs.
 pub async fn next_message(ws: &mut Ws) -> Message {
+    next_message_within(ws, PATIENCE).await
+}
+
+/// [`next_message`], waiting at most `patience` for each frame.
+pub async fn next_message_within(ws: &mut Ws, patience: Duration) -> Message {
     loop {
-        let message = tokio::time::timeout(PATIENCE, ws.next())
+        let message = tokio::time::timeout(patience, ws.next())
             .await
             .expect("nothing arrived in time")
             .expect("stream ended")
@@ -150,14 +168,22 @@ pub async fn next_message(ws: &mut Ws) -> Message {
 }
 
 pub async fn next_text(ws: &mut Ws) -> String {
-    match next_message(ws).await {
+    next_text_within(ws, PATIENCE).await
+}
+
+pub async fn next_text_within(ws: &mut Ws, patience: Duration) -> String {
+    match next_message_within(ws, patience).await {
         Message::Text(text) => text.to_string(),
         other => panic!("expected text, got {other:?}"),
     }
 }
 
 pub async fn next_event(ws: &mut Ws) -> ServerEvent {
-    let text = next_text(ws).await;
+    next_event_within(ws, PATIENCE).await
+}
+
+pub async fn next_event_within(ws: &mut Ws, patience: Duration) -> ServerEvent {
+    let text = next_text_within(ws, patience).await;
     ServerEvent::from_json(&text).unwrap_or_else(|e| panic!("not an event: {text}: {e}"))
 }
 
@@ -185,10 +211,25 @@ pub async fn send_text(ws: &mut Ws, text: &str) {
     ws.send(Message::text(text)).await.expect("send");
 }
 
-/// Waits for the server's close frame.
+/// Waits for the server's close frame, the very next thing it sends.
 pub async fn expect_close(ws: &mut Ws) -> CloseFrame {
     match next_message(ws).await {
         Message::Close(Some(frame)) => frame,
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
+
+/// Waits up to `patience` for the server's close frame, skipping whatever comes before it.
+pub async fn skip_to_close_within(ws: &mut Ws, patience: Duration) -> CloseFrame {
+    let close = tokio::time::timeout(patience, async {
+        loop {
+            if let Message::Close(frame) = next_message_within(ws, patience).await {
+                return frame;
+            }
+        }
+    });
+    match close.await {
+        Ok(Some(frame)) => frame,
         other => panic!("expected a close frame, got {other:?}"),
     }
 }

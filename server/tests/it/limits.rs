@@ -8,13 +8,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-async fn spawn_with_limits(change: impl FnOnce(&mut server::Limits)) -> TestServer {
-    let data = tempfile::tempdir().expect("temp dir");
-    let mut config = server::Config::for_tests(data.path().to_path_buf());
-    change(&mut config.limits);
-    spawn_with(config, data).await
-}
-
 fn send_frame(id: &str) -> String {
     serde_json::json!({"type": "send", "id": id, "text": format!("text of {id}")}).to_string()
 }

@@ -140,12 +140,11 @@ async fn one_stalled_reader_slows_nobody_and_memory_stays_bounded() {
 
 #[tokio::test]
 async fn a_reader_that_never_reads_again_is_dropped() {
-    let data = tempfile::tempdir().expect("temp dir");
-    let mut config = server::Config::for_tests(data.path().to_path_buf());
-    config.limits.write_stall = Duration::from_millis(300);
-    config.limits.messages_per_second = 1e9;
-    config.limits.message_burst = u32::MAX;
-    let server = spawn_with(config, data).await;
+    let server = spawn_with_limits(|l| {
+        unthrottled(l);
+        l.write_stall = Duration::from_millis(300);
+    })
+    .await;
     let (mut watcher, _) = server.json("/chat/busy?name=watcher").await;
     let (stalled, _) = server.json("/chat/busy?name=stalled").await;
     // The watcher sees the stalled member leave (after the grace period), without reading.

@@ -29,17 +29,14 @@ async fn senders_are_told_reads_go_on_and_it_recovers() {
     let _ = next_text(&mut plain).await; // "Welcome, bob !"
     send_text(&mut plain, "lost?").await;
     let error = loop {
-        match tokio::time::timeout(std::time::Duration::from_secs(15), next_event_slow(&mut ann)).await {
-            Ok(ServerEvent::Error { code, message }) => break (code, message),
-            Ok(ServerEvent::Ack { client_id, .. }) => {
-                panic!("{client_id} acknowledged while storage was down")
-            }
-            Ok(_) => continue,
-            Err(_) => panic!("no error for the sender"),
+        match next_event_within(&mut ann, SLOW).await {
+            ServerEvent::Error { code, message } => break (code, message),
+            ServerEvent::Ack { client_id, .. } => panic!("{client_id} acknowledged while storage was down"),
+            _ => continue,
         }
     };
     assert_eq!(error.0, ErrorCode::Unavailable, "{}", error.1);
-    let close = expect_close_slow(&mut plain).await;
+    let close = skip_to_close_within(&mut plain, SLOW).await;
     assert_eq!(close.code, CloseCode::Again);
 
     // Reading goes on: a newcomer gets the history, the HTTP history answers, the page renders.
@@ -112,8 +109,7 @@ async fn a_full_store_refuses_with_a_reason_and_takes_the_resend_when_space_come
     let dir = data.path().to_path_buf();
     let quota = |bytes| {
         let mut config = Config::for_tests(dir.clone());
-        config.limits.messages_per_second = 1e9;
-        config.limits.message_burst = u32::MAX;
+        unthrottled(&mut config.limits);
         config.max_database_bytes = Some(bytes);
         config
     };
@@ -166,7 +162,7 @@ async fn a_full_store_refuses_with_a_reason_and_takes_the_resend_when_space_come
     let mut bob = server.plain("/chat/attic?name=bob").await;
     while !next_text(&mut bob).await.starts_with("Welcome, bob") {}
     send_text(&mut bob, &text(acked)).await;
-    let close = expect_close_slow(&mut bob).await;
+    let close = skip_to_close_within(&mut bob, SLOW).await;
     assert_eq!(close.code, CloseCode::Again);
     assert!(close.reason.contains("full"), "{}", close.reason);
 
@@ -208,34 +204,6 @@ async fn skip_to_message(ws: &mut Ws) -> ServerEvent {
             return event;
         }
     }
-}
-
-/// Like `next_event`, with the patience a busy timeout needs.
-async fn next_event_slow(ws: &mut Ws) -> ServerEvent {
-    use futures_util::StreamExt;
-    loop {
-        match ws.next().await {
-            Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text))) => {
-                return ServerEvent::from_json(text.as_str()).expect("an event");
-            }
-            Some(Ok(_)) => continue,
-            other => panic!("connection ended: {other:?}"),
-        }
-    }
-}
-
-async fn expect_close_slow(ws: &mut Ws) -> tokio_tungstenite::tungstenite::protocol::CloseFrame {
-    use futures_util::StreamExt;
-    let wait = tokio::time::timeout(std::time::Duration::from_secs(15), async {
-        loop {
-            match ws.next().await {
-                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(Some(frame)))) => return frame,
-                Some(Ok(_)) => continue,
-                other => panic!("expected a close frame, got {other:?}"),
-            }
-        }
-    });
-    wait.await.expect("closed in time")
 }
 
 /// Sends `text` with client id `id` and returns its stored id, ignoring presence on the way.
