@@ -189,7 +189,7 @@ mod runtime {
     use crate::client::socket::{ChatSocket, Handlers};
     use crate::log::LineKind;
     use crate::outbox::Pending;
-    use crate::protocol::{ClientMessage, ErrorCode, ServerEvent};
+    use crate::protocol::{close, ClientMessage, ErrorCode, ServerEvent};
     use leptos::prelude::*;
     use std::time::Duration;
 
@@ -315,8 +315,8 @@ mod runtime {
                 on_event: Box::new(move |event| self.on_event(event)),
                 on_garbage: Box::new(move |text| self.log.update(|log| log.push(LineKind::Notice { text }))),
                 on_close: Box::new(move |code, reason| {
-                    // 1008: the server refused this nickname or room; retrying would not help.
-                    let retry = code != 1008;
+                    // The server refused this nickname or room: retrying would not help.
+                    let retry = code != close::POLICY;
                     self.lost((!reason.is_empty()).then_some(reason));
                     if retry {
                         self.schedule_retry();

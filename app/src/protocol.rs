@@ -20,6 +20,34 @@ pub const MAX_FRAME_BYTES: usize = 8 * 1024;
 /// The version announced in [`ServerEvent::Ready`]; it matches the token above.
 pub const PROTOCOL_VERSION: u32 = 1;
 
+/// Close codes (RFC 6455, 7.4.1, and IANA's registry of them): one spelling for the server and
+/// the client.
+pub mod close {
+    /// The purpose of the connection is fulfilled (`quit`).
+    pub const NORMAL: u16 = 1000;
+    /// The server is going away (shutting down).
+    pub const AWAY: u16 = 1001;
+    /// A frame that breaks the protocol.
+    pub const PROTOCOL: u16 = 1002;
+    /// A kind of data this endpoint does not take (binary frames in the plain dialect).
+    pub const UNSUPPORTED: u16 = 1003;
+    /// Data that does not fit the message's type (text that is not UTF-8, or not chat text).
+    pub const INVALID: u16 = 1007;
+    /// A policy was broken (a name, a flood, too many connections).
+    pub const POLICY: u16 = 1008;
+    /// A message too big to take.
+    pub const SIZE: u16 = 1009;
+    /// Try again later: the service cannot do it now.
+    pub const TRY_AGAIN: u16 = 1013;
+
+    /// Codes an endpoint may send (RFC 6455 7.4 and the IANA registry): 1004-1006 and 1015 are
+    /// reserved for reports that never go on the wire, 1016-2999 are unassigned, 3000-4999 are
+    /// for libraries and applications.
+    pub fn may_be_sent(code: u16) -> bool {
+        matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+    }
+}
+
 /// Milliseconds since the Unix epoch (UTC), as assigned by the server.
 pub type Millis = i64;
 

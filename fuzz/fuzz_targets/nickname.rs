@@ -7,7 +7,7 @@ use app::names::Nickname;
 use libfuzzer_sys::fuzz_target;
 
 // The server's own file (see ws_reader.rs).
-#[path = "../../server/src/lookalike.rs"]
+#[path = "../../server/src/identity/lookalike.rs"]
 mod lookalike;
 
 use lookalike::{form_of, same_name};

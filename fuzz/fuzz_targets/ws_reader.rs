@@ -6,11 +6,9 @@
 
 use libfuzzer_sys::fuzz_target;
 
-// The server's own files: the reader with the frame code and close codes it uses, and nothing
-// else of the server (whose dependencies a fuzzing build would otherwise compile whole). The
-// reader finds its neighbours as `super::close` and `super::frame`: here, the crate's root.
-#[path = "../../server/src/ws/close.rs"]
-mod close;
+// The server's own files: the reader with the frame code it uses, and nothing else of the
+// server (whose dependencies a fuzzing build would otherwise compile whole). The reader finds
+// its neighbour as `super::frame`: here, the crate's root. (Close codes are `app`'s.)
 #[path = "../../server/src/ws/frame.rs"]
 mod frame;
 #[path = "../../server/src/ws/reader.rs"]

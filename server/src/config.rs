@@ -148,7 +148,7 @@ pub struct Limits {
     /// `messages_per_second`; frames over it wait their turn (the client is told once), and a
     /// client still over it after `flood_abuse_after` waiting frames is closed with 1008. The
     /// same rate holds for each session's messages whichever way they come, and ten times it
-    /// for each address's (see [`crate::quota`]).
+    /// for each address's (see [`crate::session::quota`]).
     pub messages_per_second: f64,
     pub message_burst: u32,
     pub flood_abuse_after: u32,
@@ -240,22 +240,6 @@ impl Limits {
             self.new_rooms_per_hour = count;
         }
         self
-    }
-
-    /// The caps on connections.
-    pub fn caps(&self) -> crate::transport::connections::Caps {
-        crate::transport::connections::Caps {
-            per_address: self.max_connections_per_address,
-            total: self.max_connections,
-        }
-    }
-
-    pub fn flood_policy(&self) -> crate::flood::FloodPolicy {
-        crate::flood::FloodPolicy {
-            per_second: self.messages_per_second,
-            burst: self.message_burst,
-            abuse_after: self.flood_abuse_after,
-        }
     }
 }
 

@@ -1,30 +1,35 @@
-//! The chat server: WebSocket rooms in two dialects (the seeds' plain text and a JSON protocol)
-//! and the Leptos web client, served by axum.
+//! The chat server: WebSocket rooms in several dialects (the seeds' plain text, a JSON
+//! protocol, a relay) and the Leptos web client, served by axum.
 //!
-//! Layers, each in its own module: `ws` (RFC 6455) -> `transport` (endpoints, dialect
-//! negotiation) -> `codec`
-//! (frames <-> protocol messages) -> `session` (one connection) -> `room` / `rooms` (order and
-//! fan-out).
+//! The layers, from the socket inwards; each uses only those below it:
+//!
+//! ```text
+//! web        routes, pages' backend, JSON API        -> transport, session, rooms, store
+//! transport  listen, caps, Host/Origin, endpoints    -> session, ws, codec, identity
+//! session    one connection: greeting, rules, dispatch -> rooms, store, codec, ws, identity
+//! rooms      order and fan-out, members, presence     -> store (its types), codec, ws, identity
+//! store      the durable log and its writer           -> identity
+//! codec      frames <-> protocol messages            -> ws
+//! ws         RFC 6455: handshake, frames, outbox
+//! identity   who a client is: session, name, address
+//! config     every setting and limit, with its reason
+//! ```
+//!
+//! A message goes the other way round: in through `ws` and `transport` to its `session`, which
+//! hands it to the store's writer; once stored, the writer hands it up to `rooms`, whose fan-out
+//! writes it to every member's socket.
 
-mod backend;
+mod clock;
 pub mod codec;
 pub mod config;
-pub mod flood;
-mod history;
 pub mod identity;
-mod keepalive;
-pub mod lookalike;
-mod member;
-mod presence;
-pub mod quota;
-mod room;
 mod rooms;
-mod routes;
 pub mod session;
-mod state;
 pub mod store;
+#[cfg(test)]
+mod testing;
 mod transport;
-pub mod writer;
+mod web;
 pub mod ws;
 
 pub use config::{Config, Limits};
@@ -32,11 +37,12 @@ pub use config::{Config, Limits};
 use anyhow::Context;
 use leptos::config::{Env, LeptosOptions};
 use rooms::Rooms;
-use state::AppState;
 use std::sync::Arc;
+use store::Writer;
 use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
-use writer::Writer;
+use transport::connections::Caps;
+use web::AppState;
 
 /// Serves on `listener` until `shutdown` is cancelled, then drains: tells every WebSocket client
 /// (close 1001), waits for the requests in progress and the sessions, and lets the writer commit
@@ -63,19 +69,28 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     let limits = &config.limits;
     let (writer, writer_task) = Writer::spawn(
         store.clone(),
-        rooms.clone(),
+        Arc::new(rooms.clone()),
         limits.write_queue,
         limits.commit_batch,
         limits.write_deadline,
     );
     let limits = Arc::new(config.limits.clone());
-    let quotas = Arc::new(quota::Quotas::new(&limits));
+    let quotas = Arc::new(session::quota::Quotas::new(&limits));
     let session_deps = Arc::new(session::SessionDeps {
+        rooms: rooms.clone(),
         store: store.clone(),
         writer: writer.clone(),
         limits: limits.clone(),
         quotas: quotas.clone(),
     });
+    let endpoints = transport::Endpoints {
+        limits: limits.clone(),
+        keys: keys.clone(),
+        connections: Default::default(),
+        sessions: TaskTracker::new(),
+        shutdown: shutdown.clone(),
+        session_deps,
+    };
     let state = AppState {
         leptos_options,
         rooms,
@@ -85,13 +100,10 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         keys,
         origins: transport::origin::AllowedOrigins::new(config.allowed_origins.clone()),
         hosts: transport::host::AllowedHosts::new(config.allowed_hosts.clone()),
-        connections: Default::default(),
         quotas,
-        sessions: TaskTracker::new(),
-        shutdown: shutdown.clone(),
-        session_deps,
+        endpoints,
     };
-    let pings = tokio::spawn(keepalive::run(
+    let pings = tokio::spawn(rooms::keepalive::run(
         state.rooms.clone(),
         config.limits.ping_every,
         config.limits.pong_deadline,
@@ -103,20 +115,21 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         told.cancelled().await;
         rooms.shut_down();
     });
-    let app = routes::app(state.clone());
+    let app = web::app(state.clone());
     let limits = &config.limits;
     let serving = transport::listen::Serving {
         handshake_timeout: limits.handshake_timeout,
         write_stall: limits.write_stall,
-        caps: limits.caps(),
+        caps: Caps::from(limits),
         drain: limits.drain_timeout,
     };
     // One deadline for the whole drain, from when it began: requests, sessions, the last commits.
     let deadline =
-        transport::listen::serve(listener, app, serving, state.connections.clone(), shutdown).await;
-    state.sessions.close();
-    if tokio::time::timeout_at(deadline, state.sessions.wait()).await.is_err() {
-        tracing::warn!(left = state.sessions.len(), "drain deadline passed with sessions still open");
+        transport::listen::serve(listener, app, serving, state.endpoints.connections.clone(), shutdown).await;
+    let sessions = &state.endpoints.sessions;
+    sessions.close();
+    if tokio::time::timeout_at(deadline, sessions.wait()).await.is_err() {
+        tracing::warn!(left = sessions.len(), "drain deadline passed with sessions still open");
     }
     pings.abort();
     // The writer stops once the last handle is gone and its queue is committed.

@@ -73,7 +73,7 @@ impl Drop for ChatSocket {
         let state = self.ws.ready_state();
         if state == WebSocket::CONNECTING || state == WebSocket::OPEN {
             // Nothing useful can be done if closing fails: the socket is being abandoned anyway.
-            let _ = self.ws.close_with_code_and_reason(1000, "page left the room");
+            let _ = self.ws.close_with_code_and_reason(crate::protocol::close::NORMAL, "page left the room");
         }
     }
 }

@@ -99,10 +99,7 @@ pub fn parse(text: &str) -> Command {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn nick(s: &str) -> Nickname {
-        Nickname::parse(s).unwrap()
-    }
+    use crate::testing::nick;
 
     fn text(s: &str) -> MessageText {
         MessageText::parse(s).unwrap()

@@ -3,16 +3,21 @@
 //!
 //! Each room's messages are numbered by a sequence that only grows, within an epoch that changes
 //! only if the room's log is reset; `(epoch, seq)` is where a client resumes.
+//!
+//! Every message goes in through the [`writer`], which commits them in groups and then hands
+//! them to whoever publishes them (the rooms, which sit above the store).
 
 mod postgres;
 mod sqlite;
+pub mod writer;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use writer::{DynPublish, Publish, WriteError, Writer};
 
 use crate::identity::SessionId;
 use app::names::{ClientId, MessageText, Nickname, RoomName};
-use app::protocol::{Epoch, Millis, Seq};
+use app::protocol::{Epoch, Millis, Seq, ServerEvent};
 use async_trait::async_trait;
 use std::path::Path;
 use std::sync::Arc;
@@ -46,6 +51,21 @@ pub struct StoredMessage {
     pub text: MessageText,
     pub at: Millis,
     pub client_id: Option<ClientId>,
+}
+
+impl StoredMessage {
+    /// The protocol's event for this message: live, in history, and in the JSON API alike.
+    pub fn event(&self) -> ServerEvent {
+        ServerEvent::Message {
+            id: self.seq,
+            epoch: self.epoch,
+            room: self.room.clone(),
+            author: self.author.clone(),
+            text: self.text.clone(),
+            at: self.at,
+            client_id: self.client_id.clone(),
+        }
+    }
 }
 
 impl NewMessage {

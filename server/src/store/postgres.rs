@@ -267,7 +267,7 @@ mod tests {
             .execute(&store.pool)
             .await
             .unwrap();
-        crate::writer::tests::one_refused_message_fails_no_other(std::sync::Arc::new(store)).await;
+        crate::store::writer::tests::one_refused_message_fails_no_other(std::sync::Arc::new(store)).await;
     }
 
     #[tokio::test]

@@ -7,7 +7,8 @@
 //! can still load a page. IPv6 addresses count by /64, the block one subscriber gets: a single
 //! host can use any of its 2^64 addresses, so counting them one by one would limit nothing.
 
-use crate::quota::AddressKey;
+use crate::config::Limits;
+use crate::identity::AddressKey;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -24,6 +25,12 @@ pub enum Kind {
 pub struct Caps {
     pub per_address: usize,
     pub total: usize,
+}
+
+impl From<&Limits> for Caps {
+    fn from(limits: &Limits) -> Self {
+        Self { per_address: limits.max_connections_per_address, total: limits.max_connections }
+    }
 }
 
 /// Why a connection was not taken.

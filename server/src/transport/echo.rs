@@ -6,12 +6,11 @@
 //! them on the command line, as they do for the rooms.
 
 use super::connections::HttpSlot;
-use super::{refuse, take_slot};
+use super::{refuse, take_slot, Endpoints};
 use crate::config::Limits;
-use crate::flood::{Bucket, Verdict};
-use crate::state::AppState;
-use crate::ws::close;
+use crate::session::flood::{Bucket, FloodPolicy, Verdict};
 use crate::ws::{Frame, Inbound, Outbox, ReadError, Socket, Upgrade, WriteError};
+use app::protocol::close;
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use axum::Extension;
@@ -22,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 pub async fn echo(
     ws: Upgrade,
-    State(state): State<AppState>,
+    State(state): State<Endpoints>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     http: Option<Extension<HttpSlot>>,
 ) -> Response {
@@ -66,7 +65,7 @@ impl Echo {
         Self {
             socket,
             out: Outbox::default(),
-            flood: Bucket::new(limits.flood_policy(), now),
+            flood: Bucket::new(FloodPolicy::from(&*limits), now),
             next_ping: now + limits.ping_every,
             pong_due: None,
             limits,

@@ -9,7 +9,6 @@
 //! and the names configured with `--allowed-hosts`. A request without `Host` (not a browser's)
 //! passes.
 
-use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
@@ -52,10 +51,10 @@ fn host_name(host: &str) -> &str {
 }
 
 /// Refuses (421) a request for a name this server does not answer to.
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn guard(State(hosts): State<AllowedHosts>, request: Request, next: Next) -> Response {
     let host = request.headers().get(header::HOST).map(|h| h.to_str().unwrap_or("\u{fffd}"));
     match host {
-        Some(host) if !state.hosts.allows(host) => {
+        Some(host) if !hosts.allows(host) => {
             tracing::info!(host, path = %request.uri().path(), "request for another name refused");
             let why = format!(
                 "this server does not answer to the name {host:?}; if it should, start it with --allowed-hosts"

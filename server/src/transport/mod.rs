@@ -1,185 +1,46 @@
-//! The WebSocket endpoints: handshake, limits and dialect negotiation, then hand-over to a
-//! session. `/chat` and `/` reach the lobby, `/chat/{room}` any room, `/echo` echoes.
+//! The way in: listening and accepting, the caps on connections, the checks every request
+//! passes (the `Host` it names, the page it comes from), and the WebSocket endpoints, which hand
+//! each connection to a session (rooms) or serve it themselves (`/echo`).
 
 pub mod connections;
 mod echo;
 pub mod host;
+mod join;
 pub mod listen;
 pub mod origin;
 
-use crate::codec::{Dialect, OFFERED_SUBPROTOCOLS};
-use crate::identity::Identity;
-use crate::member::Member;
-use crate::session::{Resume, Session};
-use crate::state::AppState;
-use crate::ws::close;
-use crate::ws::{Frame, Outbox, Socket, Upgrade};
-use app::names::{Nickname, RoomName};
-use app::protocol::{Epoch, Seq};
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
-use axum::http::{header, HeaderMap};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::Extension;
-use connections::{HttpSlot, Kind, Slot};
-use futures_util::FutureExt;
-use serde::Deserialize;
+pub use echo::echo;
+pub use join::{lobby, room, seed_root};
+
+use crate::config::Limits;
+use crate::identity::SessionKeys;
+use crate::session::SessionDeps;
+use crate::ws::{Frame, Outbox, Socket};
+use app::protocol::close;
+use connections::{Caps, Connections, HttpSlot, Kind, Slot};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tracing::Instrument;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-pub use echo::echo;
-
-/// The query string of a room URL.
-#[derive(Debug, Default, Deserialize)]
-pub struct JoinParams {
-    /// A session token (clients without cookies): the server's word for who this is.
-    token: Option<String>,
-    /// For clients without a session (the seeds' pages): the nickname to use, if nobody holds it.
-    /// A guest name is assigned when absent.
-    name: Option<String>,
-    /// Resume after this message (JSON dialect): the last `id` the client saw...
-    after: Option<Seq>,
-    /// ...in this epoch of the room's log.
-    epoch: Option<Epoch>,
-}
-
-/// `/chat`: the lobby.
-pub async fn lobby(
-    ws: Upgrade,
-    State(state): State<AppState>,
-    ConnectInfo(remote): ConnectInfo<SocketAddr>,
-    http: Option<Extension<HttpSlot>>,
-    headers: HeaderMap,
-    Query(params): Query<JoinParams>,
-) -> Response {
-    let http = http.map(|Extension(slot)| slot);
-    upgrade_room(ws, state, remote, http.as_ref(), Ok(RoomName::lobby()), &headers, params)
-}
-
-/// `/chat/{room}`.
-pub async fn room(
-    ws: Upgrade,
-    State(state): State<AppState>,
-    ConnectInfo(remote): ConnectInfo<SocketAddr>,
-    http: Option<Extension<HttpSlot>>,
-    Path(room): Path<String>,
-    headers: HeaderMap,
-    Query(params): Query<JoinParams>,
-) -> Response {
-    let room = RoomName::parse(&room).map_err(|e| format!("bad room name: {e}"));
-    let http = http.map(|Extension(slot)| slot);
-    upgrade_room(ws, state, remote, http.as_ref(), room, &headers, params)
-}
-
-/// Lets a WebSocket handshake on `/` reach the lobby, as the seeds' pages (`ws://host:port/`)
-/// expect, while a plain GET of `/` still gets the web page.
-pub async fn seed_root(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let is_upgrade = request.uri().path() == "/"
-        && request
-            .headers()
-            .get(header::UPGRADE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-    if !is_upgrade {
-        return next.run(request).await;
-    }
-    let (mut parts, _body) = request.into_parts();
-    let ws = match Upgrade::from_request_parts(&mut parts, &state).await {
-        Ok(ws) => ws,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let params = match Query::<JoinParams>::from_request_parts(&mut parts, &state).await {
-        Ok(Query(params)) => params,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let remote = match ConnectInfo::<SocketAddr>::from_request_parts(&mut parts, &state).await {
-        Ok(ConnectInfo(remote)) => remote,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let http = parts.extensions.get::<HttpSlot>().cloned();
-    upgrade_room(ws, state, remote, http.as_ref(), Ok(RoomName::lobby()), &parts.headers, params)
-}
-
-/// Who the connection is: the session its token or cookie proves, else a one-connection
-/// identity under the name it asked for, or a guest name (with its number: the session picks
-/// the next one should it be taken).
-fn identify(
-    state: &AppState,
-    headers: &HeaderMap,
-    params: &JoinParams,
-) -> Result<(Identity, Option<u16>), String> {
-    if let Some(token) = &params.token {
-        return state
-            .keys
-            .verify(token)
-            .map(|id| (id, None))
-            .ok_or_else(|| "invalid session token".to_owned());
-    }
-    if let Some(identity) = state.keys.from_cookies(headers) {
-        return Ok((identity, None));
-    }
-    match params.name.as_deref() {
-        None | Some("") => {
-            let number = fastrand::u16(..state.limits.guest_names.max(1));
-            Ok((Identity::ephemeral(Nickname::guest(number)), Some(number)))
-        }
-        Some(raw) => {
-            Ok((Identity::ephemeral(Nickname::parse(raw).map_err(|e| format!("bad name: {e}"))?), None))
-        }
-    }
-}
-
-fn upgrade_room(
-    ws: Upgrade,
-    state: AppState,
-    remote: SocketAddr,
-    http: Option<&HttpSlot>,
-    room: Result<RoomName, String>,
-    headers: &HeaderMap,
-    params: JoinParams,
-) -> Response {
-    let limits = &state.limits;
-    let ws = ws.protocols(&OFFERED_SUBPROTOCOLS).max_message_size(limits.room_max_message_bytes);
-    let dialect = Dialect::from_handshake(ws.selected_protocol(), headers.contains_key(header::ORIGIN));
-    let identity = identify(&state, headers, &params);
-    let slot = take_slot(&state, remote, http);
-    // Only the JSON dialect can resume: the plain one has no message ids.
-    let resume = match (dialect, params.after) {
-        (Dialect::Json, Some(after)) => Some(Resume { epoch: params.epoch, after }),
-        _ => None,
-    };
-    let admitted = match (room, identity, slot) {
-        (Ok(room), Ok((identity, guest)), Ok(slot)) => Ok((room, identity, guest, slot)),
-        (Err(why), _, _) | (_, Err(why), _) | (_, _, Err(why)) => Err(why),
-    };
-    let tracker = state.sessions.clone();
-    // Only what the session needs is moved into the task, which lives as long as the connection.
-    let (rooms, deps) = (state.rooms.clone(), state.session_deps.clone());
-    ws.on_upgrade(move |socket| async move {
-        let (room, identity, guest, slot) = match admitted {
-            Ok(admitted) => admitted,
-            // Refused after the handshake rather than with an HTTP error, because a browser
-            // shows a page the close reason but never an HTTP status.
-            Err(why) => return refuse(socket, &why, deps.limits.write_stall).await,
-        };
-        // Debug level: an enabled span is entered and left on every poll, once per event.
-        let span = tracing::debug_span!("session", room = %room, name = %identity.nickname, ?dialect);
-        let member = Member::new(Arc::clone(socket.tcp()), dialect, deps.limits.room_backlog);
-        let membership = rooms.join(&room, Arc::new(member));
-        let session =
-            Session::new(socket, dialect, identity, membership, deps).run(resume, guest).instrument(span);
-        // A task of its own, holding the session and its slot and nothing else: the task of the
-        // handshake, and what it captured, is gone for the life of the connection (memory per
-        // connection).
-        tokio::spawn(tracker.track_future(session.map(move |()| drop(slot))));
-    })
+/// What the WebSocket endpoints need: cheap handles, cloned into every handshake.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub limits: Arc<Limits>,
+    pub keys: SessionKeys,
+    /// Connections held, per client address and in all.
+    pub connections: Connections,
+    /// Every live WebSocket connection, so that shutdown can wait for them.
+    pub sessions: TaskTracker,
+    /// Cancelled when the server starts to drain.
+    pub shutdown: CancellationToken,
+    /// What every room session shares: made once, so that a session holds one pointer to it.
+    pub session_deps: Arc<SessionDeps>,
 }
 
 /// A WebSocket's place among the connections `remote`'s address, and the server, may hold: the
 /// place its connection had while it spoke HTTP, taken over. Held as long as the connection.
-fn take_slot(state: &AppState, remote: SocketAddr, http: Option<&HttpSlot>) -> Result<Slot, String> {
-    let caps = state.limits.caps();
+fn take_slot(state: &Endpoints, remote: SocketAddr, http: Option<&HttpSlot>) -> Result<Slot, String> {
+    let caps = Caps::from(&*state.limits);
     let slot = match http.and_then(HttpSlot::take) {
         Some(slot) => slot.into_websocket(caps),
         None => state.connections.take(Kind::WebSocket, remote.ip(), caps),

@@ -5,7 +5,6 @@
 //! Allowed: requests without an `Origin` (clients that are not browsers, which carry no
 //! ambient cookie), pages of this server itself, and the configured allow-list.
 
-use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
@@ -40,11 +39,11 @@ impl AllowedOrigins {
 
 /// Refuses, with 403, a WebSocket handshake or a state-changing request (a form post, a server
 /// function) from a page of another site. Reading pages and files stays open to all.
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn guard(State(origins): State<AllowedOrigins>, request: Request, next: Next) -> Response {
     let upgrade = request.headers().contains_key(header::UPGRADE);
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if upgrade || !safe {
-        if let Err(origin) = state.origins.check(request.headers()) {
+        if let Err(origin) = origins.check(request.headers()) {
             tracing::info!(%origin, path = %request.uri().path(), "cross-origin request refused");
             return (StatusCode::FORBIDDEN, format!("requests from {origin:?} are not allowed here"))
                 .into_response();

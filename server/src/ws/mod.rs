@@ -5,7 +5,6 @@
 //! encoded once and its bytes shared by every member, and everything queued for a member goes
 //! out in one vectored write.
 
-pub mod close;
 pub mod frame;
 pub mod outbox;
 pub mod reader;

@@ -5,8 +5,8 @@
 //! Bytes wait in one buffer that exists only while some are pending: an idle connection holds
 //! no read buffer at all.
 
-use super::close;
 use super::frame::{self, Header, MAX_CONTROL_PAYLOAD};
+use app::protocol::close;
 
 /// A complete message from the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,18 +239,11 @@ fn close(payload: &[u8]) -> Result<Option<(u16, String)>, Fault> {
         };
     };
     let code = u16::from_be_bytes(*code);
-    if !close_code_allowed(code) {
+    if !close::may_be_sent(code) {
         return Err(Fault::protocol(format!("close code {code} may not be sent")));
     }
     let reason = std::str::from_utf8(reason).map_err(|_| Fault::not_utf8("the close reason"))?;
     Ok(Some((code, reason.to_owned())))
-}
-
-/// Codes an endpoint may send (RFC 6455 7.4 and the IANA registry): 1004-1006 and 1015 are
-/// reserved for reports that never go on the wire, 1016-2999 are unassigned, 3000-4999 are for
-/// libraries and applications.
-fn close_code_allowed(code: u16) -> bool {
-    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
 #[cfg(test)]

@@ -6,6 +6,11 @@
 //! A token is `v1.<session id, hex>.<nickname, hex>.<HMAC-SHA256 of what precedes, hex>`: only
 //! characters allowed in a cookie value, whatever the nickname holds.
 
+mod address;
+pub mod lookalike;
+
+pub use address::AddressKey;
+
 use app::names::Nickname;
 use axum::http::{header, HeaderMap, HeaderValue};
 use hmac::{Hmac, Mac};

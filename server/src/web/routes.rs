@@ -1,8 +1,7 @@
 //! The HTTP surface: pages, WebSocket endpoints, history pages, health, static files.
 
-use crate::backend;
-use crate::history;
-use crate::state::AppState;
+use super::state::AppState;
+use super::{backend, history};
 use crate::transport;
 use app::{shell, App};
 use axum::extract::{Request, State};
@@ -42,12 +41,12 @@ pub fn app(state: AppState) -> Router {
         .route("/chat/{room}", get(transport::room))
         .route("/echo", get(transport::echo))
         .merge(pages)
-        .layer(middleware::from_fn_with_state(state.clone(), transport::seed_root))
+        .layer(middleware::from_fn_with_state(state.endpoints.clone(), transport::seed_root))
         .layer(middleware::from_fn_with_state(state.clone(), read_body_in_time))
         // Outermost: no other site's page gets in, whatever the route, nor a request for a name
         // this server does not have.
-        .layer(middleware::from_fn_with_state(state.clone(), transport::origin::guard))
-        .layer(middleware::from_fn_with_state(state.clone(), transport::host::guard))
+        .layer(middleware::from_fn_with_state(state.origins.clone(), transport::origin::guard))
+        .layer(middleware::from_fn_with_state(state.hosts.clone(), transport::host::guard))
         .with_state(state)
 }
 

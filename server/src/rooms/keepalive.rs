@@ -7,7 +7,7 @@
 //! writing passes with their events, without waking the sessions. A ping goes out up to one
 //! tick late, and a dead peer is noticed up to one tick after its deadline.
 
-use crate::rooms::Rooms;
+use super::Rooms;
 use crate::ws::Frame;
 use std::time::Duration;
 

@@ -2,11 +2,11 @@
 //! JSON API for clients that are not browsers: `POST /api/session` (a nickname and its token)
 //! and `GET /api/rooms` (the room list).
 
-use crate::identity::{self, Identity, SessionId};
-use crate::quota::{AddressKey, TooFast};
-use crate::room::RoomEvent;
-use crate::state::AppState;
-use crate::store::NewMessage;
+use super::state::AppState;
+use crate::clock::now_millis;
+use crate::identity::{self, AddressKey, Identity, SessionId};
+use crate::session::quota::TooFast;
+use crate::store::{NewMessage, StoredMessage};
 use app::api::{Backend, BackendContext};
 use app::names::{ClientId, MessageText, Nickname, RoomName};
 use app::protocol::{RoomSummary, ServerEvent};
@@ -130,7 +130,7 @@ impl Backend for PageBackend {
         let (store, limit) = (self.0.store.clone(), self.0.limits.history_on_join);
         Box::pin(async move {
             match store.read_before(&room, None, limit).await {
-                Ok(page) => page.iter().map(RoomEvent::message_event).collect(),
+                Ok(page) => page.iter().map(StoredMessage::event).collect(),
                 Err(err) => {
                     // The page still renders; the WebSocket brings the history once it can.
                     tracing::error!(%err, "reading history for a page failed");
@@ -176,7 +176,7 @@ impl Backend for PageBackend {
                 author: identity.nickname,
                 session: identity.session,
                 text,
-                at: crate::room::now_millis(),
+                at: now_millis(),
                 client_id,
             };
             state.writer.append(message).await.map(|_| ()).map_err(|e| e.to_string())

@@ -1,50 +1,31 @@
 //! One room connection, from the greeting to the goodbye: reads the client's frames, publishes
 //! what it says to the room, and writes the room's events back in the room's order.
 //!
-//! The room writes its events to the connection itself (see [`crate::member`]): the session
+//! The room writes its events to the connection itself (see [`crate::rooms::Member`]): the session
 //! is woken for them only when the socket is full or the connection fell behind, and then
 //! catches it up from the log.
 
+pub mod flood;
+pub mod quota;
+mod resume;
+
+pub use resume::Resume;
+
+use crate::clock::now_millis;
 use crate::codec::{json, plain, Dialect};
 use crate::config::Limits;
-use crate::flood::{Bucket, Verdict};
-use crate::identity::Identity;
-use crate::member::{Attention, Member};
-use crate::presence::NameTaken;
-use crate::quota::{AddressKey, Quotas, TooFast};
-use crate::room::{now_millis, Room, RoomEvent};
-use crate::rooms::Membership;
-use crate::store::{DynStore, NewMessage, Position, StoreError, StoredMessage};
-use crate::writer::{WriteError, Writer};
-use crate::ws::close;
+use crate::identity::{AddressKey, Identity};
+use crate::rooms::{Attention, Member, Membership, NameTaken, Room, RoomEvent, Rooms};
+use crate::store::{DynStore, NewMessage, Position, StoreError, StoredMessage, WriteError, Writer};
 use crate::ws::{Frame, Inbound, ReadError, Socket};
-use app::names::{ClientId, MessageText, Nickname};
-use app::protocol::{ClientMessage, Epoch, ErrorCode, Seq, ServerEvent, PROTOCOL_VERSION};
+use app::names::{ClientId, MessageText, Nickname, RoomName};
+use app::protocol::close;
+use app::protocol::{ClientMessage, ErrorCode, Seq, ServerEvent, PROTOCOL_VERSION};
+use flood::{Bucket, FloodPolicy, Verdict};
+use quota::{Quotas, TooFast};
 use std::sync::Arc;
 use std::task::Poll;
 use tokio::time::Instant;
-
-/// Where a client of the JSON dialect asks to resume: after message `after` of epoch `epoch`
-/// (0 when the room had no log when it last looked; `None` if it did not say).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Resume {
-    pub epoch: Option<Epoch>,
-    pub after: Seq,
-}
-
-impl Resume {
-    /// Whether the log at `position` has this resume position: its own epoch and a number it
-    /// has reached, or the start of any log for a client that saw the room before it had one.
-    /// Anything else (a number past the end, as after a restore from an older backup; another
-    /// epoch; no epoch at all) would skip what the client has not seen.
-    pub fn holds(&self, position: Position) -> bool {
-        match self.epoch {
-            Some(epoch) if epoch == position.epoch => self.after <= position.seq,
-            Some(0) => self.after == 0,
-            _ => false,
-        }
-    }
-}
 
 /// Why a session ended.
 #[derive(Debug)]
@@ -79,6 +60,7 @@ pub struct Session {
 /// What a session needs besides its socket and its name.
 #[derive(Debug, Clone)]
 pub struct SessionDeps {
+    pub rooms: Rooms,
     pub store: DynStore,
     pub writer: Writer,
     pub limits: Arc<Limits>,
@@ -86,19 +68,23 @@ pub struct SessionDeps {
 }
 
 impl Session {
-    pub fn new(
+    /// A session of `identity` in `room`, which it joins now: from here on the room keeps what
+    /// it publishes for this connection.
+    pub fn join(
         socket: Socket,
         dialect: Dialect,
         identity: Identity,
-        membership: Membership,
+        room: &RoomName,
         deps: Arc<SessionDeps>,
     ) -> Self {
+        let member = Member::new(Arc::clone(socket.tcp()), dialect, deps.limits.room_backlog);
+        let membership = deps.rooms.join(room, Arc::new(member));
         Self {
             socket,
             dialect,
             identity,
             membership,
-            flood: Bucket::new(deps.limits.flood_policy(), Instant::now()),
+            flood: Bucket::new(FloodPolicy::from(&*deps.limits), Instant::now()),
             room_is_new: false,
             deps,
             welcome_pending: false,
@@ -313,10 +299,7 @@ impl Session {
 
     /// A stored message in this connection's dialect.
     fn logged_frame(&self, stored: &StoredMessage) -> Frame {
-        match self.dialect {
-            Dialect::Plain(lines) => plain::message_frames(&stored.author, &stored.text, lines),
-            _ => json::encode(&RoomEvent::message_event(stored)),
-        }
+        RoomEvent::logged(stored, self.dialect)
     }
 
     /// One of the plain dialect's lines, written as this connection's lines are.
@@ -330,7 +313,7 @@ impl Session {
     /// The connection's life after the greeting: the room writes to it, and the session only
     /// wakes for the client's frames or when the room needs it (its socket is full, it fell
     /// behind, it is gone, the server is stopping). Pings are the keep-alive pass's (see
-    /// [`crate::keepalive`]): nothing here waits on a timer, so an idle session is small.
+    /// [`crate::rooms::keepalive`]): nothing here waits on a timer, so an idle session is small.
     async fn serve(&mut self, room: &Room) -> End {
         loop {
             let woken = std::future::poll_fn(|cx| {
@@ -632,26 +615,4 @@ fn written(err: crate::ws::WriteError) -> End {
 fn unavailable(err: StoreError) -> End {
     tracing::error!(%err, "reading the log failed");
     End::Refused(close::TRY_AGAIN, "history is unavailable, try again later".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_resume_position_is_trusted_only_where_the_log_has_it() {
-        let log = Position { epoch: 7, seq: 10 };
-        let at = |epoch, after| Resume { epoch, after };
-        assert!(at(Some(7), 10).holds(log));
-        assert!(at(Some(7), 0).holds(log));
-        assert!(at(Some(0), 0).holds(log), "seen before the log began: everything follows");
-        assert!(!at(Some(7), 11).holds(log), "past the end: a restored backup");
-        assert!(!at(Some(8), 3).holds(log), "another epoch");
-        assert!(!at(Some(0), 3).holds(log), "a number in no log");
-        assert!(!at(None, 3).holds(log), "no epoch");
-        assert!(!at(None, 0).holds(log));
-        let none = Position { epoch: 0, seq: 0 };
-        assert!(at(Some(0), 0).holds(none));
-        assert!(!at(Some(0), 1).holds(none));
-    }
 }

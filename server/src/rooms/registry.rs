@@ -1,9 +1,9 @@
 //! The registry of live rooms. A room exists while it has members: the last one to leave
 //! removes it, so connecting to random room names cannot grow the server's memory.
 
+use super::{Member, Room};
 use crate::identity::SessionId;
-use crate::member::Member;
-use crate::room::Room;
+use crate::store::writer::Publish;
 use crate::store::StoredMessage;
 use app::names::Nickname;
 use app::names::RoomName;
@@ -53,21 +53,6 @@ impl Rooms {
         }
     }
 
-    /// Publishes stored messages (in sequence order) to their rooms, if anyone is in them: each
-    /// room's share as one batch.
-    pub fn publish(&self, messages: &[&StoredMessage]) {
-        let mut rest = messages;
-        while let Some(first) = rest.first() {
-            let same = rest.iter().take_while(|m| m.room == first.room).count();
-            let (batch, next) = rest.split_at(same);
-            let room = self.registry().map.get(&first.room).cloned();
-            if let Some(room) = room {
-                room.publish(batch);
-            }
-            rest = next;
-        }
-    }
-
     pub(crate) fn live(&self) -> Vec<Arc<Room>> {
         self.registry().map.values().cloned().collect()
     }
@@ -104,6 +89,23 @@ impl Rooms {
     }
 }
 
+impl Publish for Rooms {
+    /// Publishes stored messages (in sequence order) to their rooms, if anyone is in them: each
+    /// room's share as one batch.
+    fn publish(&self, messages: &[&StoredMessage]) {
+        let mut rest = messages;
+        while let Some(first) = rest.first() {
+            let same = rest.iter().take_while(|m| m.room == first.room).count();
+            let (batch, next) = rest.split_at(same);
+            let room = self.registry().map.get(&first.room).cloned();
+            if let Some(room) = room {
+                room.publish(batch);
+            }
+            rest = next;
+        }
+    }
+}
+
 /// A connection's place in a room. Dropping it leaves the room, whatever ended the session.
 #[derive(Debug)]
 pub struct Membership {
@@ -134,7 +136,7 @@ mod tests {
     use super::*;
 
     use crate::codec::Dialect;
-    use crate::member::loopback;
+    use crate::testing::loopback;
 
     async fn member() -> Arc<Member> {
         Arc::new(Member::new(loopback().await.0, Dialect::Plain(crate::codec::Lines::Verbatim), 8))
@@ -168,7 +170,7 @@ mod tests {
         rooms.shut_down();
         let late = rooms.join(&a, member().await);
         for membership in [&first, &second, &late] {
-            assert_eq!(membership.member().attention().await, crate::member::Attention::Shutdown);
+            assert_eq!(membership.member().attention().await, super::super::Attention::Shutdown);
         }
     }
 }

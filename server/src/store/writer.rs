@@ -2,8 +2,8 @@
 //! whatever has queued up since its last commit and stores it in one transaction. Under load one
 //! disk flush then covers many messages; when idle a message is committed at once.
 //!
-//! Only after the commit does the writer publish the messages to their rooms (in sequence order,
-//! since it is the only publisher of messages) and acknowledge each sender.
+//! Only after the commit does the writer hand the messages to its [`Publish`]er (the rooms: in
+//! sequence order, since it is the only publisher of messages) and acknowledge each sender.
 //!
 //! Nobody waits for ever: each message has a deadline, `deadline` after its sender handed it
 //! over. A commit still running at the earliest deadline of its batch is given up (a row lock
@@ -16,12 +16,21 @@
 //! messages holds (a constraint, a value the database cannot take), the batch is stored again
 //! one message at a time, and only the culprit is refused.
 
-use crate::rooms::Rooms;
 use crate::store::{Appended, DynStore, NewMessage, StoreError, StoredMessage};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+
+/// Whoever shows stored messages to people: the rooms. The store is beneath them and does not
+/// know them; they hand themselves to the writer when the server starts.
+pub trait Publish: Send + Sync + 'static {
+    /// Messages just stored, in sequence order (within each room), as one batch.
+    fn publish(&self, messages: &[&StoredMessage]);
+}
+
+pub type DynPublish = Arc<dyn Publish>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum WriteError {
@@ -74,7 +83,7 @@ impl Writer {
     /// and how long one commit may take.
     pub fn spawn(
         store: DynStore,
-        rooms: Rooms,
+        rooms: DynPublish,
         queue: usize,
         max_batch: usize,
         deadline: Duration,
@@ -100,7 +109,7 @@ impl Writer {
     }
 }
 
-async fn run(mut rx: mpsc::Receiver<Job>, store: DynStore, rooms: Rooms, max_batch: usize) {
+async fn run(mut rx: mpsc::Receiver<Job>, store: DynStore, rooms: DynPublish, max_batch: usize) {
     let mut jobs = Vec::with_capacity(max_batch);
     while rx.recv_many(&mut jobs, max_batch).await > 0 {
         // What waited past its deadline (behind a commit that was given up) is not stored.
@@ -136,7 +145,7 @@ async fn append(
 
 /// A refused batch, again, a message at a time: only what the store refuses alone is refused.
 /// Should the store fail otherwise meanwhile (it went away), the rest fail with it at once.
-async fn one_by_one(store: &DynStore, rooms: &Rooms, jobs: Vec<Job>) {
+async fn one_by_one(store: &DynStore, rooms: &DynPublish, jobs: Vec<Job>) {
     let mut failed = None;
     for job in jobs {
         let result = match failed {
@@ -162,7 +171,7 @@ async fn one_by_one(store: &DynStore, rooms: &Rooms, jobs: Vec<Job>) {
 /// Publishes what was stored to the rooms, in order, then answers each sender. Resends are
 /// published too: a member who has the message skips it, and one who does not (its first
 /// commit outlived the deadline, so it was never published) gets it now.
-fn finish(rooms: &Rooms, outcomes: impl Iterator<Item = (Job, Result<Appended, WriteError>)>) {
+fn finish(rooms: &DynPublish, outcomes: impl Iterator<Item = (Job, Result<Appended, WriteError>)>) {
     let outcomes: Vec<_> = outcomes.collect();
     // One batch for the rooms too: a member gets the batch's messages in one write.
     let stored: Vec<&StoredMessage> =
@@ -177,18 +186,18 @@ fn finish(rooms: &Rooms, outcomes: impl Iterator<Item = (Job, Result<Appended, W
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::codec::Dialect;
-    use crate::member::{loopback, Member};
     use crate::store::SqliteStore;
-    use app::names::{MessageText, Nickname, RoomName};
-    use std::sync::Arc;
+    use crate::testing::nick;
+    use app::names::{MessageText, RoomName};
+    use app::protocol::Seq;
+    use std::sync::Mutex;
 
     const DEADLINE: Duration = Duration::from_secs(5);
 
     fn message(text: &str) -> NewMessage {
         NewMessage {
             room: RoomName::lobby(),
-            author: Nickname::parse("ann").unwrap(),
+            author: nick("ann"),
             session: crate::identity::SessionId::named("ann"),
             text: MessageText::parse(text).unwrap(),
             at: 0,
@@ -196,12 +205,19 @@ pub(crate) mod tests {
         }
     }
 
-    /// A member of the lobby that keeps everything published, for the test to look at.
-    async fn watcher(rooms: &Rooms) -> (Arc<Member>, crate::rooms::Membership) {
-        // Catching up, the member keeps what is published.
-        let member = Arc::new(Member::new(loopback().await.0, Dialect::Json, 1024));
-        let membership = rooms.join(&RoomName::lobby(), Arc::clone(&member));
-        (member, membership)
+    /// Keeps the numbers of what is published, for the test to look at.
+    #[derive(Default)]
+    struct Published(Mutex<Vec<Seq>>);
+
+    impl Publish for Published {
+        fn publish(&self, messages: &[&StoredMessage]) {
+            self.0.lock().unwrap().extend(messages.iter().map(|m| m.seq));
+        }
+    }
+
+    fn watcher() -> (Arc<Published>, DynPublish) {
+        let published = Arc::new(Published::default());
+        (published.clone(), published)
     }
 
     async fn send_all(writer: &Writer, texts: &[String]) -> Vec<Result<Appended, WriteError>> {
@@ -223,15 +239,14 @@ pub(crate) mod tests {
     async fn concurrent_senders_are_committed_together_and_published_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let store: DynStore = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
-        let rooms = Rooms::default();
-        let (member, _membership) = watcher(&rooms).await;
-        let (writer, task) = Writer::spawn(store.clone(), rooms.clone(), 1024, 64, DEADLINE);
+        let (published, rooms) = watcher();
+        let (writer, task) = Writer::spawn(store.clone(), rooms, 1024, 64, DEADLINE);
         let texts: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
         let mut seqs: Vec<_> =
             send_all(&writer, &texts).await.iter().map(|r| r.as_ref().unwrap().message().seq).collect();
         seqs.sort_unstable();
         assert_eq!(seqs, (1..=200).collect::<Vec<_>>(), "every message acknowledged once");
-        let published: Vec<_> = member.take_pending().iter().filter_map(|event| event.seq).collect();
+        let published = published.0.lock().unwrap().clone();
         assert_eq!(published, (1..=200).collect::<Vec<_>>(), "published in sequence order");
         drop(writer);
         task.await.unwrap();
@@ -240,15 +255,14 @@ pub(crate) mod tests {
     /// With `store` refusing any message whose text is `poison` (a real constraint, which the
     /// caller set up), a batch holding one is stored but for it, and only its sender is told.
     pub(crate) async fn one_refused_message_fails_no_other(store: DynStore) {
-        let rooms = Rooms::default();
-        let (member, _membership) = watcher(&rooms).await;
-        let (writer, task) = Writer::spawn(store, rooms.clone(), 1024, 64, DEADLINE);
+        let (published, rooms) = watcher();
+        let (writer, task) = Writer::spawn(store, rooms, 1024, 64, DEADLINE);
         let texts = ["before", "poison", "after"].map(str::to_owned);
         let results = send_all(&writer, &texts).await;
         assert!(matches!(&results[0], Ok(Appended::New(m)) if m.text.as_str() == "before"), "{results:?}");
         assert_eq!(results[1], Err(WriteError::Refused));
         assert!(matches!(&results[2], Ok(Appended::New(m)) if m.text.as_str() == "after"), "{results:?}");
-        let published: Vec<_> = member.take_pending().iter().filter_map(|event| event.seq).collect();
+        let published = published.0.lock().unwrap().clone();
         assert_eq!(published, [1, 2], "both stored messages, in order, and nothing else");
         drop(writer);
         task.await.unwrap();

@@ -4,6 +4,7 @@
 //! Throttling rather than dropping: a person who pastes twenty lines loses none of them, they
 //! just arrive at the room's pace. Only a client that stays over the rate is disconnected.
 
+use crate::config::Limits;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -17,6 +18,16 @@ pub struct FloodPolicy {
     /// Throttled frames in a row (without the bucket ever filling up again) after which the
     /// client is disconnected.
     pub abuse_after: u32,
+}
+
+impl From<&Limits> for FloodPolicy {
+    fn from(limits: &Limits) -> Self {
+        Self {
+            per_second: limits.messages_per_second,
+            burst: limits.message_burst,
+            abuse_after: limits.flood_abuse_after,
+        }
+    }
 }
 
 /// What to do with a frame.

@@ -1,6 +1,6 @@
 //! Limits shared by every way in: what one session, and one client address, may do whichever
 //! way it comes (WebSocket, form post, JSON API). A connection's own flood control
-//! ([`crate::flood`]) holds one connection; these hold a person with several tabs and a form,
+//! ([`super::flood`]) holds one connection; these hold a person with several tabs and a form,
 //! and a client with many sessions or connections.
 //!
 //! - messages per session, at a connection's rate: one person types no faster in three tabs;
@@ -11,39 +11,14 @@
 //! Each is a token bucket per key; a key is forgotten once its bucket has filled up again, so
 //! the tables hold only who is active.
 
+use super::flood::{Bucket, FloodPolicy, Verdict};
 use crate::config::Limits;
-use crate::flood::{Bucket, FloodPolicy, Verdict};
-use crate::identity::SessionId;
+use crate::identity::{AddressKey, SessionId};
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tokio::time::Instant;
-
-/// One client as far as limits go: an IPv4 address, or the first 64 bits of an IPv6 one (the
-/// block one subscriber gets: a single host can use any of its 2^64 addresses, so counting them
-/// one by one would limit nothing).
-///
-/// One word, since every connection keeps one: an IPv6 block is its 64 bits, an IPv4 address
-/// sits under the prefix `ffff:ffff::/32`, which is multicast and never the source of a
-/// connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AddressKey(u64);
-
-impl From<IpAddr> for AddressKey {
-    fn from(ip: IpAddr) -> Self {
-        const V4: u64 = 0xffff_ffff << 32;
-        let v4 = |v4: std::net::Ipv4Addr| Self(V4 | u64::from(u32::from(v4)));
-        match ip {
-            IpAddr::V4(addr) => v4(addr),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(addr) => v4(addr),
-                None => Self((u128::from(v6) >> 64) as u64),
-            },
-        }
-    }
-}
 
 /// How many times a person's message rate one address may send: enough for a household or an
 /// office behind one NAT, not for one client with many sessions.
@@ -146,7 +121,7 @@ impl std::fmt::Display for TooFast {
 
 impl Quotas {
     pub fn new(limits: &Limits) -> Self {
-        let person = limits.flood_policy();
+        let person = FloodPolicy::from(limits);
         let address = FloodPolicy {
             per_second: person.per_second * f64::from(ADDRESS_SHARE),
             burst: person.burst.saturating_mul(ADDRESS_SHARE),
@@ -205,6 +180,7 @@ impl Quotas {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::IpAddr;
 
     fn address(s: &str) -> AddressKey {
         AddressKey::from(s.parse::<IpAddr>().unwrap())

@@ -8,8 +8,8 @@
 //! - Typing lasts until its deadline, which each new typing notice pushes back, or until the
 //!   member's message arrives, or the member leaves.
 
+use crate::identity::lookalike::same_name;
 use crate::identity::{Identity, SessionId};
-use crate::lookalike::same_name;
 use app::names::Nickname;
 use std::collections::{BTreeMap, HashMap};
 use tokio::time::Instant;
@@ -173,14 +173,11 @@ impl Presence {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::nick;
     use std::time::Duration;
 
     fn person(name: &str) -> Identity {
-        Identity::ephemeral(Nickname::parse(name).unwrap())
-    }
-
-    fn nick(name: &str) -> Nickname {
-        Nickname::parse(name).unwrap()
+        Identity::ephemeral(nick(name))
     }
 
     #[test]

@@ -19,112 +19,20 @@
 //! Messages are published by the writer only, after they are stored, in sequence order.
 //! Presence (joins, leaves, typing) is decided here under the same lock; it is not stored.
 
-use crate::codec::{json, plain};
-use crate::identity::Identity;
-use crate::member::Member;
-use crate::presence::{Change, Exit, NameTaken, Presence};
+use super::presence::{Change, Exit, NameTaken, Presence};
+use super::{Member, RoomEvent};
+use crate::identity::{Identity, SessionId};
 use crate::store::StoredMessage;
 use crate::ws::Frame;
 use app::names::{Nickname, RoomName};
-use app::protocol::{Millis, Seq, ServerEvent};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// A busy room's writing passes take at most one part in this many of the time (see above).
 const PASS_SPACING: u32 = 2;
 /// Members written between two yields of a pass: well under a millisecond of sends.
 const PASS_CHUNK: usize = 64;
-
-/// What an event is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
-    Message,
-    Joined(Nickname),
-    Left(Nickname),
-    Typing,
-    Relay,
-}
-
-/// One event, already encoded as a WebSocket frame for each dialect.
-#[derive(Debug)]
-pub struct RoomEvent {
-    /// The message's sequence number; `None` for presence, which is not part of the log.
-    pub seq: Option<Seq>,
-    pub kind: Kind,
-    /// `None`: the plain dialect has no line for it (typing, relayed frames).
-    pub plain: Option<Frame>,
-    /// The same lines HTML-escaped, for the plain dialect in a browser page (the same bytes
-    /// when escaping changes nothing).
-    pub plain_html: Option<Frame>,
-    /// `None` for relayed frames, which only relay connections receive.
-    pub json: Option<Frame>,
-    /// A frame for the relay dialect, exactly as a relay connection sent it.
-    pub relay: Option<Frame>,
-}
-
-impl RoomEvent {
-    /// The protocol event of a stored message.
-    pub fn message_event(stored: &StoredMessage) -> ServerEvent {
-        ServerEvent::Message {
-            id: stored.seq,
-            epoch: stored.epoch,
-            room: stored.room.clone(),
-            author: stored.author.clone(),
-            text: stored.text.clone(),
-            at: stored.at,
-            client_id: stored.client_id.clone(),
-        }
-    }
-
-    /// The frames of a stored message: for live delivery and for history alike.
-    pub fn message(stored: &StoredMessage) -> Self {
-        let event = Self::message_event(stored);
-        let (plain, plain_html) = plain_frames(stored.text.as_str(), |lines| {
-            plain::message_frames(&stored.author, &stored.text, lines)
-        });
-        Self {
-            seq: Some(stored.seq),
-            kind: Kind::Message,
-            plain: Some(plain),
-            plain_html: Some(plain_html),
-            json: Some(json::encode(&event)),
-            relay: None,
-        }
-    }
-
-    fn presence(room: &RoomName, change: Change) -> Self {
-        let at = now_millis();
-        let room = room.clone();
-        let (kind, plain, event) = match change {
-            Change::Joined(name) => (
-                Kind::Joined(name.clone()),
-                Some(plain::welcome(&name)),
-                ServerEvent::Joined { room, name, at },
-            ),
-            Change::Left(name) => {
-                (Kind::Left(name.clone()), Some(plain::logout(&name)), ServerEvent::Left { room, name, at })
-            }
-            Change::Typing(names) => (Kind::Typing, None, ServerEvent::Typing { room, names }),
-        };
-        let json = Some(json::encode(&event));
-        let (plain, plain_html) = plain.map(|l| plain_frames(&l, |lines| plain::line(&l, lines))).unzip();
-        Self { seq: None, kind, plain, plain_html, json, relay: None }
-    }
-
-    /// A frame relayed as it was sent, for relay connections only.
-    pub fn relayed(frame: Frame) -> Self {
-        Self { seq: None, kind: Kind::Relay, plain: None, plain_html: None, json: None, relay: Some(frame) }
-    }
-}
-
-/// The plain dialect's frames of `text` for programs and for pages: encoded twice only when
-/// escaping changes something.
-fn plain_frames(text: &str, encode: impl Fn(plain::Lines) -> Frame) -> (Frame, Frame) {
-    let verbatim = encode(plain::Lines::Verbatim);
-    let html = if plain::Lines::Html.changes(text) { encode(plain::Lines::Html) } else { verbatim.clone() };
-    (verbatim, html)
-}
 
 #[derive(Debug)]
 pub struct Room {
@@ -233,7 +141,7 @@ impl Room {
         }
     }
 
-    /// The keep-alive pass's turn at every member (see [`crate::keepalive`]): the pings due are
+    /// The keep-alive pass's turn at every member (see [`super::keepalive`]): the pings due are
     /// written by the room's writing pass, with whatever else it writes.
     pub(crate) fn keep_alive(self: &Arc<Self>, now: u32, every: u32, deadline: u32, ping: &Frame) {
         let mut inner = self.inner();
@@ -273,7 +181,7 @@ impl Room {
     }
 
     /// Whether a session other than `session` holds `name` here now.
-    pub fn held_by_other(&self, name: &Nickname, session: crate::identity::SessionId) -> bool {
+    pub fn held_by_other(&self, name: &Nickname, session: SessionId) -> bool {
         self.inner().presence.held_by_other(name, session)
     }
 
@@ -359,23 +267,14 @@ impl Room {
     }
 }
 
-pub fn now_millis() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX))
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::codec::Dialect;
-    use crate::member::loopback;
+    use crate::rooms::event::Kind;
+    use crate::testing::{loopback, nick};
     use app::names::MessageText;
-
-    fn nick(s: &str) -> Nickname {
-        Nickname::parse(s).unwrap()
-    }
+    use app::protocol::Seq;
 
     fn person(s: &str) -> Identity {
         Identity::ephemeral(nick(s))

@@ -2,8 +2,8 @@
 //! pages, for a reader scrolling up), and the recent messages the room page is rendered with.
 //! Live messages and resume go over the WebSocket.
 
-use crate::room::RoomEvent;
-use crate::state::AppState;
+use super::state::AppState;
+use crate::store::StoredMessage;
 use app::names::RoomName;
 use app::protocol::{HistoryPage, Seq};
 use axum::extract::{Path, Query, State};
@@ -45,6 +45,6 @@ pub async fn messages(
     if more {
         page.remove(0);
     }
-    let messages = page.iter().map(RoomEvent::message_event).collect();
+    let messages = page.iter().map(StoredMessage::event).collect();
     Json(HistoryPage { room, messages, more }).into_response()
 }

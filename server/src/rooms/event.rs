@@ -1,0 +1,106 @@
+//! The fan-out's one event type: what a room publishes, encoded once for each dialect when it
+//! is published, and the one place where a connection's dialect picks its frame.
+
+use super::presence::Change;
+use crate::clock;
+use crate::codec::{json, plain, Dialect, Lines};
+use crate::store::StoredMessage;
+use crate::ws::Frame;
+use app::names::{Nickname, RoomName};
+use app::protocol::{Seq, ServerEvent};
+
+/// What an event is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    Message,
+    Joined(Nickname),
+    Left(Nickname),
+    Typing,
+    Relay,
+}
+
+/// One event, already encoded as a WebSocket frame for each dialect.
+#[derive(Debug)]
+pub struct RoomEvent {
+    /// The message's sequence number; `None` for presence, which is not part of the log.
+    pub seq: Option<Seq>,
+    pub kind: Kind,
+    /// `None`: the plain dialect has no line for it (typing, relayed frames).
+    pub plain: Option<Frame>,
+    /// The same lines HTML-escaped, for the plain dialect in a browser page (the same bytes
+    /// when escaping changes nothing).
+    pub plain_html: Option<Frame>,
+    /// `None` for relayed frames, which only relay connections receive.
+    pub json: Option<Frame>,
+    /// A frame for the relay dialect, exactly as a relay connection sent it.
+    pub relay: Option<Frame>,
+}
+
+impl RoomEvent {
+    /// The frames of a stored message: for live delivery and for history alike.
+    pub fn message(stored: &StoredMessage) -> Self {
+        let event = stored.event();
+        let (plain, plain_html) = plain_frames(stored.text.as_str(), |lines| {
+            plain::message_frames(&stored.author, &stored.text, lines)
+        });
+        Self {
+            seq: Some(stored.seq),
+            kind: Kind::Message,
+            plain: Some(plain),
+            plain_html: Some(plain_html),
+            json: Some(json::encode(&event)),
+            relay: None,
+        }
+    }
+
+    pub(super) fn presence(room: &RoomName, change: Change) -> Self {
+        let at = clock::now_millis();
+        let room = room.clone();
+        let (kind, plain, event) = match change {
+            Change::Joined(name) => (
+                Kind::Joined(name.clone()),
+                Some(plain::welcome(&name)),
+                ServerEvent::Joined { room, name, at },
+            ),
+            Change::Left(name) => {
+                (Kind::Left(name.clone()), Some(plain::logout(&name)), ServerEvent::Left { room, name, at })
+            }
+            Change::Typing(names) => (Kind::Typing, None, ServerEvent::Typing { room, names }),
+        };
+        let json = Some(json::encode(&event));
+        let (plain, plain_html) = plain.map(|l| plain_frames(&l, |lines| plain::line(&l, lines))).unzip();
+        Self { seq: None, kind, plain, plain_html, json, relay: None }
+    }
+
+    /// This event's frame for a connection of `dialect`, if that dialect has one.
+    pub fn frame(&self, dialect: Dialect) -> Option<&Frame> {
+        match dialect {
+            Dialect::Plain(Lines::Verbatim) => self.plain.as_ref(),
+            Dialect::Plain(Lines::Html) => self.plain_html.as_ref(),
+            Dialect::Json => self.json.as_ref(),
+            Dialect::Relay => self.relay.as_ref(),
+        }
+    }
+
+    /// A stored message's frame for one connection of `dialect` (history, catch-up): only that
+    /// dialect's encoding is made.
+    pub fn logged(stored: &StoredMessage, dialect: Dialect) -> Frame {
+        match dialect {
+            Dialect::Plain(lines) => plain::message_frames(&stored.author, &stored.text, lines),
+            Dialect::Json | Dialect::Relay => json::encode(&stored.event()),
+        }
+    }
+
+    /// A frame relayed as it was sent, for relay connections only.
+    pub fn relayed(frame: Frame) -> Self {
+        Self { seq: None, kind: Kind::Relay, plain: None, plain_html: None, json: None, relay: Some(frame) }
+    }
+}
+
+/// The plain dialect's frames of `text` for programs and for pages: encoded twice only when
+/// escaping changes something.
+fn plain_frames(text: &str, encode: impl Fn(plain::Lines) -> Frame) -> (Frame, Frame) {
+    let verbatim = encode(plain::Lines::Verbatim);
+    let html = if plain::Lines::Html.changes(text) { encode(plain::Lines::Html) } else { verbatim.clone() };
+    (verbatim, html)
+}

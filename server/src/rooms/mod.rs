@@ -1,0 +1,24 @@
+//! Rooms: the total order of each room's events and their fan-out to its members.
+//!
+//! - [`registry`]: the live rooms by name; a room exists while it has members.
+//! - [`room`]: one room's members, presence and writing passes.
+//! - [`event`]: what a room publishes, with its frame for each dialect.
+//! - [`member`]: one connection's place in a room's fan-out (its outbox and catch-up).
+//! - [`presence`]: who is in a room and who is typing, without timers.
+//! - [`keepalive`]: one pass over every member for pings, instead of a timer per connection.
+//!
+//! Sessions join rooms and publish to them; the store's writer publishes what it has stored.
+//! Nothing here reads or writes the store.
+
+mod event;
+pub mod keepalive;
+mod member;
+mod presence;
+mod registry;
+mod room;
+
+pub use event::RoomEvent;
+pub use member::{Attention, Member};
+pub use presence::NameTaken;
+pub use registry::{Membership, Rooms};
+pub use room::Room;

@@ -1,0 +1,11 @@
+//! What a browser and an integrating program reach over plain HTTP: the routes, the pages'
+//! backend (their server functions and form posts), the JSON API, and the shared state every
+//! handler gets.
+
+mod backend;
+mod history;
+pub mod routes;
+pub mod state;
+
+pub use routes::app;
+pub use state::AppState;
