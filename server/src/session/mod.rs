@@ -5,24 +5,25 @@
 //! is woken for them only when the socket is full or the connection fell behind, and then
 //! catches it up from the log.
 
+mod admission;
+mod dispatch;
 pub mod flood;
+mod greeting;
 pub mod quota;
 mod resume;
 
 pub use resume::Resume;
 
-use crate::clock::now_millis;
-use crate::codec::{json, plain, Dialect};
+use crate::codec::{json, Dialect};
 use crate::config::Limits;
-use crate::identity::{AddressKey, Identity};
-use crate::rooms::{Attention, Member, Membership, NameTaken, Room, RoomEvent, Rooms};
-use crate::store::{DynStore, NewMessage, Position, StoreError, StoredMessage, WriteError, Writer};
+use crate::identity::Identity;
+use crate::rooms::{Attention, Member, Membership, NameTaken, Room, Rooms};
+use crate::store::{DynStore, StoreError, Writer};
 use crate::ws::{Frame, Inbound, ReadError, Socket};
-use app::names::{ClientId, MessageText, Nickname, RoomName};
-use app::protocol::close;
-use app::protocol::{ClientMessage, ErrorCode, Seq, ServerEvent, PROTOCOL_VERSION};
-use flood::{Bucket, FloodPolicy, Verdict};
-use quota::{Quotas, TooFast};
+use app::names::{Nickname, RoomName};
+use app::protocol::{close, ErrorCode, ServerEvent};
+use flood::{Bucket, FloodPolicy};
+use quota::Quotas;
 use std::sync::Arc;
 use std::task::Poll;
 use tokio::time::Instant;
@@ -191,125 +192,6 @@ impl Session {
         self.membership.member()
     }
 
-    /// Sends `ready` (JSON) and the history the client asked for: everything after its resume
-    /// position, or the room's recent messages. The room keeps what it publishes meanwhile for
-    /// this member, so nothing is missed; what both deliver is skipped by sequence number.
-    ///
-    /// The member's join was announced already (unless `first` is false: another connection of
-    /// the same session is in the room), so it arrives after the history, as in the seeds.
-    async fn greet(&mut self, room: &Room, first: bool, resume: Option<Resume>) -> Result<(), End> {
-        let position = self.deps.store.position(room.name()).await.map_err(unavailable)?;
-        self.room_is_new = position.epoch == 0;
-        if self.dialect == Dialect::Json {
-            let ready = ServerEvent::Ready {
-                protocol: PROTOCOL_VERSION,
-                room: room.name().clone(),
-                you: self.identity.nickname.clone(),
-                epoch: position.epoch,
-                seq: position.seq,
-            };
-            self.send_event(&ready).await?;
-            let members = ServerEvent::Members { room: room.name().clone(), names: room.members() };
-            self.send_event(&members).await?;
-        }
-        self.send_history_for(room, position, resume).await?;
-        if !first && self.dialect.is_plain() {
-            // The seeds greet every connection; the room announced this member only once.
-            self.member().queue(&self.plain_line(&plain::welcome(&self.identity.nickname)));
-        }
-        self.catch_up(room).await.map(|_| ())
-    }
-
-    async fn send_history_for(
-        &mut self,
-        room: &Room,
-        position: Position,
-        resume: Option<Resume>,
-    ) -> Result<(), End> {
-        match resume {
-            // The log after it is read by the catch-up that follows.
-            Some(resume) if resume.holds(position) => {
-                self.member().start_after(resume.after);
-                Ok(())
-            }
-            Some(_) => {
-                self.send_event(&ServerEvent::Reset { epoch: position.epoch }).await?;
-                self.send_recent(room, position).await
-            }
-            None => self.send_recent(room, position).await,
-        }
-    }
-
-    async fn send_recent(&mut self, room: &Room, position: Position) -> Result<(), End> {
-        let recent = self.deps.store.read_before(room.name(), None, self.deps.limits.history_on_join).await;
-        let recent = recent.map_err(unavailable)?;
-        self.member().start_after(recent.first().map_or(position.seq, |m| m.seq.saturating_sub(1)));
-        self.send_logged(&recent).await
-    }
-
-    /// Sends every stored message after the last one delivered, then turns the member live with
-    /// what the room kept for it meanwhile. Presence it missed on the way is made good: a JSON
-    /// client gets the members again, a plain newcomer its own welcome. Returns whether it had
-    /// missed anything.
-    async fn catch_up(&mut self, room: &Room) -> Result<bool, End> {
-        let mut lost = false;
-        loop {
-            let (mut after, missed) = self.member().begin_catch_up();
-            lost |= missed;
-            loop {
-                let page = self.deps.store.read_after(room.name(), after, self.deps.limits.replay_page).await;
-                let page = page.map_err(unavailable)?;
-                self.send_logged(&page).await?;
-                match page.last() {
-                    Some(last) if page.len() >= self.deps.limits.replay_page as usize => after = last.seq,
-                    _ => break,
-                }
-            }
-            if missed {
-                tracing::debug!("fell behind the room; caught up from the log");
-                match self.dialect {
-                    Dialect::Json => {
-                        let members =
-                            ServerEvent::Members { room: room.name().clone(), names: room.members() };
-                        self.member().queue(&json::encode(&members));
-                    }
-                    _ if self.welcome_pending => {
-                        self.welcome_pending = false;
-                        self.member().queue(&self.plain_line(&plain::welcome(&self.identity.nickname)));
-                    }
-                    _ => {}
-                }
-            }
-            if self.member().go_live() {
-                // Its own join was published before the first catch-up began: unless it was
-                // missed (and sent above), it was among what the room kept.
-                self.welcome_pending = false;
-                self.flush().await?;
-                return Ok(lost);
-            }
-        }
-    }
-
-    /// Queues messages read from the log (those not delivered yet), and flushes.
-    async fn send_logged(&mut self, messages: &[StoredMessage]) -> Result<(), End> {
-        let frames: Vec<(Seq, Frame)> = messages.iter().map(|m| (m.seq, self.logged_frame(m))).collect();
-        self.member().queue_logged(frames.iter().map(|(seq, frame)| (*seq, frame)));
-        self.flush().await
-    }
-
-    /// A stored message in this connection's dialect.
-    fn logged_frame(&self, stored: &StoredMessage) -> Frame {
-        RoomEvent::logged(stored, self.dialect)
-    }
-
-    /// One of the plain dialect's lines, written as this connection's lines are.
-    fn plain_line(&self, line: &str) -> Frame {
-        match self.dialect {
-            Dialect::Plain(lines) => plain::line(line, lines),
-            _ => Frame::text(line),
-        }
-    }
-
     /// The connection's life after the greeting: the room writes to it, and the session only
     /// wakes for the client's frames or when the room needs it (its socket is full, it fell
     /// behind, it is gone, the server is stopping). Pings are the keep-alive pass's (see
@@ -356,201 +238,6 @@ impl Session {
         }
     }
 
-    /// The member fell behind the room. Chat dialects re-read what they missed from the log, so
-    /// nothing is lost and memory stays bounded; relayed frames are not kept anywhere, so a relay
-    /// connection that falls behind is closed and told why.
-    async fn behind(&mut self, room: &Room, missed: u64) -> Result<(), End> {
-        if self.dialect == Dialect::Relay {
-            tracing::debug!(missed, "relay connection fell behind");
-            return Err(End::Refused(close::TRY_AGAIN, format!("too slow: {missed} relayed frames missed")));
-        }
-        // Drained first: the log is read from the last message the client was given.
-        self.flush().await?;
-        self.catch_up(room).await.map(|_| ())
-    }
-
-    /// Flood control: a frame over the client's rate waits its turn (the client is told once per
-    /// spell), so nothing it sent is lost; a client that stays over the rate is closed.
-    /// While it waits, its socket is not read: the flood backs up into its own TCP window.
-    async fn admit(&mut self, message: &Inbound) -> Option<End> {
-        if matches!(message, Inbound::Pong | Inbound::Close(_)) {
-            return None;
-        }
-        let verdict = self.flood.check(Instant::now());
-        self.obey(verdict).await
-    }
-
-    /// The share of messages this connection's session and address have, whichever way the
-    /// rest of theirs come (other tabs, forms): over it, the message waits its turn as above.
-    async fn admit_message(&mut self) -> Option<End> {
-        let verdict = self.deps.quotas.check_message(self.identity.session, self.address(), Instant::now());
-        self.obey(verdict).await
-    }
-
-    /// The client's address, for the limits it shares with everything else from there: read
-    /// off the socket when a message needs it, rather than kept by every idle connection. (A
-    /// socket too broken to say is the unknown address's.)
-    fn address(&self) -> AddressKey {
-        let ip = self.socket.tcp().peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |peer| peer.ip());
-        AddressKey::from(ip)
-    }
-
-    async fn obey(&mut self, verdict: Verdict) -> Option<End> {
-        match verdict {
-            Verdict::Pass => None,
-            Verdict::Throttle { wait, first } => {
-                if first && self.dialect == Dialect::Json {
-                    let warning = ServerEvent::Error {
-                        code: ErrorCode::RateLimited,
-                        message: format!(
-                            "You are sending too fast (more than {} messages a second): \
-                             the rest are sent more slowly.",
-                            self.deps.limits.messages_per_second
-                        ),
-                    };
-                    if let Some(end) = self.reply(&warning).await {
-                        return Some(end);
-                    }
-                }
-                tokio::time::sleep(wait).await;
-                None
-            }
-            Verdict::Abuse => {
-                tracing::info!(room = %self.membership.room().name(), name = %self.identity.nickname, "closed for flooding");
-                Some(End::Refused(close::POLICY, "flooding: too many messages for too long".into()))
-            }
-        }
-    }
-
-    /// A message to a room without a log creates one, for good: the address pays for it from
-    /// its new rooms (once per connection).
-    fn take_room(&mut self) -> Result<(), TooFast> {
-        if self.room_is_new {
-            self.deps.quotas.take_room(self.address(), Instant::now())?;
-            self.room_is_new = false;
-        }
-        Ok(())
-    }
-
-    async fn on_message(&mut self, room: &Room, message: Inbound) -> Option<End> {
-        match (self.dialect, message) {
-            (Dialect::Plain(_), Inbound::Text(text)) => match plain::parse(&text) {
-                plain::Command::Say(text) => {
-                    if let Some(end) = self.admit_message().await {
-                        return Some(end);
-                    }
-                    if let Err(too_fast) = self.take_room() {
-                        return Some(End::Refused(close::POLICY, too_fast.to_string()));
-                    }
-                    self.say_plain(room, text).await
-                }
-                plain::Command::Quit => Some(self.quit().await),
-                plain::Command::Nothing => None,
-                plain::Command::TooLong => Some(End::Refused(
-                    close::SIZE,
-                    format!("message too long: at most {} bytes", MessageText::MAX_BYTES),
-                )),
-                // Not stored, and the dialect has no error line: the close says why (1007: the
-                // text is not what a message may hold).
-                plain::Command::Refused(why) => Some(End::Refused(close::INVALID, format!("refused: {why}"))),
-            },
-            (Dialect::Json, Inbound::Text(text)) => match json::decode(&text) {
-                Ok(ClientMessage::Send { id, text }) => {
-                    if let Some(end) = self.admit_message().await {
-                        return Some(end);
-                    }
-                    if let Err(too_fast) = self.take_room() {
-                        let error = ServerEvent::Error {
-                            code: ErrorCode::RateLimited,
-                            message: too_fast.to_string(),
-                        };
-                        return self.reply(&error).await;
-                    }
-                    let reply = match self.store_message(room, text, Some(id.clone())).await {
-                        Ok(seq) => ServerEvent::Ack { client_id: id, id: seq },
-                        Err(err) => {
-                            let code = match err {
-                                WriteError::Refused => ErrorCode::BadRequest,
-                                _ => ErrorCode::Unavailable,
-                            };
-                            ServerEvent::Error { code, message: err.to_string() }
-                        }
-                    };
-                    self.reply(&reply).await
-                }
-                Ok(ClientMessage::Ping { nonce }) => self.reply(&ServerEvent::Pong { nonce }).await,
-                Ok(ClientMessage::Typing {}) => {
-                    self.membership.room().typing(&self.identity.nickname, self.deps.limits.typing_ttl);
-                    None
-                }
-                Err(error) => self.reply(&error).await,
-            },
-            (Dialect::Relay, Inbound::Text(text)) => {
-                if let Some(end) = self.admit_message().await {
-                    return Some(end);
-                }
-                self.membership.room().relay(Frame::text(&text));
-                None
-            }
-            (Dialect::Relay, Inbound::Binary(data)) => {
-                if let Some(end) = self.admit_message().await {
-                    return Some(end);
-                }
-                self.membership.room().relay(Frame::binary(&data));
-                None
-            }
-            (Dialect::Plain(_), Inbound::Binary(_)) => {
-                Some(End::Refused(close::UNSUPPORTED, "binary messages are not supported".into()))
-            }
-            (Dialect::Json, Inbound::Binary(_)) => {
-                let error = ServerEvent::Error {
-                    code: ErrorCode::Unsupported,
-                    message: "binary messages are not supported: send JSON text".into(),
-                };
-                self.reply(&error).await
-            }
-            (_, Inbound::Close(status)) => {
-                // The closing handshake's reply echoes the client's code (RFC 6455, 5.5.1).
-                let reply = match status {
-                    Some((code, _)) => Frame::close(code, ""),
-                    None => Frame::close_empty(),
-                };
-                let _ = self.send(&reply).await;
-                Some(End::Gone)
-            }
-            (_, Inbound::Ping(payload)) => self.send(&Frame::pong(&payload)).await.err(),
-            (_, Inbound::Pong) => None,
-        }
-    }
-
-    /// A plain client's message, stored; the dialect has no error line, so a close with the
-    /// reason is the only way to say that it was not.
-    async fn say_plain(&mut self, room: &Room, text: MessageText) -> Option<End> {
-        match self.store_message(room, text, None).await {
-            Ok(_) => None,
-            Err(err @ WriteError::Refused) => Some(End::Refused(close::POLICY, err.to_string())),
-            Err(err) => Some(End::Refused(close::TRY_AGAIN, err.to_string())),
-        }
-    }
-
-    /// Stores a message; the writer publishes it to the room once it is durable.
-    async fn store_message(
-        &mut self,
-        room: &Room,
-        text: MessageText,
-        client_id: Option<ClientId>,
-    ) -> Result<Seq, WriteError> {
-        let message = NewMessage {
-            room: room.name().clone(),
-            author: self.identity.nickname.clone(),
-            session: self.identity.session,
-            text,
-            at: now_millis(),
-            client_id,
-        };
-        Ok(self.deps.writer.append(message).await?.message().seq)
-    }
-
     async fn reply(&mut self, event: &ServerEvent) -> Option<End> {
         self.send_event(event).await.err()
     }
@@ -570,29 +257,6 @@ impl Session {
     async fn send(&mut self, frame: &Frame) -> Result<(), End> {
         self.member().queue(frame);
         self.flush().await
-    }
-
-    /// Announces the logout, and sends it to this client too, as the seeds' room sends
-    /// `<name> Logout` to everyone before closing. (When the member stays through another
-    /// connection nothing is announced: the line goes to this one alone.)
-    async fn quit(&mut self) -> End {
-        let room = Arc::clone(self.membership.room());
-        let logout = self.plain_line(&plain::logout(&self.identity.nickname));
-        if !room.exit(&self.identity, None) {
-            let _ = self.send(&logout).await;
-            return End::Quit;
-        }
-        // The room wrote the announcement to this member with everyone else's, unless it was
-        // catching up: then it is in what the room kept, or was missed and is sent here.
-        if !self.member().is_live() {
-            match self.catch_up(&room).await {
-                Ok(true) => self.member().queue(&logout),
-                Ok(false) => {}
-                Err(end) => return end,
-            }
-        }
-        let _ = self.flush().await;
-        End::Quit
     }
 
     /// Sends a close frame and waits, briefly, for the peer's reply (unless it closed first).

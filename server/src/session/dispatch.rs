@@ -1,0 +1,156 @@
+//! What a connection's frames mean in its dialect, and what the session does with them: store
+//! a message (and answer `ack` or why not), relay a frame, show typing, answer a ping, leave.
+
+use super::{End, Session};
+use crate::clock::now_millis;
+use crate::codec::{json, plain, Dialect};
+use crate::rooms::Room;
+use crate::store::{NewMessage, WriteError};
+use crate::ws::{Frame, Inbound};
+use app::names::{ClientId, MessageText};
+use app::protocol::{close, ClientMessage, ErrorCode, Seq, ServerEvent};
+use std::sync::Arc;
+
+impl Session {
+    pub(super) async fn on_message(&mut self, room: &Room, message: Inbound) -> Option<End> {
+        match (self.dialect, message) {
+            (Dialect::Plain(_), Inbound::Text(text)) => match plain::parse(&text) {
+                plain::Command::Say(text) => {
+                    if let Some(end) = self.admit_message().await {
+                        return Some(end);
+                    }
+                    if let Err(too_fast) = self.take_room() {
+                        return Some(End::Refused(close::POLICY, too_fast.to_string()));
+                    }
+                    self.say_plain(room, text).await
+                }
+                plain::Command::Quit => Some(self.quit().await),
+                plain::Command::Nothing => None,
+                plain::Command::TooLong => Some(End::Refused(
+                    close::SIZE,
+                    format!("message too long: at most {} bytes", MessageText::MAX_BYTES),
+                )),
+                // Not stored, and the dialect has no error line: the close says why (1007: the
+                // text is not what a message may hold).
+                plain::Command::Refused(why) => Some(End::Refused(close::INVALID, format!("refused: {why}"))),
+            },
+            (Dialect::Json, Inbound::Text(text)) => match json::decode(&text) {
+                Ok(ClientMessage::Send { id, text }) => {
+                    if let Some(end) = self.admit_message().await {
+                        return Some(end);
+                    }
+                    if let Err(too_fast) = self.take_room() {
+                        let error = ServerEvent::Error {
+                            code: ErrorCode::RateLimited,
+                            message: too_fast.to_string(),
+                        };
+                        return self.reply(&error).await;
+                    }
+                    let reply = match self.store_message(room, text, Some(id.clone())).await {
+                        Ok(seq) => ServerEvent::Ack { client_id: id, id: seq },
+                        Err(err) => {
+                            let code = match err {
+                                WriteError::Refused => ErrorCode::BadRequest,
+                                _ => ErrorCode::Unavailable,
+                            };
+                            ServerEvent::Error { code, message: err.to_string() }
+                        }
+                    };
+                    self.reply(&reply).await
+                }
+                Ok(ClientMessage::Ping { nonce }) => self.reply(&ServerEvent::Pong { nonce }).await,
+                Ok(ClientMessage::Typing {}) => {
+                    self.membership.room().typing(&self.identity.nickname, self.deps.limits.typing_ttl);
+                    None
+                }
+                Err(error) => self.reply(&error).await,
+            },
+            (Dialect::Relay, Inbound::Text(text)) => {
+                if let Some(end) = self.admit_message().await {
+                    return Some(end);
+                }
+                self.membership.room().relay(Frame::text(&text));
+                None
+            }
+            (Dialect::Relay, Inbound::Binary(data)) => {
+                if let Some(end) = self.admit_message().await {
+                    return Some(end);
+                }
+                self.membership.room().relay(Frame::binary(&data));
+                None
+            }
+            (Dialect::Plain(_), Inbound::Binary(_)) => {
+                Some(End::Refused(close::UNSUPPORTED, "binary messages are not supported".into()))
+            }
+            (Dialect::Json, Inbound::Binary(_)) => {
+                let error = ServerEvent::Error {
+                    code: ErrorCode::Unsupported,
+                    message: "binary messages are not supported: send JSON text".into(),
+                };
+                self.reply(&error).await
+            }
+            (_, Inbound::Close(status)) => {
+                // The closing handshake's reply echoes the client's code (RFC 6455, 5.5.1).
+                let reply = match status {
+                    Some((code, _)) => Frame::close(code, ""),
+                    None => Frame::close_empty(),
+                };
+                let _ = self.send(&reply).await;
+                Some(End::Gone)
+            }
+            (_, Inbound::Ping(payload)) => self.send(&Frame::pong(&payload)).await.err(),
+            (_, Inbound::Pong) => None,
+        }
+    }
+
+    /// A plain client's message, stored; the dialect has no error line, so a close with the
+    /// reason is the only way to say that it was not.
+    pub(super) async fn say_plain(&mut self, room: &Room, text: MessageText) -> Option<End> {
+        match self.store_message(room, text, None).await {
+            Ok(_) => None,
+            Err(err @ WriteError::Refused) => Some(End::Refused(close::POLICY, err.to_string())),
+            Err(err) => Some(End::Refused(close::TRY_AGAIN, err.to_string())),
+        }
+    }
+
+    /// Stores a message; the writer publishes it to the room once it is durable.
+    pub(super) async fn store_message(
+        &mut self,
+        room: &Room,
+        text: MessageText,
+        client_id: Option<ClientId>,
+    ) -> Result<Seq, WriteError> {
+        let message = NewMessage {
+            room: room.name().clone(),
+            author: self.identity.nickname.clone(),
+            session: self.identity.session,
+            text,
+            at: now_millis(),
+            client_id,
+        };
+        Ok(self.deps.writer.append(message).await?.message().seq)
+    }
+
+    /// Announces the logout, and sends it to this client too, as the seeds' room sends
+    /// `<name> Logout` to everyone before closing. (When the member stays through another
+    /// connection nothing is announced: the line goes to this one alone.)
+    pub(super) async fn quit(&mut self) -> End {
+        let room = Arc::clone(self.membership.room());
+        let logout = self.plain_line(&plain::logout(&self.identity.nickname));
+        if !room.exit(&self.identity, None) {
+            let _ = self.send(&logout).await;
+            return End::Quit;
+        }
+        // The room wrote the announcement to this member with everyone else's, unless it was
+        // catching up: then it is in what the room kept, or was missed and is sent here.
+        if !self.member().is_live() {
+            match self.catch_up(&room).await {
+                Ok(true) => self.member().queue(&logout),
+                Ok(false) => {}
+                Err(end) => return end,
+            }
+        }
+        let _ = self.flush().await;
+        End::Quit
+    }
+}
