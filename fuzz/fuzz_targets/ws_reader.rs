@@ -6,19 +6,23 @@
 
 use libfuzzer_sys::fuzz_target;
 
-// The server's own files: the reader with the frame code it uses, and nothing else of the
-// server (whose dependencies a fuzzing build would otherwise compile whole). The reader finds
-// its neighbour as `super::frame`: here, the crate's root. (Close codes are `app`'s.)
+// The server's own files: the reader with the frame code and refusals it uses, and nothing
+// else of the server (whose dependencies a fuzzing build would otherwise compile whole). The
+// reader finds its neighbours as `super::frame` and `super::refusal`: here, the crate's root.
+// (Close codes are `app`'s.)
 #[path = "../../server/src/ws/frame.rs"]
 mod frame;
 #[path = "../../server/src/ws/reader.rs"]
 mod reader;
+#[path = "../../server/src/ws/refusal.rs"]
+mod refusal;
 
-use reader::{Fault, Inbound, Reader};
+use reader::{Inbound, Reader};
+use refusal::Refusal;
 
 /// Everything `reader` makes of `pieces`, fed one after another: the messages, and the fault
 /// that ended the reading if one did.
-fn read<'a>(max: usize, pieces: impl Iterator<Item = &'a [u8]>) -> (Vec<Inbound>, Option<Fault>) {
+fn read<'a>(max: usize, pieces: impl Iterator<Item = &'a [u8]>) -> (Vec<Inbound>, Option<Refusal>) {
     let mut reader = Reader::new(max, &[]);
     let mut messages = Vec::new();
     for piece in pieces {

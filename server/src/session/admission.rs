@@ -6,8 +6,8 @@ use super::quota::TooFast;
 use super::{End, Session};
 use crate::codec::Dialect;
 use crate::identity::AddressKey;
-use crate::ws::Inbound;
-use app::protocol::{close, ErrorCode, ServerEvent};
+use crate::ws::{Inbound, Refusal};
+use app::protocol::{ErrorCode, ServerEvent};
 use tokio::time::Instant;
 
 impl Session {
@@ -59,7 +59,7 @@ impl Session {
             }
             Verdict::Abuse => {
                 tracing::info!(room = %self.membership.room().name(), name = %self.identity.nickname, "closed for flooding");
-                Some(End::Refused(close::POLICY, "flooding: too many messages for too long".into()))
+                Some(End::Refused(Refusal::policy("flooding: too many messages for too long")))
             }
         }
     }

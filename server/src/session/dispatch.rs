@@ -6,9 +6,9 @@ use crate::clock::now_millis;
 use crate::codec::{json, plain, Dialect};
 use crate::rooms::Room;
 use crate::store::{NewMessage, WriteError};
-use crate::ws::{Frame, Inbound};
+use crate::ws::{Frame, Inbound, Refusal};
 use app::names::{ClientId, MessageText};
-use app::protocol::{close, ClientMessage, ErrorCode, Seq, ServerEvent};
+use app::protocol::{ClientMessage, ErrorCode, Seq, ServerEvent};
 use std::sync::Arc;
 
 impl Session {
@@ -20,19 +20,21 @@ impl Session {
                         return Some(end);
                     }
                     if let Err(too_fast) = self.take_room() {
-                        return Some(End::Refused(close::POLICY, too_fast.to_string()));
+                        return Some(End::Refused(Refusal::policy(too_fast.to_string())));
                     }
                     self.say_plain(room, text).await
                 }
                 plain::Command::Quit => Some(self.quit().await),
                 plain::Command::Nothing => None,
-                plain::Command::TooLong => Some(End::Refused(
-                    close::SIZE,
-                    format!("message too long: at most {} bytes", MessageText::MAX_BYTES),
-                )),
+                plain::Command::TooLong => Some(End::Refused(Refusal::too_big(format!(
+                    "message too long: at most {} bytes",
+                    MessageText::MAX_BYTES
+                )))),
                 // Not stored, and the dialect has no error line: the close says why (1007: the
                 // text is not what a message may hold).
-                plain::Command::Refused(why) => Some(End::Refused(close::INVALID, format!("refused: {why}"))),
+                plain::Command::Refused(why) => {
+                    Some(End::Refused(Refusal::invalid(format!("refused: {why}"))))
+                }
             },
             (Dialect::Json, Inbound::Text(text)) => match json::decode(&text) {
                 Ok(ClientMessage::Send { id, text }) => {
@@ -80,7 +82,7 @@ impl Session {
                 None
             }
             (Dialect::Plain(_), Inbound::Binary(_)) => {
-                Some(End::Refused(close::UNSUPPORTED, "binary messages are not supported".into()))
+                Some(End::Refused(Refusal::unsupported("binary messages are not supported")))
             }
             (Dialect::Json, Inbound::Binary(_)) => {
                 let error = ServerEvent::Error {
@@ -108,8 +110,8 @@ impl Session {
     pub(super) async fn say_plain(&mut self, room: &Room, text: MessageText) -> Option<End> {
         match self.store_message(room, text, None).await {
             Ok(_) => None,
-            Err(err @ WriteError::Refused) => Some(End::Refused(close::POLICY, err.to_string())),
-            Err(err) => Some(End::Refused(close::TRY_AGAIN, err.to_string())),
+            Err(err @ WriteError::Refused) => Some(End::Refused(Refusal::policy(err.to_string()))),
+            Err(err) => Some(End::Refused(Refusal::try_again(err.to_string()))),
         }
     }
 

@@ -7,8 +7,8 @@ use super::{unavailable, End, Resume, Session};
 use crate::codec::{json, plain, Dialect};
 use crate::rooms::{Room, RoomEvent};
 use crate::store::{Position, StoredMessage};
-use crate::ws::Frame;
-use app::protocol::{close, Seq, ServerEvent, PROTOCOL_VERSION};
+use crate::ws::{Frame, Refusal};
+use app::protocol::{Seq, ServerEvent, PROTOCOL_VERSION};
 
 impl Session {
     /// Sends `ready` (JSON) and the history the client asked for: everything after its resume
@@ -141,7 +141,9 @@ impl Session {
     pub(super) async fn behind(&mut self, room: &Room, missed: u64) -> Result<(), End> {
         if self.dialect == Dialect::Relay {
             tracing::debug!(missed, "relay connection fell behind");
-            return Err(End::Refused(close::TRY_AGAIN, format!("too slow: {missed} relayed frames missed")));
+            return Err(End::Refused(Refusal::try_again(format!(
+                "too slow: {missed} relayed frames missed"
+            ))));
         }
         // Drained first: the log is read from the last message the client was given.
         self.flush().await?;

@@ -19,7 +19,7 @@ use crate::config::Limits;
 use crate::identity::Identity;
 use crate::rooms::{Attention, Member, Membership, NameTaken, Room, Rooms};
 use crate::store::{DynStore, StoreError, Writer};
-use crate::ws::{Frame, Inbound, ReadError, Socket};
+use crate::ws::{Frame, Inbound, ReadError, Refusal, Socket};
 use app::names::{Nickname, RoomName};
 use app::protocol::{close, ErrorCode, ServerEvent};
 use flood::{Bucket, FloodPolicy};
@@ -37,9 +37,9 @@ enum End {
     Quit,
     /// The server is shutting down.
     Shutdown,
-    /// The client broke a rule, or the log failed it; close with this code and reason, then
-    /// announce the logout.
-    Refused(u16, String),
+    /// The client broke a rule, or the log failed it; close with this refusal's code and
+    /// reason, then announce the logout.
+    Refused(Refusal),
 }
 
 pub struct Session {
@@ -158,11 +158,11 @@ impl Session {
             End::Quit if chat => self.close(close::NORMAL, "bye").await,
             End::Quit => {}
             End::Shutdown => self.close(close::AWAY, "server shutting down").await,
-            End::Refused(code, reason) => {
+            End::Refused(refusal) => {
                 if chat {
                     room.exit(&self.identity, None);
                 }
-                self.close(code, &reason).await;
+                self.close(refusal.code, &refusal.reason).await;
             }
         }
     }
@@ -227,7 +227,7 @@ impl Session {
             Err(Attention::Gone) => Err(End::Gone),
             Err(Attention::Shutdown) => Err(End::Shutdown),
             Ok(Err(ReadError::Gone)) => Err(End::Gone),
-            Ok(Err(ReadError::Fault(fault))) => Err(End::Refused(fault.code, fault.reason)),
+            Ok(Err(ReadError::Fault(fault))) => Err(End::Refused(fault)),
             Ok(Ok(message)) => {
                 self.member().heard();
                 if let Some(end) = self.admit(&message).await {
@@ -278,5 +278,5 @@ fn written(err: crate::ws::WriteError) -> End {
 /// The log could not be read: the client is told to come back later; the cause is logged.
 fn unavailable(err: StoreError) -> End {
     tracing::error!(%err, "reading the log failed");
-    End::Refused(close::TRY_AGAIN, "history is unavailable, try again later".into())
+    End::Refused(Refusal::try_again("history is unavailable, try again later"))
 }

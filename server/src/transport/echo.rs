@@ -9,8 +9,7 @@ use super::connections::HttpSlot;
 use super::{refuse, take_slot, Endpoints};
 use crate::config::Limits;
 use crate::session::flood::{Bucket, FloodPolicy, Verdict};
-use crate::ws::{Frame, Inbound, Outbox, ReadError, Socket, Upgrade, WriteError};
-use app::protocol::close;
+use crate::ws::{Frame, Inbound, Outbox, ReadError, Refusal, Socket, Upgrade, WriteError};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use axum::Extension;
@@ -33,7 +32,7 @@ pub async fn echo(
         tracker.track_future(async move {
             match slot {
                 Ok(_slot) => Echo::new(socket, limits).run(shutdown).await,
-                Err(why) => refuse(socket, &why, limits.write_stall).await,
+                Err(refusal) => refuse(socket, &refusal, limits.write_stall).await,
             }
         })
     })
@@ -45,8 +44,8 @@ enum End {
     Gone,
     /// The client closed: its close was answered.
     Closed,
-    /// Closed by the server with this code and reason.
-    Refused(u16, String),
+    /// Closed by the server, with this refusal's code and reason.
+    Refused(Refusal),
 }
 
 struct Echo {
@@ -76,7 +75,7 @@ impl Echo {
         let end = loop {
             let timer = self.pong_due.unwrap_or(self.next_ping);
             let event = tokio::select! {
-                () = shutdown.cancelled() => break End::Refused(close::AWAY, "server shutting down".into()),
+                () = shutdown.cancelled() => break End::Refused(Refusal::away("server shutting down")),
                 () = sleep_until(timer) => None,
                 message = self.socket.recv() => Some(message),
             };
@@ -88,8 +87,8 @@ impl Echo {
                 break end;
             }
         };
-        if let End::Refused(code, reason) = end {
-            self.close(code, &reason).await;
+        if let End::Refused(refusal) = end {
+            self.close(refusal.code, &refusal.reason).await;
         }
     }
 
@@ -109,7 +108,7 @@ impl Echo {
         let message = match message {
             Ok(message) => message,
             Err(ReadError::Gone) => return Err(End::Gone),
-            Err(ReadError::Fault(fault)) => return Err(End::Refused(fault.code, fault.reason)),
+            Err(ReadError::Fault(fault)) => return Err(End::Refused(fault)),
         };
         // Anything from the peer shows it is there.
         self.pong_due = None;
@@ -143,9 +142,7 @@ impl Echo {
                 tokio::time::sleep(wait).await;
                 Ok(())
             }
-            Verdict::Abuse => {
-                Err(End::Refused(close::POLICY, "flooding: too many messages for too long".into()))
-            }
+            Verdict::Abuse => Err(End::Refused(Refusal::policy("flooding: too many messages for too long"))),
         }
     }
 

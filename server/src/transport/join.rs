@@ -7,7 +7,7 @@ use super::{refuse, take_slot, Endpoints};
 use crate::codec::{Dialect, OFFERED_SUBPROTOCOLS};
 use crate::identity::Identity;
 use crate::session::{Resume, Session};
-use crate::ws::Upgrade;
+use crate::ws::{Refusal, Upgrade};
 use app::names::{Nickname, RoomName};
 use app::protocol::{Epoch, Seq};
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
@@ -57,7 +57,7 @@ pub async fn room(
     headers: HeaderMap,
     Query(params): Query<JoinParams>,
 ) -> Response {
-    let room = RoomName::parse(&room).map_err(|e| format!("bad room name: {e}"));
+    let room = RoomName::parse(&room).map_err(|e| Refusal::policy(format!("bad room name: {e}")));
     let http = http.map(|Extension(slot)| slot);
     upgrade_room(ws, state, remote, http.as_ref(), room, &headers, params)
 }
@@ -98,13 +98,13 @@ fn identify(
     state: &Endpoints,
     headers: &HeaderMap,
     params: &JoinParams,
-) -> Result<(Identity, Option<u16>), String> {
+) -> Result<(Identity, Option<u16>), Refusal> {
     if let Some(token) = &params.token {
         return state
             .keys
             .verify(token)
             .map(|id| (id, None))
-            .ok_or_else(|| "invalid session token".to_owned());
+            .ok_or_else(|| Refusal::policy("invalid session token"));
     }
     if let Some(identity) = state.keys.from_cookies(headers) {
         return Ok((identity, None));
@@ -114,9 +114,10 @@ fn identify(
             let number = fastrand::u16(..state.limits.guest_names.max(1));
             Ok((Identity::ephemeral(Nickname::guest(number)), Some(number)))
         }
-        Some(raw) => {
-            Ok((Identity::ephemeral(Nickname::parse(raw).map_err(|e| format!("bad name: {e}"))?), None))
-        }
+        Some(raw) => Ok((
+            Identity::ephemeral(Nickname::parse(raw).map_err(|e| Refusal::policy(format!("bad name: {e}")))?),
+            None,
+        )),
     }
 }
 
@@ -125,7 +126,7 @@ fn upgrade_room(
     state: Endpoints,
     remote: SocketAddr,
     http: Option<&HttpSlot>,
-    room: Result<RoomName, String>,
+    room: Result<RoomName, Refusal>,
     headers: &HeaderMap,
     params: JoinParams,
 ) -> Response {
@@ -141,7 +142,7 @@ fn upgrade_room(
     };
     let admitted = match (room, identity, slot) {
         (Ok(room), Ok((identity, guest)), Ok(slot)) => Ok((room, identity, guest, slot)),
-        (Err(why), _, _) | (_, Err(why), _) | (_, _, Err(why)) => Err(why),
+        (Err(refusal), _, _) | (_, Err(refusal), _) | (_, _, Err(refusal)) => Err(refusal),
     };
     let tracker = state.sessions.clone();
     // Only what the session needs is moved into the task, which lives as long as the connection.
@@ -151,7 +152,7 @@ fn upgrade_room(
             Ok(admitted) => admitted,
             // Refused after the handshake rather than with an HTTP error, because a browser
             // shows a page the close reason but never an HTTP status.
-            Err(why) => return refuse(socket, &why, deps.limits.write_stall).await,
+            Err(refusal) => return refuse(socket, &refusal, deps.limits.write_stall).await,
         };
         // Debug level: an enabled span is entered and left on every poll, once per event.
         let span = tracing::debug_span!("session", room = %room, name = %identity.nickname, ?dialect);

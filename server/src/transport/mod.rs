@@ -15,8 +15,7 @@ pub use join::{lobby, room, seed_root};
 use crate::config::Limits;
 use crate::identity::SessionKeys;
 use crate::session::SessionDeps;
-use crate::ws::{Frame, Outbox, Socket};
-use app::protocol::close;
+use crate::ws::{Frame, Outbox, Refusal, Socket};
 use connections::{Caps, Connections, HttpSlot, Kind, Slot};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,7 +38,7 @@ pub struct Endpoints {
 
 /// A WebSocket's place among the connections `remote`'s address, and the server, may hold: the
 /// place its connection had while it spoke HTTP, taken over. Held as long as the connection.
-fn take_slot(state: &Endpoints, remote: SocketAddr, http: Option<&HttpSlot>) -> Result<Slot, String> {
+fn take_slot(state: &Endpoints, remote: SocketAddr, http: Option<&HttpSlot>) -> Result<Slot, Refusal> {
     let caps = Caps::from(&*state.limits);
     let slot = match http.and_then(HttpSlot::take) {
         Some(slot) => slot.into_websocket(caps),
@@ -47,13 +46,14 @@ fn take_slot(state: &Endpoints, remote: SocketAddr, http: Option<&HttpSlot>) -> 
     };
     slot.map_err(|full| {
         tracing::info!(%remote, %full, "connection refused");
-        full.to_string()
+        Refusal::policy(full.to_string())
     })
 }
 
-async fn refuse(socket: Socket, why: &str, stall: std::time::Duration) {
-    tracing::debug!(why, "connection refused");
+/// Closes a connection refused after its handshake, with the refusal's code and reason.
+async fn refuse(socket: Socket, refusal: &Refusal, stall: std::time::Duration) {
+    tracing::debug!(%refusal, "connection refused");
     let mut out = Outbox::default();
-    out.queue(&Frame::close(close::POLICY, why));
+    out.queue(&Frame::close(refusal.code, &refusal.reason));
     let _ = out.flush(socket.tcp(), stall).await;
 }

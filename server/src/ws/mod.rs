@@ -8,13 +8,15 @@
 pub mod frame;
 pub mod outbox;
 pub mod reader;
+pub mod refusal;
 pub mod socket;
 pub mod stall;
 pub mod upgrade;
 
 pub use frame::Frame;
 pub use outbox::{writable, Outbox, WriteError};
-pub use reader::{Fault, Inbound};
+pub use reader::Inbound;
+pub use refusal::Refusal;
 pub use socket::{ReadError, Socket};
 pub use stall::WriteStall;
 pub use upgrade::Upgrade;

@@ -6,6 +6,7 @@
 //! no read buffer at all.
 
 use super::frame::{self, Header, MAX_CONTROL_PAYLOAD};
+use super::refusal::Refusal;
 use app::protocol::close;
 
 /// A complete message from the client.
@@ -19,22 +20,9 @@ pub enum Inbound {
     Close(Option<(u16, String)>),
 }
 
-/// A broken rule: the connection is closed with this code and reason.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason} (close {code})")]
-pub struct Fault {
-    pub code: u16,
-    pub reason: String,
-}
-
-impl Fault {
-    fn protocol(reason: impl Into<String>) -> Self {
-        Self { code: close::PROTOCOL, reason: reason.into() }
-    }
-
-    fn not_utf8(what: &str) -> Self {
-        Self { code: close::INVALID, reason: format!("{what} is not valid UTF-8") }
-    }
+/// A broken rule of RFC 6455: the connection is closed with the code a client is owed.
+fn not_utf8(what: &str) -> Refusal {
+    Refusal::invalid(format!("{what} is not valid UTF-8"))
 }
 
 /// A fragmented message in progress.
@@ -91,7 +79,7 @@ impl Reader {
     }
 
     /// The next complete message among the bytes received so far, if there is one.
-    pub fn next(&mut self) -> Result<Option<Inbound>, Fault> {
+    pub fn next(&mut self) -> Result<Option<Inbound>, Refusal> {
         loop {
             let Some(frame) = self.frame()? else {
                 self.release_if_drained();
@@ -114,7 +102,7 @@ impl Reader {
 
     /// Parses one frame: `None` if it is not all there yet, `Some(None)` for a fragment that
     /// completed no message.
-    fn frame(&mut self) -> Result<Option<Option<Inbound>>, Fault> {
+    fn frame(&mut self) -> Result<Option<Option<Inbound>>, Refusal> {
         let available = &self.buf[self.start..];
         let Some(head) = Header::parse(available) else { return Ok(None) };
         let payload_len = self.check(&head)?;
@@ -137,7 +125,7 @@ impl Reader {
             }
             frame::TEXT | frame::BINARY if head.fin => {
                 let message = if head.opcode == frame::TEXT {
-                    let text = String::from_utf8(payload.to_vec()).map_err(|_| Fault::not_utf8("text"))?;
+                    let text = String::from_utf8(payload.to_vec()).map_err(|_| not_utf8("text"))?;
                     Inbound::Text(text)
                 } else {
                     Inbound::Binary(payload.to_vec())
@@ -153,7 +141,7 @@ impl Reader {
             _ => {
                 // A continuation: `check` made sure a message is in progress.
                 let Some(mut partial) = self.partial.take() else {
-                    return Err(Fault::protocol("a continuation frame with no message to continue"));
+                    return Err(Refusal::protocol("a continuation frame with no message to continue"));
                 };
                 partial.data.extend_from_slice(payload);
                 check_utf8(&mut partial, head.fin)?;
@@ -162,7 +150,7 @@ impl Reader {
                     return Ok(Some(None));
                 }
                 let message = if partial.opcode == frame::TEXT {
-                    Inbound::Text(String::from_utf8(partial.data).map_err(|_| Fault::not_utf8("text"))?)
+                    Inbound::Text(String::from_utf8(partial.data).map_err(|_| not_utf8("text"))?)
                 } else {
                     Inbound::Binary(partial.data)
                 };
@@ -172,14 +160,14 @@ impl Reader {
     }
 
     /// The rules a frame head must follow; returns its payload length.
-    fn check(&self, head: &Header) -> Result<usize, Fault> {
+    fn check(&self, head: &Header) -> Result<usize, Refusal> {
         if head.reserved {
-            return Err(Fault::protocol("reserved bits set with no extension negotiated"));
+            return Err(Refusal::protocol("reserved bits set with no extension negotiated"));
         }
         if head.mask.is_none() {
-            return Err(Fault::protocol("a client's frames must be masked"));
+            return Err(Refusal::protocol("a client's frames must be masked"));
         }
-        let too_big = || Fault {
+        let too_big = || Refusal {
             code: close::SIZE,
             reason: format!("message too big: at most {} bytes", self.max_message),
         };
@@ -187,28 +175,28 @@ impl Reader {
         match head.opcode {
             frame::CLOSE | frame::PING | frame::PONG => {
                 if !head.fin {
-                    return Err(Fault::protocol("a control frame cannot be fragmented"));
+                    return Err(Refusal::protocol("a control frame cannot be fragmented"));
                 }
                 if len > MAX_CONTROL_PAYLOAD {
-                    return Err(Fault::protocol("a control frame carries at most 125 bytes"));
+                    return Err(Refusal::protocol("a control frame carries at most 125 bytes"));
                 }
             }
             frame::TEXT | frame::BINARY => {
                 if self.partial.is_some() {
-                    return Err(Fault::protocol("a new message began before the last one ended"));
+                    return Err(Refusal::protocol("a new message began before the last one ended"));
                 }
                 if len > self.max_message {
                     return Err(too_big());
                 }
             }
             frame::CONTINUATION => match &self.partial {
-                None => return Err(Fault::protocol("a continuation frame with no message to continue")),
+                None => return Err(Refusal::protocol("a continuation frame with no message to continue")),
                 Some(partial) if partial.data.len().saturating_add(len) > self.max_message => {
                     return Err(too_big())
                 }
                 Some(_) => {}
             },
-            other => return Err(Fault::protocol(format!("unknown opcode {other}"))),
+            other => return Err(Refusal::protocol(format!("unknown opcode {other}"))),
         }
         Ok(len)
     }
@@ -216,7 +204,7 @@ impl Reader {
 
 /// Checks the text received so far, from where the last check stopped; a character cut by a
 /// fragment boundary waits for the next fragment unless the message is complete.
-fn check_utf8(partial: &mut Partial, complete: bool) -> Result<(), Fault> {
+fn check_utf8(partial: &mut Partial, complete: bool) -> Result<(), Refusal> {
     if partial.opcode != frame::TEXT {
         return Ok(());
     }
@@ -224,25 +212,25 @@ fn check_utf8(partial: &mut Partial, complete: bool) -> Result<(), Fault> {
     match std::str::from_utf8(unchecked) {
         Ok(_) => partial.checked = partial.data.len(),
         Err(err) if err.error_len().is_none() && !complete => partial.checked += err.valid_up_to(),
-        Err(_) => return Err(Fault::not_utf8("text")),
+        Err(_) => return Err(not_utf8("text")),
     }
     Ok(())
 }
 
 /// A close frame's payload: nothing, or a status code and a UTF-8 reason.
-fn close(payload: &[u8]) -> Result<Option<(u16, String)>, Fault> {
+fn close(payload: &[u8]) -> Result<Option<(u16, String)>, Refusal> {
     let Some((code, reason)) = payload.split_first_chunk::<2>() else {
         return if payload.is_empty() {
             Ok(None)
         } else {
-            Err(Fault::protocol("a close frame with a one-byte payload"))
+            Err(Refusal::protocol("a close frame with a one-byte payload"))
         };
     };
     let code = u16::from_be_bytes(*code);
     if !close::may_be_sent(code) {
-        return Err(Fault::protocol(format!("close code {code} may not be sent")));
+        return Err(Refusal::protocol(format!("close code {code} may not be sent")));
     }
-    let reason = std::str::from_utf8(reason).map_err(|_| Fault::not_utf8("the close reason"))?;
+    let reason = std::str::from_utf8(reason).map_err(|_| not_utf8("the close reason"))?;
     Ok(Some((code, reason.to_owned())))
 }
 
@@ -269,7 +257,7 @@ mod tests {
         out
     }
 
-    fn read_all(bytes: &[u8], max: usize) -> Vec<Result<Inbound, Fault>> {
+    fn read_all(bytes: &[u8], max: usize) -> Vec<Result<Inbound, Refusal>> {
         let mut reader = Reader::new(max, &[]);
         let mut out = Vec::new();
         // One byte at a time: every frame is seen cut at every place.
@@ -289,7 +277,7 @@ mod tests {
         out
     }
 
-    fn code(results: &[Result<Inbound, Fault>]) -> Option<u16> {
+    fn code(results: &[Result<Inbound, Refusal>]) -> Option<u16> {
         results.iter().find_map(|r| r.as_ref().err().map(|f| f.code))
     }
 

@@ -1,7 +1,8 @@
 //! The reading side of one WebSocket connection: messages in. Writes go through an
 //! [`Outbox`](super::Outbox) on the same TCP stream, which the socket shares.
 
-use super::reader::{Fault, Inbound, Reader};
+use super::reader::{Inbound, Reader};
+use super::refusal::Refusal;
 use std::io::ErrorKind;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -13,7 +14,7 @@ pub enum ReadError {
     /// The connection ended (or failed) without a word: nobody to tell anything.
     Gone,
     /// The client broke a rule: it is owed a close with this code and reason.
-    Fault(Fault),
+    Fault(Refusal),
 }
 
 #[derive(Debug)]
