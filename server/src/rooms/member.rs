@@ -54,38 +54,79 @@ pub struct Member {
     state: Mutex<State>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct State {
-    live: bool,
-    /// Events published while catching up, for the session to deliver when it turns live.
-    pending: VecDeque<Arc<RoomEvent>>,
-    /// Events this member was not given since it last started catching up.
-    missed: u64,
+    phase: Phase,
+    course: Course,
     /// The last message queued for this connection.
     delivered: Seq,
     out: Outbox,
     /// The room is to write this member's outbox (it is on the room's list).
     dirty: bool,
-    broken: bool,
-    /// The session is closing the connection: the room gives it nothing more.
-    closing: bool,
-    /// The server is shutting down: the session is to say goodbye.
-    shutdown: bool,
     /// The keep-alive pass's schedule, in its ticks: when the next ping is due (0 until the
     /// pass first sees this member), and when the answer to the last one is (0: none out).
     next_ping: u32,
     pong_due: u32,
-    /// The peer did not answer a ping in time.
-    dead: bool,
     /// The session's task, when it waits for something to do.
     waker: Option<Waker>,
+}
+
+/// Where the member is in the room's order of events.
+#[derive(Debug)]
+enum Phase {
+    /// Events are queued on its outbox as the room publishes them.
+    Live,
+    /// Its session reads the log. Meanwhile the room keeps what it publishes (`kept`, for the
+    /// session to deliver when the member turns live), or, once it could not keep something,
+    /// counts what the member missed (it is then to read the log again).
+    CatchingUp { kept: VecDeque<Arc<RoomEvent>>, missed: u64 },
+}
+
+impl Phase {
+    fn catching_up() -> Self {
+        Self::CatchingUp { kept: VecDeque::new(), missed: 0 }
+    }
+
+    /// Fell behind: what it was not given is to be read from the log.
+    fn behind() -> Self {
+        Self::CatchingUp { kept: VecDeque::new(), missed: 1 }
+    }
+}
+
+/// How the connection stands, from open to gone; it only ever moves down this list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Course {
+    Open,
+    /// The server is shutting down: the session is to say goodbye.
+    ShuttingDown,
+    /// The session is closing the connection: the room gives it nothing more.
+    Closing,
+    /// A write failed, or the peer did not answer a ping in time.
+    Gone,
+}
+
+impl Course {
+    /// Whether the room still gives the member what it publishes (and pings).
+    fn is_served(self) -> bool {
+        matches!(self, Course::Open | Course::ShuttingDown)
+    }
 }
 
 impl Member {
     /// A relay connection is live from the start (it has no history); the chat dialects catch
     /// up first.
     pub fn new(tcp: Arc<TcpStream>, dialect: Dialect, limit: usize) -> Self {
-        let state = State { live: dialect == Dialect::Relay, ..State::default() };
+        let phase = if dialect == Dialect::Relay { Phase::Live } else { Phase::catching_up() };
+        let state = State {
+            phase,
+            course: Course::Open,
+            delivered: 0,
+            out: Outbox::default(),
+            dirty: false,
+            next_ping: 0,
+            pong_due: 0,
+            waker: None,
+        };
         Self { tcp, dialect, limit: limit.max(1), heard: AtomicBool::new(false), state: Mutex::new(state) }
     }
 
@@ -99,7 +140,7 @@ impl Member {
     /// once until then. Called by the room, under its lock.
     pub fn deliver(&self, events: &[Arc<RoomEvent>], now: bool) -> bool {
         let mut state = self.state();
-        if state.broken || state.closing {
+        if !state.course.is_served() {
             return false;
         }
         // Whoever put frames in the outbox before (the session, or the room's next pass) writes
@@ -107,14 +148,14 @@ impl Member {
         let idle = state.out.is_empty();
         let mut wake = false;
         for event in events {
-            if !state.live {
-                if state.missed == 0 && state.pending.len() < self.limit {
-                    state.pending.push_back(Arc::clone(event));
+            if let Phase::CatchingUp { kept, missed } = &mut state.phase {
+                if *missed == 0 && kept.len() < self.limit {
+                    kept.push_back(Arc::clone(event));
                 } else {
                     // Already behind: what it is missing is re-read from the log.
-                    wake |= state.missed == 0;
-                    state.pending = VecDeque::new();
-                    state.missed += 1;
+                    wake |= *missed == 0;
+                    *kept = VecDeque::new();
+                    *missed += 1;
                 }
                 continue;
             }
@@ -126,8 +167,7 @@ impl Member {
                 if seq > state.delivered + 1 {
                     // A message it has not been given was never published (its commit outlived
                     // the writer's deadline): the log has it.
-                    state.live = false;
-                    state.missed = 1;
+                    state.phase = Phase::behind();
                     wake = true;
                     continue;
                 }
@@ -135,8 +175,7 @@ impl Member {
             if state.out.len() >= self.limit {
                 // Its socket has not taken the last `limit` frames: it catches up from the log
                 // once it has.
-                state.live = false;
-                state.missed = 1;
+                state.phase = Phase::behind();
                 wake = true;
                 continue;
             }
@@ -161,7 +200,7 @@ impl Member {
     pub fn write_queued(&self) {
         let mut state = self.state();
         state.dirty = false;
-        if state.broken || state.out.is_empty() {
+        if state.course == Course::Gone || state.out.is_empty() {
             return;
         }
         let wake = state.write(&self.tcp);
@@ -176,12 +215,12 @@ impl Member {
     /// Whether the session has something to do for this member; if not, it is woken when it does.
     pub fn poll_attention(&self, cx: &mut std::task::Context<'_>) -> Poll<Attention> {
         let mut state = self.state();
-        if state.broken || state.dead {
+        if state.course == Course::Gone {
             Poll::Ready(Attention::Gone)
-        } else if state.shutdown {
+        } else if state.course == Course::ShuttingDown {
             Poll::Ready(Attention::Shutdown)
-        } else if !state.live {
-            Poll::Ready(Attention::Behind(state.missed))
+        } else if let Phase::CatchingUp { missed, .. } = state.phase {
+            Poll::Ready(Attention::Behind(missed))
         } else if !state.out.is_empty() {
             Poll::Ready(Attention::Flush)
         } else {
@@ -204,7 +243,7 @@ impl Member {
     /// queued. Called by the room, under its lock.
     pub fn keep_alive(&self, now: u32, every: u32, deadline: u32, ping: &Frame) -> bool {
         let mut state = self.state();
-        if state.broken || state.closing || state.dead {
+        if !state.course.is_served() {
             return false;
         }
         if state.next_ping == 0 {
@@ -217,7 +256,7 @@ impl Member {
                 state.pong_due = 0;
             } else if now >= state.pong_due {
                 tracing::debug!("no answer to the last ping in time: the peer is gone");
-                state.dead = true;
+                state.course = Course::Gone;
                 wake_if(state, true);
                 return false;
             }
@@ -237,7 +276,9 @@ impl Member {
     /// The server is shutting down: the session is woken to close the connection.
     pub fn shut_down(&self) {
         let mut state = self.state();
-        state.shutdown = true;
+        if state.course == Course::Open {
+            state.course = Course::ShuttingDown;
+        }
         wake_if(state, true);
     }
 
@@ -253,11 +294,11 @@ impl Member {
         loop {
             {
                 let mut state = self.state();
-                if state.broken {
+                if state.course == Course::Gone {
                     return Err(WriteError::Gone);
                 }
                 if let Err(err) = state.out.write_to(&self.tcp) {
-                    state.broken = true;
+                    state.course = Course::Gone;
                     return Err(err);
                 }
                 if state.out.is_empty() {
@@ -273,11 +314,18 @@ impl Member {
     /// not have). What was kept for the member is dropped then: the log has its messages.
     pub fn begin_catch_up(&self) -> (Seq, bool) {
         let mut state = self.state();
-        state.live = false;
-        let missed = std::mem::take(&mut state.missed) > 0;
-        if missed {
-            state.pending = VecDeque::new();
-        }
+        let missed = match &mut state.phase {
+            Phase::CatchingUp { kept, missed } if *missed > 0 => {
+                *kept = VecDeque::new();
+                *missed = 0;
+                true
+            }
+            Phase::CatchingUp { .. } => false,
+            Phase::Live => {
+                state.phase = Phase::catching_up();
+                false
+            }
+        };
         (state.delivered, missed)
     }
 
@@ -295,11 +343,14 @@ impl Member {
     /// The session is about to close the connection: what the room publishes from now on (the
     /// member's own leave among it) is not written before the close frame.
     pub fn stop(&self) {
-        self.state().closing = true;
+        let mut state = self.state();
+        if state.course.is_served() {
+            state.course = Course::Closing;
+        }
     }
 
     pub fn is_live(&self) -> bool {
-        self.state().live
+        matches!(self.state().phase, Phase::Live)
     }
 
     /// Where this connection starts: the last message it already has.
@@ -311,10 +362,12 @@ impl Member {
     /// since catching up began (the log is to be read again).
     pub fn go_live(&self) -> bool {
         let mut state = self.state();
-        if state.missed > 0 {
-            return false;
-        }
-        while let Some(event) = state.pending.pop_front() {
+        let kept = match &mut state.phase {
+            Phase::Live => return true,
+            Phase::CatchingUp { missed, .. } if *missed > 0 => return false,
+            Phase::CatchingUp { kept, .. } => std::mem::take(kept),
+        };
+        for event in kept {
             let Some(frame) = event.frame(self.dialect) else { continue };
             if let Some(seq) = event.seq {
                 if seq <= state.delivered {
@@ -322,28 +375,32 @@ impl Member {
                 }
                 if seq > state.delivered + 1 {
                     // A gap between the log as read and what the room kept: read again.
-                    state.pending = VecDeque::new();
-                    state.missed = 1;
+                    state.phase = Phase::behind();
                     return false;
                 }
                 state.delivered = seq;
             }
             state.out.queue(frame);
         }
-        state.pending = VecDeque::new();
-        state.live = true;
+        state.phase = Phase::Live;
         true
     }
 
     /// Events kept while catching up (tests look at what the room published).
     #[cfg(test)]
     pub fn take_pending(&self) -> Vec<Arc<RoomEvent>> {
-        self.state().pending.drain(..).collect()
+        match &mut self.state().phase {
+            Phase::CatchingUp { kept, .. } => kept.drain(..).collect(),
+            Phase::Live => Vec::new(),
+        }
     }
 
     #[cfg(test)]
     pub fn missed(&self) -> u64 {
-        self.state().missed
+        match self.state().phase {
+            Phase::CatchingUp { missed, .. } => missed,
+            Phase::Live => 0,
+        }
     }
 }
 
@@ -354,7 +411,7 @@ impl State {
         match self.out.write_to(tcp) {
             Ok(()) => !self.out.is_empty(),
             Err(_) => {
-                self.broken = true;
+                self.course = Course::Gone;
                 true
             }
         }
