@@ -48,17 +48,8 @@ impl Session {
                         };
                         return self.reply(&error).await;
                     }
-                    let reply = match self.store_message(room, text, Some(id.clone())).await {
-                        Ok(seq) => ServerEvent::Ack { client_id: id, id: seq },
-                        Err(err) => {
-                            let code = match err {
-                                WriteError::Refused => ErrorCode::BadRequest,
-                                _ => ErrorCode::Unavailable,
-                            };
-                            ServerEvent::Error { code, message: err.to_string() }
-                        }
-                    };
-                    self.reply(&reply).await
+                    let stored = self.store_message(room, text, Some(id.clone())).await;
+                    self.reply(&json_reply(id, stored)).await
                 }
                 Ok(ClientMessage::Ping { nonce }) => self.reply(&ServerEvent::Pong { nonce }).await,
                 Ok(ClientMessage::Typing {}) => {
@@ -108,11 +99,8 @@ impl Session {
     /// A plain client's message, stored; the dialect has no error line, so a close with the
     /// reason is the only way to say that it was not.
     pub(super) async fn say_plain(&mut self, room: &Room, text: MessageText) -> Option<End> {
-        match self.store_message(room, text, None).await {
-            Ok(_) => None,
-            Err(err @ WriteError::Refused) => Some(End::Refused(Refusal::policy(err.to_string()))),
-            Err(err) => Some(End::Refused(Refusal::try_again(err.to_string()))),
-        }
+        let stored = self.store_message(room, text, None).await;
+        stored.err().map(|err| End::Refused(plain_refusal(err)))
     }
 
     /// Stores a message; the writer publishes it to the room once it is durable.
@@ -154,5 +142,64 @@ impl Session {
         }
         let _ = self.flush().await;
         End::Quit
+    }
+}
+
+/// What a JSON client is told of its message: `ack` with the number it was stored under, or
+/// why not. A message the store refused for what it holds is a bad request (sending it again
+/// will not help); anything else is worth sending again later.
+fn json_reply(client_id: ClientId, stored: Result<Seq, WriteError>) -> ServerEvent {
+    match stored {
+        Ok(id) => ServerEvent::Ack { client_id, id },
+        Err(err) => {
+            let code = match err {
+                WriteError::Refused => ErrorCode::BadRequest,
+                WriteError::Unavailable | WriteError::Full | WriteError::Stopped => ErrorCode::Unavailable,
+            };
+            ServerEvent::Error { code, message: err.to_string() }
+        }
+    }
+}
+
+/// How a plain client, which has no error line, learns that its message was not stored: a
+/// close that says why, 1008 if sending it again will not help, 1013 if it may later.
+fn plain_refusal(err: WriteError) -> Refusal {
+    match err {
+        WriteError::Refused => Refusal::policy(err.to_string()),
+        WriteError::Unavailable | WriteError::Full | WriteError::Stopped => {
+            Refusal::try_again(err.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::protocol::close;
+
+    fn id() -> ClientId {
+        ClientId::parse("c1").expect("a client id")
+    }
+
+    #[test]
+    fn a_stored_message_is_acknowledged_with_its_number() {
+        assert_eq!(json_reply(id(), Ok(7)), ServerEvent::Ack { client_id: id(), id: 7 });
+    }
+
+    #[test]
+    fn only_a_refused_message_is_a_bad_request_the_rest_may_be_sent_again() {
+        let code = |err| match json_reply(id(), Err(err)) {
+            ServerEvent::Error { code, .. } => code,
+            other => panic!("expected an error, got {other:?}"),
+        };
+        assert_eq!(code(WriteError::Refused), ErrorCode::BadRequest);
+        for err in [WriteError::Unavailable, WriteError::Full, WriteError::Stopped] {
+            assert_eq!(code(err), ErrorCode::Unavailable, "{err:?}");
+        }
+        assert_eq!(plain_refusal(WriteError::Refused).code, close::POLICY);
+        for err in [WriteError::Unavailable, WriteError::Full, WriteError::Stopped] {
+            assert_eq!(plain_refusal(err).code, close::TRY_AGAIN, "{err:?}");
+            assert_eq!(plain_refusal(err).reason, err.to_string(), "the close says why");
+        }
     }
 }

@@ -120,8 +120,7 @@ impl Session {
         if self.dialect == Dialect::Relay {
             return Some((self, room));
         }
-        // A guest tries the names after its own, every one of them at most (64 at most).
-        let tries = self.deps.limits.guest_names.saturating_sub(1).min(64);
+        let tries = other_guest_names_to_try(self.deps.limits.guest_names);
         let mut tried = 0;
         let first = loop {
             match room.enter(&self.identity) {
@@ -171,7 +170,7 @@ impl Session {
     /// choice.
     fn next_guest_name(&mut self, guest: &mut Option<u16>) -> bool {
         let Some(number) = *guest else { return false };
-        let next = (number + 1) % self.deps.limits.guest_names.max(1);
+        let next = next_guest(number, self.deps.limits.guest_names);
         *guest = Some(next);
         self.identity.nickname = Nickname::guest(next);
         true
@@ -275,8 +274,37 @@ fn written(err: crate::ws::WriteError) -> End {
     End::Gone
 }
 
+/// How many other guest names a guest whose name is taken tries, one after another: every one
+/// there is, but at most 64 (a room that full of guests is not worth a longer search).
+fn other_guest_names_to_try(guest_names: u16) -> u16 {
+    guest_names.saturating_sub(1).min(64)
+}
+
+/// The guest name after `number`, among `guest_names` of them (counting round).
+fn next_guest(number: u16, guest_names: u16) -> u16 {
+    number.saturating_add(1) % guest_names.max(1)
+}
+
 /// The log could not be read: the client is told to come back later; the cause is logged.
 fn unavailable(err: StoreError) -> End {
     tracing::error!(%err, "reading the log failed");
     End::Refused(Refusal::try_again("history is unavailable, try again later"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_guest_whose_name_is_taken_tries_the_next_ones_round_and_not_for_ever() {
+        assert_eq!(next_guest(3, 10), 4);
+        assert_eq!(next_guest(9, 10), 0, "round to the first");
+        assert_eq!(next_guest(0, 1), 0, "one name: itself");
+        assert_eq!(next_guest(u16::MAX - 1, u16::MAX), 0);
+        assert_eq!(next_guest(5, 0), 0, "no names configured cannot divide by zero");
+        assert_eq!(other_guest_names_to_try(10), 9, "every other name");
+        assert_eq!(other_guest_names_to_try(1), 0, "no other name");
+        assert_eq!(other_guest_names_to_try(0), 0);
+        assert_eq!(other_guest_names_to_try(10_000), 64, "at most 64");
+    }
 }
