@@ -91,6 +91,15 @@ impl RoomEvent {
         }
     }
 
+    /// One of the plain dialect's own lines (a greeting, a logout) for one connection of
+    /// `dialect`, written as that connection's lines are.
+    pub fn line(line: &str, dialect: Dialect) -> Frame {
+        match dialect {
+            Dialect::Plain(lines) => plain::line(line, lines),
+            Dialect::Json | Dialect::Relay => Frame::text(line),
+        }
+    }
+
     /// A frame relayed as it was sent, for relay connections only.
     pub fn relayed(frame: Frame) -> Self {
         Self { seq: None, kind: Kind::Relay, plain: None, plain_html: None, json: None, relay: Some(frame) }

@@ -129,10 +129,7 @@ impl Session {
 
     /// One of the plain dialect's lines, written as this connection's lines are.
     pub(super) fn plain_line(&self, line: &str) -> Frame {
-        match self.dialect {
-            Dialect::Plain(lines) => plain::line(line, lines),
-            _ => Frame::text(line),
-        }
+        RoomEvent::line(line, self.dialect)
     }
 
     /// The member fell behind the room. Chat dialects re-read what they missed from the log, so
