@@ -87,7 +87,7 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         limits: limits.clone(),
         keys: keys.clone(),
         connections: Default::default(),
-        sessions: TaskTracker::new(),
+        tasks: TaskTracker::new(),
         shutdown: shutdown.clone(),
         session_deps,
     };
@@ -126,10 +126,10 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     // One deadline for the whole drain, from when it began: requests, sessions, the last commits.
     let deadline =
         transport::listen::serve(listener, app, serving, state.endpoints.connections.clone(), shutdown).await;
-    let sessions = &state.endpoints.sessions;
-    sessions.close();
-    if tokio::time::timeout_at(deadline, sessions.wait()).await.is_err() {
-        tracing::warn!(left = sessions.len(), "drain deadline passed with sessions still open");
+    let tasks = &state.endpoints.tasks;
+    tasks.close();
+    if tokio::time::timeout_at(deadline, tasks.wait()).await.is_err() {
+        tracing::warn!(left = tasks.len(), "drain deadline passed with connections still open");
     }
     pings.abort();
     // The writer stops once the last handle is gone and its queue is committed.

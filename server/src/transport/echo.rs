@@ -26,7 +26,7 @@ pub async fn echo(
 ) -> Response {
     let limits = Arc::clone(&state.limits);
     let shutdown = state.shutdown.clone();
-    let tracker = state.sessions.clone();
+    let tracker = state.tasks.clone();
     let slot = take_slot(&state, remote, http.map(|Extension(slot)| slot).as_ref());
     ws.max_message_size(limits.room_max_message_bytes).on_upgrade(move |socket| {
         tracker.track_future(async move {

@@ -144,7 +144,7 @@ fn upgrade_room(
         (Ok(room), Ok((identity, guest)), Ok(slot)) => Ok((room, identity, guest, slot)),
         (Err(refusal), _, _) | (_, Err(refusal), _) | (_, _, Err(refusal)) => Err(refusal),
     };
-    let tracker = state.sessions.clone();
+    let tracker = state.tasks.clone();
     // Only what the session needs is moved into the task, which lives as long as the connection.
     let deps = state.session_deps.clone();
     ws.on_upgrade(move |socket| async move {

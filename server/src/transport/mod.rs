@@ -28,8 +28,9 @@ pub struct Endpoints {
     pub keys: SessionKeys,
     /// Connections held, per client address and in all.
     pub connections: Connections,
-    /// Every live WebSocket connection, so that shutdown can wait for them.
-    pub sessions: TaskTracker,
+    /// The task of every open WebSocket connection (room sessions and echoes), so that
+    /// shutdown can wait for them.
+    pub tasks: TaskTracker,
     /// Cancelled when the server starts to drain.
     pub shutdown: CancellationToken,
     /// What every room session shares: made once, so that a session holds one pointer to it.
