@@ -426,3 +426,199 @@ fn wake_if(mut state: MutexGuard<'_, State>, wake: bool) {
         waker.wake();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::Lines;
+    use crate::rooms::event::Kind;
+    use crate::testing::loopback;
+    use tokio::io::AsyncReadExt;
+
+    fn message(seq: Seq, text: &str) -> Arc<RoomEvent> {
+        Arc::new(RoomEvent {
+            seq: Some(seq),
+            kind: Kind::Message,
+            plain: Some(Frame::text(text)),
+            plain_html: None,
+            json: None,
+            relay: None,
+        })
+    }
+
+    fn typing() -> Arc<RoomEvent> {
+        Arc::new(RoomEvent {
+            seq: None,
+            kind: Kind::Typing,
+            plain: None,
+            plain_html: None,
+            json: None,
+            relay: None,
+        })
+    }
+
+    /// What the client has received so far, as the payloads of unmasked text frames.
+    async fn received(client: &mut TcpStream, frames: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        for _ in 0..frames {
+            let mut head = [0u8; 2];
+            client.read_exact(&mut head).await.unwrap();
+            let mut payload = vec![0u8; usize::from(head[1] & 0x7f)];
+            client.read_exact(&mut payload).await.unwrap();
+            out.push(String::from_utf8(payload).unwrap());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_live_member_is_written_directly_in_order_and_once() {
+        let (tcp, mut client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 16);
+        member.start_after(1);
+        member.deliver(&[message(1, "old")], false);
+        assert_eq!(member.take_pending().len(), 1, "kept while catching up");
+        assert!(member.go_live());
+        assert!(member.deliver(&[message(1, "old"), message(2, "a"), typing()], false));
+        assert!(!member.deliver(&[message(2, "a"), message(3, "b")], false), "already to be written");
+        member.write_queued();
+        assert!(!member.deliver(&[message(3, "b"), message(4, "c")], true), "written at once");
+        assert_eq!(received(&mut client, 3).await, ["a", "b", "c"]);
+        let idle = tokio::time::timeout(Duration::from_millis(20), member.attention()).await;
+        assert!(idle.is_err(), "everything was written: nothing for the session to do");
+    }
+
+    #[tokio::test]
+    async fn catching_up_keeps_events_then_delivers_those_the_log_did_not() {
+        let (tcp, mut client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 16);
+        member.deliver(&[message(1, "a"), message(2, "b"), message(3, "c")], false);
+        assert_eq!(member.begin_catch_up(), (0, false));
+        let logged = [Frame::text("a"), Frame::text("b")];
+        member.queue_logged([(1, &logged[0]), (2, &logged[1])]);
+        assert!(member.go_live());
+        member.flush(Duration::from_secs(1)).await.unwrap();
+        assert_eq!(received(&mut client, 3).await, ["a", "b", "c"]);
+    }
+
+    /// A message that was stored but never published (its commit outlived the writer's deadline)
+    /// leaves a gap in the numbers: the member reads the log rather than skip it.
+    #[tokio::test]
+    async fn a_gap_in_the_numbers_sends_the_member_to_the_log() {
+        let (tcp, mut client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 16);
+        assert!(member.go_live());
+        member.deliver(&[message(1, "a")], true);
+        assert!(!member.deliver(&[message(3, "c"), message(4, "d")], true), "nothing written past the gap");
+        assert!(matches!(member.attention().await, Attention::Behind(_)));
+        assert_eq!(member.begin_catch_up(), (1, true));
+        // The log has 2 and 3; 4 came meanwhile.
+        member.deliver(&[message(4, "d")], false);
+        let logged = [Frame::text("b"), Frame::text("c")];
+        member.queue_logged([(2, &logged[0]), (3, &logged[1])]);
+        assert!(member.go_live());
+        member.flush(Duration::from_secs(1)).await.unwrap();
+        assert_eq!(received(&mut client, 4).await, ["a", "b", "c", "d"]);
+
+        // A gap between the log as read and what was kept while reading it: read again.
+        let (tcp, _client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 16);
+        member.start_after(1);
+        member.deliver(&[message(3, "c")], false);
+        assert!(!member.go_live());
+        assert_eq!(member.begin_catch_up(), (1, true));
+    }
+
+    #[tokio::test]
+    async fn a_member_that_falls_behind_keeps_nothing_and_is_told() {
+        let (tcp, _client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 4);
+        let events: Vec<_> = (1..=10).map(|i| message(i, "x")).collect();
+        assert!(!member.deliver(&events, false), "nothing to write while catching up");
+        assert_eq!(member.missed(), 6);
+        assert_eq!(member.attention().await, Attention::Behind(6));
+        assert_eq!(member.begin_catch_up(), (0, true));
+        assert!(member.take_pending().is_empty());
+        assert!(member.go_live());
+    }
+
+    #[tokio::test]
+    async fn a_client_that_stops_reading_is_not_queued_for_beyond_the_limit() {
+        let (tcp, _client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 8);
+        assert!(member.go_live());
+        // Big frames, so that the kernel's buffers fill up.
+        let big = "x".repeat(60_000);
+        for seq in 1..=400 {
+            member.deliver(
+                &[Arc::new(RoomEvent {
+                    seq: Some(seq),
+                    kind: Kind::Message,
+                    plain: Some(Frame::text(&big)),
+                    plain_html: None,
+                    json: None,
+                    relay: None,
+                })],
+                true,
+            );
+        }
+        let Attention::Behind(missed) = member.attention().await else { panic!("not behind") };
+        assert!(missed > 0);
+        let (delivered, lost) = member.begin_catch_up();
+        assert!(lost);
+        assert!(delivered < 400, "the rest is to be read from the log");
+        assert!(member.state().out.len() <= 8);
+        let stalled = member.flush(Duration::from_millis(100)).await;
+        assert_eq!(stalled, Err(WriteError::Stalled));
+    }
+
+    #[tokio::test]
+    async fn the_keep_alive_pings_when_due_and_a_silent_peer_is_gone() {
+        let (tcp, mut client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 16);
+        assert!(member.go_live());
+        let ping = Frame::ping(&[]);
+        // First seen at tick 1: the first ping is due at 4 (every 3), its answer by 6.
+        assert!(!member.keep_alive(1, 3, 2, &ping));
+        assert!(!member.keep_alive(3, 3, 2, &ping), "no ping before it is due");
+        assert!(member.keep_alive(4, 3, 2, &ping), "the room's writing pass is to write it");
+        member.write_queued();
+        let mut buf = [0u8; 8];
+        client.read_exact(&mut buf[..2]).await.unwrap();
+        assert_eq!(buf[..2], [0x89, 0], "an empty ping");
+        // Answered: the next one is due at 7.
+        member.heard();
+        assert!(!member.keep_alive(6, 3, 2, &ping));
+        assert!(tokio::time::timeout(Duration::from_millis(20), member.attention()).await.is_err());
+        assert!(member.keep_alive(7, 3, 2, &ping));
+        member.write_queued();
+        client.read_exact(&mut buf[..2]).await.unwrap();
+        // Not answered by tick 9: gone.
+        assert!(!member.keep_alive(8, 3, 2, &ping));
+        assert!(tokio::time::timeout(Duration::from_millis(20), member.attention()).await.is_err());
+        assert!(!member.keep_alive(9, 3, 2, &ping));
+        assert_eq!(member.attention().await, Attention::Gone);
+    }
+
+    #[tokio::test]
+    async fn a_ping_goes_after_the_frames_already_waiting() {
+        let (tcp, mut client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Plain(Lines::Verbatim), 16);
+        member.queue(&Frame::text("first"));
+        member.keep_alive(1, 1, 5, &Frame::ping(&[]));
+        assert!(member.keep_alive(2, 1, 5, &Frame::ping(&[])));
+        member.write_queued();
+        let mut got = [0u8; 9];
+        client.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"\x81\x05first\x89\x00");
+    }
+
+    #[tokio::test]
+    async fn shutting_down_wakes_the_session() {
+        let (tcp, _client) = loopback().await;
+        let member = Member::new(tcp, Dialect::Json, 16);
+        assert!(member.go_live());
+        let waiting = member.attention();
+        member.shut_down();
+        assert_eq!(waiting.await, Attention::Shutdown);
+    }
+}
