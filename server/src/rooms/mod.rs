@@ -1,7 +1,8 @@
 //! Rooms: the total order of each room's events and their fan-out to its members.
 //!
 //! - [`registry`]: the live rooms by name; a room exists while it has members.
-//! - [`room`]: one room's members, presence and writing passes.
+//! - [`room`]: one room's members, order and presence.
+//! - [`passes`]: the writing passes that put what a room queued on its members' sockets.
 //! - [`event`]: what a room publishes, with its frame for each dialect.
 //! - [`member`]: one connection's place in a room's fan-out (its outbox and catch-up).
 //! - [`presence`]: who is in a room and who is typing, without timers.
@@ -13,6 +14,7 @@
 mod event;
 pub mod keepalive;
 mod member;
+mod passes;
 mod presence;
 mod registry;
 mod room;
