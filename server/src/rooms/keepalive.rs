@@ -7,8 +7,12 @@
 //! writing passes with their events, without waking the sessions. A ping goes out up to one
 //! tick late, and a dead peer is noticed up to one tick after its deadline.
 
-use super::Rooms;
+use super::member::{wake_if, Course};
+use super::room::Inner;
+use super::{Member, Room, Rooms};
 use crate::ws::Frame;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the pass runs: a fifth of the shorter period, so that lateness stays small beside
@@ -34,6 +38,60 @@ pub async fn run(rooms: Rooms, every: Duration, deadline: Duration) {
         for room in rooms.live() {
             room.keep_alive(now, every, deadline, &ping);
         }
+    }
+}
+
+impl Room {
+    /// The pass's turn at every member of this room: the pings due are written by the room's
+    /// writing pass, with whatever else it writes.
+    pub(super) fn keep_alive(self: &Arc<Self>, now: u32, every: u32, deadline: u32, ping: &Frame) {
+        let mut inner = self.inner();
+        let Inner { members, dirty, .. } = &mut *inner;
+        for member in members.iter() {
+            if member.keep_alive(now, every, deadline, ping) {
+                dirty.push(Arc::clone(member));
+            }
+        }
+        self.release(inner);
+    }
+}
+
+impl Member {
+    /// The keep-alive pass's turn at this member, at tick `now`: queues a ping when one is due
+    /// (`every` ticks after the last), and marks the member gone when a ping was not answered
+    /// within `deadline` ticks. Returns whether the room's next writing pass is to write this
+    /// member's outbox (as `Member::deliver` does): the ping goes with whatever else is
+    /// queued. Called by the room, under its lock.
+    pub(super) fn keep_alive(&self, now: u32, every: u32, deadline: u32, ping: &Frame) -> bool {
+        let mut state = self.state();
+        if !state.course.is_served() {
+            return false;
+        }
+        if state.next_ping == 0 {
+            // First seen: a full period from now.
+            state.next_ping = now.saturating_add(every.max(1));
+            return false;
+        }
+        if state.pong_due != 0 {
+            if self.heard.load(Ordering::Relaxed) {
+                state.pong_due = 0;
+            } else if now >= state.pong_due {
+                tracing::debug!("no answer to the last ping in time: the peer is gone");
+                state.course = Course::Gone;
+                wake_if(state, true);
+                return false;
+            }
+        }
+        if now < state.next_ping {
+            return false;
+        }
+        self.heard.store(false, Ordering::Relaxed);
+        state.pong_due = now.saturating_add(deadline.max(1));
+        state.next_ping = now.saturating_add(every.max(1));
+        state.out.queue(ping);
+        let write = !state.dirty;
+        state.dirty = true;
+        write
     }
 }
 

@@ -16,7 +16,7 @@
 //! The keep-alive pings go the same way: the server's [`super::keepalive`] pass queues them for
 //! the room's writing pass, and marks a member whose peer did not answer in time as gone; the
 //! session only notes that it heard from its peer. An idle session thus holds no timer of its
-//! own.
+//! own. (The pass's turn at a member is in `keepalive.rs`, with the pass.)
 
 use super::RoomEvent;
 use crate::codec::Dialect;
@@ -50,23 +50,23 @@ pub struct Member {
     limit: usize,
     /// Something came from the peer since the last ping: set by the session on every frame,
     /// without the lock.
-    heard: AtomicBool,
+    pub(super) heard: AtomicBool,
     state: Mutex<State>,
 }
 
 #[derive(Debug)]
-struct State {
+pub(super) struct State {
     phase: Phase,
-    course: Course,
+    pub(super) course: Course,
     /// The last message queued for this connection.
     delivered: Seq,
-    out: Outbox,
+    pub(super) out: Outbox,
     /// The room is to write this member's outbox (it is on the room's list).
-    dirty: bool,
+    pub(super) dirty: bool,
     /// The keep-alive pass's schedule, in its ticks: when the next ping is due (0 until the
     /// pass first sees this member), and when the answer to the last one is (0: none out).
-    next_ping: u32,
-    pong_due: u32,
+    pub(super) next_ping: u32,
+    pub(super) pong_due: u32,
     /// The session's task, when it waits for something to do.
     waker: Option<Waker>,
 }
@@ -95,7 +95,7 @@ impl Phase {
 
 /// How the connection stands, from open to gone; it only ever moves down this list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Course {
+pub(super) enum Course {
     Open,
     /// The server is shutting down: the session is to say goodbye.
     ShuttingDown,
@@ -107,7 +107,7 @@ enum Course {
 
 impl Course {
     /// Whether the room still gives the member what it publishes (and pings).
-    fn is_served(self) -> bool {
+    pub(super) fn is_served(self) -> bool {
         matches!(self, Course::Open | Course::ShuttingDown)
     }
 }
@@ -130,7 +130,7 @@ impl Member {
         Self { tcp, dialect, limit: limit.max(1), heard: AtomicBool::new(false), state: Mutex::new(state) }
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
+    pub(super) fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -234,43 +234,6 @@ impl Member {
     /// The session heard from its peer (any frame): the ping out, if any, is answered.
     pub fn heard(&self) {
         self.heard.store(true, Ordering::Relaxed);
-    }
-
-    /// The keep-alive pass's turn at this member, at tick `now`: queues a ping when one is due
-    /// (`every` ticks after the last), and marks the member gone when a ping was not answered
-    /// within `deadline` ticks. Returns whether the room's next writing pass is to write this
-    /// member's outbox (as [`Member::deliver`] does): the ping goes with whatever else is
-    /// queued. Called by the room, under its lock.
-    pub fn keep_alive(&self, now: u32, every: u32, deadline: u32, ping: &Frame) -> bool {
-        let mut state = self.state();
-        if !state.course.is_served() {
-            return false;
-        }
-        if state.next_ping == 0 {
-            // First seen: a full period from now.
-            state.next_ping = now.saturating_add(every.max(1));
-            return false;
-        }
-        if state.pong_due != 0 {
-            if self.heard.load(Ordering::Relaxed) {
-                state.pong_due = 0;
-            } else if now >= state.pong_due {
-                tracing::debug!("no answer to the last ping in time: the peer is gone");
-                state.course = Course::Gone;
-                wake_if(state, true);
-                return false;
-            }
-        }
-        if now < state.next_ping {
-            return false;
-        }
-        self.heard.store(false, Ordering::Relaxed);
-        state.pong_due = now.saturating_add(deadline.max(1));
-        state.next_ping = now.saturating_add(every.max(1));
-        state.out.queue(ping);
-        let write = !state.dirty;
-        state.dirty = true;
-        write
     }
 
     /// The server is shutting down: the session is woken to close the connection.
@@ -419,7 +382,7 @@ impl State {
 }
 
 /// Wakes the session (outside the lock) if `wake`.
-fn wake_if(mut state: MutexGuard<'_, State>, wake: bool) {
+pub(super) fn wake_if(mut state: MutexGuard<'_, State>, wake: bool) {
     let waker = if wake { state.waker.take() } else { None };
     drop(state);
     if let Some(waker) = waker {

@@ -27,7 +27,7 @@ pub struct Room {
 #[derive(Debug, Default)]
 pub(super) struct Inner {
     presence: Presence,
-    members: Vec<Arc<Member>>,
+    pub(super) members: Vec<Arc<Member>>,
     /// Members with frames queued for the next writing pass.
     pub(super) dirty: Vec<Arc<Member>>,
     /// A writing pass is on its way.
@@ -68,19 +68,6 @@ impl Room {
 
     pub(super) fn inner(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The keep-alive pass's turn at every member (see [`super::keepalive`]): the pings due are
-    /// written by the room's writing pass, with whatever else it writes.
-    pub(crate) fn keep_alive(self: &Arc<Self>, now: u32, every: u32, deadline: u32, ping: &Frame) {
-        let mut inner = self.inner();
-        let Inner { members, dirty, .. } = &mut *inner;
-        for member in members.iter() {
-            if member.keep_alive(now, every, deadline, ping) {
-                dirty.push(Arc::clone(member));
-            }
-        }
-        self.release(inner);
     }
 
     /// The server is shutting down: every member's session is told.
