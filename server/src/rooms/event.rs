@@ -19,6 +19,17 @@ pub enum Kind {
     Relay,
 }
 
+/// Where an event stands in a member's order of messages, given the last one it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Turn {
+    /// A message it has already.
+    Seen,
+    /// The next message, or presence (which is not numbered and always in turn).
+    Next,
+    /// A message after one it was never given.
+    Gap,
+}
+
 /// One event, already encoded as a WebSocket frame for each dialect.
 #[derive(Debug)]
 pub struct RoomEvent {
@@ -70,6 +81,16 @@ impl RoomEvent {
         let json = Some(json::encode(&event));
         let (plain, plain_html) = plain.map(|l| plain_frames(&l, |lines| plain::line(&l, lines))).unzip();
         Self { seq: None, kind, plain, plain_html, json, relay: None }
+    }
+
+    /// Where this event stands for a member whose last message is `delivered`.
+    pub(super) fn turn_after(&self, delivered: Seq) -> Turn {
+        match self.seq {
+            None => Turn::Next,
+            Some(seq) if seq <= delivered => Turn::Seen,
+            Some(seq) if seq == delivered.saturating_add(1) => Turn::Next,
+            Some(_) => Turn::Gap,
+        }
     }
 
     /// This event's frame for a connection of `dialect`, if that dialect has one.

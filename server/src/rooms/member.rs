@@ -18,6 +18,7 @@
 //! session only notes that it heard from its peer. An idle session thus holds no timer of its
 //! own. (The pass's turn at a member is in `keepalive.rs`, with the pass.)
 
+use super::event::Turn;
 use super::RoomEvent;
 use crate::codec::Dialect;
 use crate::ws::{self, Frame, Outbox, WriteError};
@@ -160,17 +161,16 @@ impl Member {
                 continue;
             }
             let Some(frame) = event.frame(self.dialect) else { continue };
-            if let Some(seq) = event.seq {
-                if seq <= state.delivered {
-                    continue;
-                }
-                if seq > state.delivered + 1 {
+            match event.turn_after(state.delivered) {
+                Turn::Seen => continue,
+                Turn::Gap => {
                     // A message it has not been given was never published (its commit outlived
                     // the writer's deadline): the log has it.
                     state.phase = Phase::behind();
                     wake = true;
                     continue;
                 }
+                Turn::Next => {}
             }
             if state.out.len() >= self.limit {
                 // Its socket has not taken the last `limit` frames: it catches up from the log
@@ -332,15 +332,16 @@ impl Member {
         };
         for event in kept {
             let Some(frame) = event.frame(self.dialect) else { continue };
-            if let Some(seq) = event.seq {
-                if seq <= state.delivered {
-                    continue;
-                }
-                if seq > state.delivered + 1 {
+            match event.turn_after(state.delivered) {
+                Turn::Seen => continue,
+                Turn::Gap => {
                     // A gap between the log as read and what the room kept: read again.
                     state.phase = Phase::behind();
                     return false;
                 }
+                Turn::Next => {}
+            }
+            if let Some(seq) = event.seq {
                 state.delivered = seq;
             }
             state.out.queue(frame);
