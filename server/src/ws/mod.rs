@@ -6,6 +6,7 @@
 //! out in one vectored write.
 
 pub mod frame;
+pub mod hixie;
 pub mod outbox;
 pub mod reader;
 pub mod refusal;
