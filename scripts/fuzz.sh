@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes everything that parses client input (WebSocket frames as the rooms read them, the
-# plain-text codec, JSON protocol messages, nicknames, room names) with cargo-fuzz (libFuzzer, AddressSanitizer), each target for a fixed time, starting from the
+# Fuzzes everything that parses client input (WebSocket frames as the rooms read them, RFC
+# 6455's and the hixie drafts', the plain-text codec, JSON protocol messages, nicknames, room
+# names) with cargo-fuzz (libFuzzer, AddressSanitizer), each target for a fixed time, from the
 # corpus kept in fuzz/corpus/. New inputs it finds go to a scratch directory, so the repository
 # is not changed; copy interesting ones into fuzz/corpus/<target>/ by hand. A crash fails the
 # run and leaves its input in fuzz/artifacts/<target>/.
@@ -25,7 +26,7 @@ fi
 
 SCRATCH=$(mktemp -d)
 trap 'rm -rf "$SCRATCH"' EXIT
-for target in ws_reader plain_codec client_message nickname room_name; do
+for target in ws_reader hixie_reader plain_codec client_message nickname room_name; do
   say "fuzzing $target for ${SECONDS_EACH}s"
   mkdir -p "$SCRATCH/$target"
   status=0

@@ -10,7 +10,7 @@
 //! rooms      order and fan-out, members, presence     -> store (its types), codec, ws, identity
 //! store      the durable log and its writer           -> identity
 //! codec      frames <-> protocol messages            -> ws
-//! ws         RFC 6455: handshake, frames, outbox
+//! ws         RFC 6455 and hixie: handshake, frames, outbox
 //! identity   who a client is: session, name, address
 //! config     every setting and limit, with its reason
 //! ```

@@ -64,7 +64,8 @@ impl Member {
     /// queued. Called by the room, under its lock.
     pub(super) fn keep_alive(&self, now: u32, every: u32, deadline: u32, ping: &Frame) -> bool {
         let mut state = self.state();
-        if !state.course.is_served() {
+        // A connection that cannot be pinged is kept alive by TCP (see `Session::join`).
+        if !state.course.is_served() || !state.out.framing().has_ping() {
             return false;
         }
         if state.next_ping == 0 {

@@ -21,7 +21,7 @@
 use super::event::Turn;
 use super::RoomEvent;
 use crate::codec::Dialect;
-use crate::ws::{self, Frame, Outbox, WriteError};
+use crate::ws::{self, Frame, Framing, Outbox, WriteError};
 use app::protocol::Seq;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -129,6 +129,12 @@ impl Member {
             waker: None,
         };
         Self { tcp, dialect, limit: limit.max(1), heard: AtomicBool::new(false), state: Mutex::new(state) }
+    }
+
+    /// For a connection whose frames are not RFC 6455's: its outbox rewrites what it is given.
+    pub fn framed(self, framing: Framing) -> Self {
+        self.state().out = Outbox::new(framing);
+        self
     }
 
     pub(super) fn state(&self) -> MutexGuard<'_, State> {

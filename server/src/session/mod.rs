@@ -78,7 +78,13 @@ impl Session {
         room: &RoomName,
         deps: Arc<SessionDeps>,
     ) -> Self {
-        let member = Member::new(Arc::clone(socket.tcp()), dialect, deps.limits.room_backlog);
+        let framing = socket.framing();
+        if !framing.has_ping() {
+            if let Err(err) = socket.keep_alive_by_tcp(deps.limits.ping_every, deps.limits.pong_deadline) {
+                tracing::warn!(%err, "cannot keep a connection without pings alive by TCP");
+            }
+        }
+        let member = Member::new(Arc::clone(socket.tcp()), dialect, deps.limits.room_backlog).framed(framing);
         let membership = deps.rooms.join(room, Arc::new(member));
         Self {
             socket,

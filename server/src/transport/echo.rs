@@ -28,14 +28,16 @@ pub async fn echo(
     let shutdown = state.shutdown.clone();
     let tracker = state.tasks.clone();
     let slot = take_slot(&state, remote, http.map(|Extension(slot)| slot).as_ref());
-    ws.max_message_size(limits.room_max_message_bytes).on_upgrade(move |socket| {
-        tracker.track_future(async move {
-            match slot {
-                Ok(_slot) => Echo::new(socket, limits).run(shutdown).await,
-                Err(refusal) => refuse(socket, &refusal, limits.write_stall).await,
-            }
-        })
-    })
+    ws.max_message_size(limits.room_max_message_bytes).deadline(limits.handshake_timeout).on_upgrade(
+        move |socket| {
+            tracker.track_future(async move {
+                match slot {
+                    Ok(_slot) => Echo::new(socket, limits).run(shutdown).await,
+                    Err(refusal) => refuse(socket, &refusal, limits.write_stall).await,
+                }
+            })
+        },
+    )
 }
 
 /// Why an echo connection ends.
@@ -61,9 +63,14 @@ struct Echo {
 impl Echo {
     fn new(socket: Socket, limits: Arc<Limits>) -> Self {
         let now = Instant::now();
+        if !socket.framing().has_ping() {
+            if let Err(err) = socket.keep_alive_by_tcp(limits.ping_every, limits.pong_deadline) {
+                tracing::warn!(%err, "cannot keep a connection without pings alive by TCP");
+            }
+        }
         Self {
+            out: socket.outbox(),
             socket,
-            out: Outbox::default(),
             flood: Bucket::new(FloodPolicy::from(&*limits), now),
             next_ping: now + limits.ping_every,
             pong_due: None,
@@ -94,6 +101,11 @@ impl Echo {
 
     /// A ping when one is due; a peer that left the last one unanswered is gone.
     async fn keep_alive(&mut self) -> Result<(), End> {
+        if !self.socket.framing().has_ping() {
+            // Kept alive by TCP instead (see `Echo::new`).
+            self.next_ping = Instant::now() + self.limits.ping_every;
+            return Ok(());
+        }
         if self.pong_due.is_some_and(|due| due <= Instant::now()) {
             tracing::debug!("no answer to the last ping in time: the peer is gone");
             return Err(End::Gone);

@@ -9,9 +9,9 @@ use crate::identity::Identity;
 use crate::session::{Resume, Session};
 use crate::ws::{Refusal, Upgrade};
 use app::names::{Nickname, RoomName};
-use app::protocol::{Epoch, Seq};
+use app::protocol::{close, Epoch, Seq};
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
@@ -91,6 +91,17 @@ pub async fn seed_root(State(state): State<Endpoints>, request: Request, next: N
     upgrade_room(ws, state, remote, http.as_ref(), Ok(RoomName::lobby()), &parts.headers, params)
 }
 
+/// A hixie client is refused with an HTTP status and the reason as the body: its closing
+/// handshake has no room for a reason.
+fn refused_before_the_handshake(refusal: &Refusal) -> Response {
+    let status = match refusal.code {
+        close::TRY_AGAIN => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::FORBIDDEN,
+    };
+    tracing::debug!(%refusal, "hixie connection refused");
+    (status, refusal.reason.clone()).into_response()
+}
+
 /// Who the connection is: the session its token or cookie proves, else a one-connection
 /// identity under the name it asked for, or a guest name (with its number: the session picks
 /// the next one should it be taken).
@@ -131,7 +142,10 @@ fn upgrade_room(
     params: JoinParams,
 ) -> Response {
     let limits = &state.limits;
-    let ws = ws.protocols(&OFFERED_SUBPROTOCOLS).max_message_size(limits.room_max_message_bytes);
+    let ws = ws
+        .protocols(&OFFERED_SUBPROTOCOLS)
+        .max_message_size(limits.room_max_message_bytes)
+        .deadline(limits.handshake_timeout);
     let dialect = Dialect::from_handshake(ws.selected_protocol(), headers.contains_key(header::ORIGIN));
     let identity = identify(&state, headers, &params);
     let slot = take_slot(&state, remote, http);
@@ -144,6 +158,11 @@ fn upgrade_room(
         (Ok(room), Ok((identity, guest)), Ok(slot)) => Ok((room, identity, guest, slot)),
         (Err(refusal), _, _) | (_, Err(refusal), _) | (_, _, Err(refusal)) => Err(refusal),
     };
+    if ws.is_hixie() {
+        if let Err(refusal) = &admitted {
+            return refused_before_the_handshake(refusal);
+        }
+    }
     let tracker = state.tasks.clone();
     // Only what the session needs is moved into the task, which lives as long as the connection.
     let deps = state.session_deps.clone();

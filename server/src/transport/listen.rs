@@ -93,6 +93,9 @@ pub async fn serve(
         tasks.spawn(async move {
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder.timer(TokioTimer::new()).header_read_timeout(serving.handshake_timeout);
+            // Header names as the hixie drafts' clients compare them (`Upgrade: WebSocket`);
+            // any other client reads them in any case.
+            builder.title_case_headers(true);
             let io = TokioIo::new(WriteStall::new(tcp, serving.write_stall));
             let connection = builder.serve_connection(io, TowerToHyperService::new(service)).with_upgrades();
             tokio::pin!(connection);

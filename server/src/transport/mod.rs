@@ -15,7 +15,7 @@ pub use join::{lobby, room, seed_root};
 use crate::config::Limits;
 use crate::identity::SessionKeys;
 use crate::session::SessionDeps;
-use crate::ws::{Frame, Outbox, Refusal, Socket};
+use crate::ws::{Frame, Refusal, Socket};
 use connections::{Caps, Connections, HttpSlot, Kind, Slot};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -54,7 +54,7 @@ fn take_slot(state: &Endpoints, remote: SocketAddr, http: Option<&HttpSlot>) -> 
 /// Closes a connection refused after its handshake, with the refusal's code and reason.
 async fn refuse(socket: Socket, refusal: &Refusal, stall: std::time::Duration) {
     tracing::debug!(%refusal, "connection refused");
-    let mut out = Outbox::default();
+    let mut out = socket.outbox();
     out.queue(&Frame::close(refusal.code, &refusal.reason));
     let _ = out.flush(socket.tcp(), stall).await;
 }

@@ -7,6 +7,8 @@
 //! members' sockets directly, without waking the tasks that serve them.
 
 use super::frame::Frame;
+use super::framing::Framing;
+use super::hixie;
 use bytes::Bytes;
 use socket2::SockRef;
 use std::collections::VecDeque;
@@ -31,11 +33,25 @@ pub struct Outbox {
     queued: VecDeque<Bytes>,
     /// Bytes of the first queued frame already written.
     written: usize,
+    framing: Framing,
 }
 
 impl Outbox {
+    /// An outbox for a connection of `framing`: what it is given is RFC 6455 frames, which it
+    /// rewrites for a hixie connection.
+    pub fn new(framing: Framing) -> Self {
+        Self { framing, ..Self::default() }
+    }
+
+    pub fn framing(&self) -> Framing {
+        self.framing
+    }
+
     pub fn queue(&mut self, frame: &Frame) {
-        self.queued.push_back(frame.bytes().clone());
+        match self.framing {
+            Framing::Rfc6455 => self.queued.push_back(frame.bytes().clone()),
+            Framing::Hixie => self.queued.extend(hixie::reframe(frame.bytes())),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -60,7 +76,7 @@ impl Outbox {
             }
         }
         if !self.queued.is_empty() {
-            *self = Self::default();
+            *self = Self::new(self.framing);
             return Err(WriteError::Gone);
         }
         // An idle connection keeps no queue: what a room writes mostly goes at once, and the

@@ -8,6 +8,7 @@ mod framing;
 mod guard;
 mod helpers;
 mod history;
+mod hixie;
 mod http;
 mod identity;
 mod json_dialect;

@@ -1,7 +1,7 @@
-//! The draft-76 ("hixie-76") handshake's challenge, which the seeds' servers answer and old
-//! clients still send: each of `Sec-WebSocket-Key1` and `Sec-WebSocket-Key2` hides a number
-//! (its digits, divided by its count of spaces), and the response is the MD5 digest of the two
-//! numbers (32 bits each, big-endian) followed by the 8 bytes the client sent after its head.
+//! The draft-76 handshake's challenge: each of `Sec-WebSocket-Key1` and `Sec-WebSocket-Key2`
+//! hides a number (its digits, divided by its count of spaces), and the response is the MD5
+//! digest of the two numbers (32 bits each, big-endian) followed by the 8 bytes the client sent
+//! after its head.
 //!
 //! No I/O here: the numbers are checked as the draft asks, and a key that hides none (no space,
 //! or digits that the spaces do not divide, or a number past 32 bits) is refused.
@@ -39,13 +39,14 @@ pub fn key_number(key: &str) -> Result<u32, KeyError> {
     u32::try_from(digits / spaces).map_err(|_| KeyError::TooBig)
 }
 
-/// The 16 bytes the server sends after its response head.
-pub fn challenge_response(key1: &str, key2: &str, key3: &[u8; 8]) -> Result<[u8; 16], KeyError> {
+/// The 16 bytes the server sends after its response head, from the numbers the two keys hide
+/// and the 8 bytes after the client's head.
+pub fn challenge_response(number1: u32, number2: u32, key3: &[u8; 8]) -> [u8; 16] {
     let mut md5 = Md5::new();
-    md5.update(key_number(key1)?.to_be_bytes());
-    md5.update(key_number(key2)?.to_be_bytes());
+    md5.update(number1.to_be_bytes());
+    md5.update(number2.to_be_bytes());
     md5.update(key3);
-    Ok(md5.finalize().into())
+    md5.finalize().into()
 }
 
 #[cfg(test)]
@@ -59,7 +60,7 @@ mod tests {
         let key2 = "12998 5 Y3 1  .P00";
         assert_eq!(key_number(key1), Ok(829_309_203));
         assert_eq!(key_number(key2), Ok(259_970_620));
-        assert_eq!(challenge_response(key1, key2, b"^n:ds[4U"), Ok(*b"8jKS'y:G*Co,Wxa-"));
+        assert_eq!(challenge_response(829_309_203, 259_970_620, b"^n:ds[4U"), *b"8jKS'y:G*Co,Wxa-");
     }
 
     #[test]
