@@ -48,6 +48,19 @@ pub struct Config {
     #[arg(long, env = "CHAT_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
 
+    /// Also stand in for seed 004's echo server, on this address: on any path (its pages use
+    /// `/chat` and `/chatsocket`), each text message is answered with `服务端已收到: <message>`.
+    /// Its pages name their own port (8000, 80), hence an address of its own. Off by default.
+    #[arg(long, env = "CHAT_ECHO_ADDR")]
+    pub echo_addr: Option<SocketAddr>,
+
+    /// Also stand in for seed 004's Tornado room, on this address: `/chat` (the lobby) and
+    /// `/chat/<room>`, a uuid first and then messages as HTML fragments, the page's JSON in. Its
+    /// handshake is the plain dialect's, and its page names its own port (8888), hence an
+    /// address of its own. Off by default.
+    #[arg(long, env = "CHAT_TORNADO_ADDR")]
+    pub tornado_addr: Option<SocketAddr>,
+
     #[command(flatten)]
     pub overrides: LimitOverrides,
 
@@ -129,6 +142,8 @@ impl Config {
             session_secret: None,
             allowed_origins: Vec::new(),
             allowed_hosts: Vec::new(),
+            echo_addr: None,
+            tornado_addr: None,
             overrides: LimitOverrides::default(),
             // Tests wait for leaves: a short grace period keeps them quick.
             limits: Limits { presence_grace: Duration::from_millis(200), ..Limits::default() },

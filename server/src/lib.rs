@@ -40,14 +40,35 @@ use rooms::Rooms;
 use std::sync::Arc;
 use store::Writer;
 use tokio::net::TcpListener;
+use tokio::time::Instant;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use transport::connections::Caps;
 use web::AppState;
 
-/// Serves on `listener` until `shutdown` is cancelled, then drains: tells every WebSocket client
+/// Where the server listens: its own address, and those of the legacy systems it is asked to
+/// stand in for, whose pages name their own ports (see `Config::echo_addr`).
+#[derive(Debug)]
+pub struct Listeners {
+    pub main: TcpListener,
+    pub echo: Option<TcpListener>,
+    pub tornado: Option<TcpListener>,
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(main: TcpListener) -> Self {
+        Self { main, echo: None, tornado: None }
+    }
+}
+
+/// Serves on `listeners` until `shutdown` is cancelled, then drains: tells every WebSocket client
 /// (close 1001), waits for the requests in progress and the sessions, and lets the writer commit
 /// every message it has accepted, all within `limits.drain_timeout` of the drain's start.
-pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    listeners: impl Into<Listeners>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let Listeners { main: listener, echo, tornado } = listeners.into();
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let addr = listener.local_addr().context("reading the listening address")?;
@@ -123,9 +144,21 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         caps: Caps::from(limits),
         drain: limits.drain_timeout,
     };
+    // Every listener shares the caps on connections: the limits hold on every way in.
+    let connections = &state.endpoints.connections;
+    let legacy = |listener: Option<TcpListener>, app: fn(AppState) -> axum::Router| {
+        let (serving, connections, shutdown) = (serving.clone(), connections.clone(), shutdown.clone());
+        let serve =
+            listener.map(|l| transport::listen::serve(l, app(state.clone()), serving, connections, shutdown));
+        futures_util::future::OptionFuture::from(serve)
+    };
+    let (echo, tornado) =
+        (legacy(echo, web::routes::echo_listener), legacy(tornado, web::routes::tornado_listener));
+    let main =
+        transport::listen::serve(listener, app, serving.clone(), connections.clone(), shutdown.clone());
     // One deadline for the whole drain, from when it began: requests, sessions, the last commits.
-    let deadline =
-        transport::listen::serve(listener, app, serving, state.endpoints.connections.clone(), shutdown).await;
+    let (main, echo, tornado) = tokio::join!(main, echo, tornado);
+    let deadline = [echo, tornado].into_iter().flatten().fold(main, Instant::max);
     let tasks = &state.endpoints.tasks;
     tasks.close();
     if tokio::time::timeout_at(deadline, tasks.wait()).await.is_err() {

@@ -19,11 +19,19 @@ async fn main() -> anyhow::Result<()> {
     give_back_freed_memory();
     open_files_up_to_the_hard_limit();
     let config = Config::from_args();
-    let listener = listen(config.addr).with_context(|| format!("binding {}", config.addr))?;
-    tracing::info!("listening on http://{}", listener.local_addr()?);
+    let main = listen(config.addr).with_context(|| format!("binding {}", config.addr))?;
+    tracing::info!("listening on http://{}", main.local_addr()?);
+    let legacy = |addr: Option<std::net::SocketAddr>, what: &str| -> anyhow::Result<Option<TcpListener>> {
+        let Some(addr) = addr else { return Ok(None) };
+        let listener = listen(addr).with_context(|| format!("binding {addr} for {what}"))?;
+        tracing::info!("{what} on ws://{}", listener.local_addr()?);
+        Ok(Some(listener))
+    };
+    let echo = legacy(config.echo_addr, "seed 004's echo server")?;
+    let tornado = legacy(config.tornado_addr, "seed 004's Tornado room")?;
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-    server::run(config, listener, shutdown).await?;
+    server::run(config, server::Listeners { main, echo, tornado }, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,7 +1,8 @@
-//! Frames to protocol messages and back, for the two dialects a room speaks.
+//! Frames to protocol messages and back, for the dialects a room speaks.
 
 pub mod json;
 pub mod plain;
+pub mod tornado;
 
 use app::protocol::SUBPROTOCOL;
 pub use plain::Lines;
@@ -14,6 +15,10 @@ pub enum Dialect {
     Plain(Lines),
     /// The structured JSON dialect of `app::protocol`.
     Json,
+    /// Seed 004's Tornado room: a uuid first, then messages (and nothing else) as HTML
+    /// fragments; the page sends JSON. Only on its own listener (`--tornado-addr`), since its
+    /// handshake is the plain dialect's.
+    Tornado,
     /// A live relay for programs: every text or binary frame a relay connection sends reaches
     /// every relay connection of the room (itself included) exactly as sent. Nothing is stored,
     /// relay connections are not members, and the other dialects never see these frames.

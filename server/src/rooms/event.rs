@@ -3,11 +3,12 @@
 
 use super::presence::Change;
 use crate::clock;
-use crate::codec::{json, plain, Dialect, Lines};
+use crate::codec::{json, plain, tornado, Dialect, Lines};
 use crate::store::StoredMessage;
 use crate::ws::Frame;
 use app::names::{Nickname, RoomName};
 use app::protocol::{Seq, ServerEvent};
+use std::sync::OnceLock;
 
 /// What an event is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +46,9 @@ pub struct RoomEvent {
     pub json: Option<Frame>,
     /// A frame for the relay dialect, exactly as a relay connection sent it.
     pub relay: Option<Frame>,
+    /// The Tornado dialect's fragment of a message, made from its JSON the first time a member
+    /// of that dialect needs it: a room without one pays nothing for it.
+    pub(super) tornado: OnceLock<Option<Frame>>,
 }
 
 impl RoomEvent {
@@ -61,6 +65,7 @@ impl RoomEvent {
             plain_html: Some(plain_html),
             json: Some(json::encode(&event)),
             relay: None,
+            tornado: OnceLock::new(),
         }
     }
 
@@ -80,7 +85,7 @@ impl RoomEvent {
         };
         let json = Some(json::encode(&event));
         let (plain, plain_html) = plain.map(|l| plain_frames(&l, |lines| plain::line(&l, lines))).unzip();
-        Self { seq: None, kind, plain, plain_html, json, relay: None }
+        Self { seq: None, kind, plain, plain_html, json, relay: None, tornado: OnceLock::new() }
     }
 
     /// Where this event stands for a member whose last message is `delivered`.
@@ -100,6 +105,18 @@ impl RoomEvent {
             Dialect::Plain(Lines::Html) => self.plain_html.as_ref(),
             Dialect::Json => self.json.as_ref(),
             Dialect::Relay => self.relay.as_ref(),
+            Dialect::Tornado => self.tornado.get_or_init(|| self.fragment()).as_ref(),
+        }
+    }
+
+    /// A message's fragment for the Tornado dialect, which shows messages and nothing else.
+    fn fragment(&self) -> Option<Frame> {
+        if self.kind != Kind::Message {
+            return None;
+        }
+        match ServerEvent::from_json(self.json.as_ref()?.payload_text()) {
+            Ok(ServerEvent::Message { author, text, .. }) => Some(tornado::fragment(&author, &text)),
+            _ => None,
         }
     }
 
@@ -109,6 +126,7 @@ impl RoomEvent {
         match dialect {
             Dialect::Plain(lines) => plain::message_frames(&stored.author, &stored.text, lines),
             Dialect::Json | Dialect::Relay => json::encode(&stored.event()),
+            Dialect::Tornado => tornado::fragment(&stored.author, &stored.text),
         }
     }
 
@@ -118,12 +136,21 @@ impl RoomEvent {
         match dialect {
             Dialect::Plain(lines) => plain::line(line, lines),
             Dialect::Json | Dialect::Relay => Frame::text(line),
+            Dialect::Tornado => plain::line(line, Lines::Html),
         }
     }
 
     /// A frame relayed as it was sent, for relay connections only.
     pub fn relayed(frame: Frame) -> Self {
-        Self { seq: None, kind: Kind::Relay, plain: None, plain_html: None, json: None, relay: Some(frame) }
+        Self {
+            seq: None,
+            kind: Kind::Relay,
+            plain: None,
+            plain_html: None,
+            json: None,
+            relay: Some(frame),
+            tornado: OnceLock::new(),
+        }
     }
 }
 

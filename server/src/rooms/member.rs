@@ -413,6 +413,7 @@ mod tests {
             plain_html: None,
             json: None,
             relay: None,
+            tornado: Default::default(),
         })
     }
 
@@ -424,6 +425,7 @@ mod tests {
             plain_html: None,
             json: None,
             relay: None,
+            tornado: Default::default(),
         })
     }
 
@@ -527,6 +529,7 @@ mod tests {
                     plain_html: None,
                     json: None,
                     relay: None,
+                    tornado: Default::default(),
                 })],
                 true,
             );

@@ -3,7 +3,7 @@
 
 use super::{End, Session};
 use crate::clock::now_millis;
-use crate::codec::{json, plain, Dialect};
+use crate::codec::{json, plain, tornado, Dialect};
 use crate::rooms::Room;
 use crate::store::{NewMessage, WriteError};
 use crate::ws::{Frame, Inbound, Refusal};
@@ -33,6 +33,25 @@ impl Session {
                 // Not stored, and the dialect has no error line: the close says why (1007: the
                 // text is not what a message may hold).
                 plain::Command::Refused(why) => {
+                    Some(End::Refused(Refusal::invalid(format!("refused: {why}"))))
+                }
+            },
+            (Dialect::Tornado, Inbound::Text(text)) => match tornado::parse(&text) {
+                tornado::Command::Say(text) => {
+                    if let Some(end) = self.admit_message().await {
+                        return Some(end);
+                    }
+                    if let Err(too_fast) = self.take_room() {
+                        return Some(End::Refused(Refusal::policy(too_fast.to_string())));
+                    }
+                    self.say_plain(room, text).await
+                }
+                tornado::Command::Nothing => None,
+                tornado::Command::TooLong => Some(End::Refused(Refusal::too_big(format!(
+                    "message too long: at most {} bytes",
+                    MessageText::MAX_BYTES
+                )))),
+                tornado::Command::Refused(why) => {
                     Some(End::Refused(Refusal::invalid(format!("refused: {why}"))))
                 }
             },
@@ -72,7 +91,7 @@ impl Session {
                 self.membership.room().relay(Frame::binary(&data));
                 None
             }
-            (Dialect::Plain(_), Inbound::Binary(_)) => {
+            (Dialect::Plain(_) | Dialect::Tornado, Inbound::Binary(_)) => {
                 Some(End::Refused(Refusal::unsupported("binary messages are not supported")))
             }
             (Dialect::Json, Inbound::Binary(_)) => {
@@ -96,8 +115,8 @@ impl Session {
         }
     }
 
-    /// A plain client's message, stored; the dialect has no error line, so a close with the
-    /// reason is the only way to say that it was not.
+    /// A plain (or Tornado) client's message, stored; the dialect has no error line, so a close
+    /// with the reason is the only way to say that it was not.
     pub(super) async fn say_plain(&mut self, room: &Room, text: MessageText) -> Option<End> {
         let stored = self.store_message(room, text, None).await;
         stored.err().map(|err| End::Refused(plain_refusal(err)))

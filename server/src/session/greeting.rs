@@ -4,7 +4,7 @@
 //! fell behind the room later.
 
 use super::{unavailable, End, Resume, Session};
-use crate::codec::{json, plain, Dialect};
+use crate::codec::{json, plain, tornado, Dialect};
 use crate::rooms::{Room, RoomEvent};
 use crate::store::{Position, StoredMessage};
 use crate::ws::{Frame, Refusal};
@@ -25,6 +25,9 @@ impl Session {
     ) -> Result<(), End> {
         let position = self.deps.store.position(room.name()).await.map_err(unavailable)?;
         self.room_is_new = position.epoch == 0;
+        if self.dialect == Dialect::Tornado {
+            self.send(&tornado::uid()).await?;
+        }
         if self.dialect == Dialect::Json {
             let ready = ServerEvent::Ready {
                 protocol: PROTOCOL_VERSION,

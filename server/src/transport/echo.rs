@@ -1,4 +1,7 @@
-//! `/echo`: every text or binary message comes back unchanged, for conformance testing.
+//! `/echo`: every text or binary message comes back unchanged, for conformance testing. And
+//! seed 004's echo server, on a listener of its own (`--echo-addr`, any path: its pages use
+//! `/chat` and `/chatsocket`): each text message is answered with `服务端已收到: <message>`
+//! ("server received"), escaped for a page (its page inserts what it gets as HTML).
 //!
 //! On the rooms' own WebSocket layer and under the rooms' limits: the message size, flood
 //! control, pings with a pong deadline, the write-stall deadline (a client that sends and never
@@ -7,10 +10,12 @@
 
 use super::connections::HttpSlot;
 use super::{refuse, take_slot, Endpoints};
+use crate::codec::Lines;
 use crate::config::Limits;
 use crate::session::flood::{Bucket, FloodPolicy, Verdict};
 use crate::ws::{Frame, Inbound, Outbox, ReadError, Refusal, Socket, Upgrade, WriteError};
 use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use axum::Extension;
 use std::net::SocketAddr;
@@ -24,6 +29,37 @@ pub async fn echo(
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     http: Option<Extension<HttpSlot>>,
 ) -> Response {
+    upgrade_echo(ws, state, remote, http, Reply::Same)
+}
+
+/// Seed 004's echo server.
+pub async fn seed_echo(
+    ws: Upgrade,
+    State(state): State<Endpoints>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    http: Option<Extension<HttpSlot>>,
+    headers: HeaderMap,
+) -> Response {
+    let lines = Lines::for_client(headers.contains_key(header::ORIGIN));
+    upgrade_echo(ws, state, remote, http, Reply::Received(lines))
+}
+
+/// What an echo answers.
+#[derive(Debug, Clone, Copy)]
+enum Reply {
+    /// The message itself, text or binary.
+    Same,
+    /// Seed 004's answer to a text message, written as `Lines` says.
+    Received(Lines),
+}
+
+fn upgrade_echo(
+    ws: Upgrade,
+    state: Endpoints,
+    remote: SocketAddr,
+    http: Option<Extension<HttpSlot>>,
+    reply: Reply,
+) -> Response {
     let limits = Arc::clone(&state.limits);
     let shutdown = state.shutdown.clone();
     let tracker = state.tasks.clone();
@@ -32,7 +68,7 @@ pub async fn echo(
         move |socket| {
             tracker.track_future(async move {
                 match slot {
-                    Ok(_slot) => Echo::new(socket, limits).run(shutdown).await,
+                    Ok(_slot) => Echo::new(socket, limits, reply).run(shutdown).await,
                     Err(refusal) => refuse(socket, &refusal, limits.write_stall).await,
                 }
             })
@@ -52,6 +88,7 @@ enum End {
 
 struct Echo {
     socket: Socket,
+    reply: Reply,
     out: Outbox,
     flood: Bucket,
     limits: Arc<Limits>,
@@ -61,7 +98,7 @@ struct Echo {
 }
 
 impl Echo {
-    fn new(socket: Socket, limits: Arc<Limits>) -> Self {
+    fn new(socket: Socket, limits: Arc<Limits>, reply: Reply) -> Self {
         let now = Instant::now();
         if !socket.framing().has_ping() {
             if let Err(err) = socket.keep_alive_by_tcp(limits.ping_every, limits.pong_deadline) {
@@ -71,6 +108,7 @@ impl Echo {
         Self {
             out: socket.outbox(),
             socket,
+            reply,
             flood: Bucket::new(FloodPolicy::from(&*limits), now),
             next_ping: now + limits.ping_every,
             pong_due: None,
@@ -124,18 +162,25 @@ impl Echo {
         };
         // Anything from the peer shows it is there.
         self.pong_due = None;
-        let reply = match message {
-            Inbound::Text(text) => {
+        let reply = match (message, self.reply) {
+            (Inbound::Text(text), Reply::Same) => {
                 self.admit().await?;
                 Frame::text(&text)
             }
-            Inbound::Binary(data) => {
+            (Inbound::Text(text), Reply::Received(lines)) => {
+                self.admit().await?;
+                crate::codec::plain::line(&format!("服务端已收到: {text}"), lines)
+            }
+            (Inbound::Binary(data), Reply::Same) => {
                 self.admit().await?;
                 Frame::binary(&data)
             }
-            Inbound::Ping(payload) => Frame::pong(&payload),
-            Inbound::Pong => return Ok(()),
-            Inbound::Close(status) => {
+            (Inbound::Binary(_), Reply::Received(_)) => {
+                return Err(End::Refused(Refusal::unsupported("binary messages are not supported")))
+            }
+            (Inbound::Ping(payload), _) => Frame::pong(&payload),
+            (Inbound::Pong, _) => return Ok(()),
+            (Inbound::Close(status), _) => {
                 // The closing handshake's reply echoes the client's code (RFC 6455, 5.5.1).
                 let reply = status.map_or_else(Frame::close_empty, |(code, _)| Frame::close(code, ""));
                 let _ = self.send(&reply).await;

@@ -34,17 +34,24 @@ pub struct JoinParams {
     epoch: Option<Epoch>,
 }
 
+/// The dialect a legacy system's listener speaks on the rooms' paths, whatever the handshake
+/// (an extension its router adds to every request).
+#[derive(Debug, Clone, Copy)]
+pub struct Speaks(pub Dialect);
+
 /// `/chat`: the lobby.
 pub async fn lobby(
     ws: Upgrade,
     State(state): State<Endpoints>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     http: Option<Extension<HttpSlot>>,
+    speaks: Option<Extension<Speaks>>,
     headers: HeaderMap,
     Query(params): Query<JoinParams>,
 ) -> Response {
     let http = http.map(|Extension(slot)| slot);
-    upgrade_room(ws, state, remote, http.as_ref(), Ok(RoomName::lobby()), &headers, params)
+    let dialect = speaks.map(|Extension(Speaks(dialect))| dialect);
+    upgrade_room(ws, state, remote, http.as_ref(), Ok(RoomName::lobby()), &headers, params, dialect)
 }
 
 /// `/chat/{room}`.
@@ -53,13 +60,15 @@ pub async fn room(
     State(state): State<Endpoints>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     http: Option<Extension<HttpSlot>>,
+    speaks: Option<Extension<Speaks>>,
     Path(room): Path<String>,
     headers: HeaderMap,
     Query(params): Query<JoinParams>,
 ) -> Response {
     let room = RoomName::parse(&room).map_err(|e| Refusal::policy(format!("bad room name: {e}")));
     let http = http.map(|Extension(slot)| slot);
-    upgrade_room(ws, state, remote, http.as_ref(), room, &headers, params)
+    let dialect = speaks.map(|Extension(Speaks(dialect))| dialect);
+    upgrade_room(ws, state, remote, http.as_ref(), room, &headers, params, dialect)
 }
 
 /// Lets a WebSocket handshake on `/` reach the lobby, as the seeds' pages (`ws://host:port/`)
@@ -88,7 +97,7 @@ pub async fn seed_root(State(state): State<Endpoints>, request: Request, next: N
         Err(rejection) => return rejection.into_response(),
     };
     let http = parts.extensions.get::<HttpSlot>().cloned();
-    upgrade_room(ws, state, remote, http.as_ref(), Ok(RoomName::lobby()), &parts.headers, params)
+    upgrade_room(ws, state, remote, http.as_ref(), Ok(RoomName::lobby()), &parts.headers, params, None)
 }
 
 /// A hixie client is refused with an HTTP status and the reason as the body: its closing
@@ -132,6 +141,8 @@ fn identify(
     }
 }
 
+/// `dialect`: the one a listener of a legacy system speaks; else the handshake decides.
+#[allow(clippy::too_many_arguments)]
 fn upgrade_room(
     ws: Upgrade,
     state: Endpoints,
@@ -140,13 +151,19 @@ fn upgrade_room(
     room: Result<RoomName, Refusal>,
     headers: &HeaderMap,
     params: JoinParams,
+    dialect: Option<Dialect>,
 ) -> Response {
     let limits = &state.limits;
-    let ws = ws
-        .protocols(&OFFERED_SUBPROTOCOLS)
-        .max_message_size(limits.room_max_message_bytes)
-        .deadline(limits.handshake_timeout);
-    let dialect = Dialect::from_handshake(ws.selected_protocol(), headers.contains_key(header::ORIGIN));
+    let ws = ws.max_message_size(limits.room_max_message_bytes).deadline(limits.handshake_timeout);
+    let (ws, dialect) = match dialect {
+        Some(dialect) => (ws, dialect),
+        None => {
+            let ws = ws.protocols(&OFFERED_SUBPROTOCOLS);
+            let from_browser = headers.contains_key(header::ORIGIN);
+            let dialect = Dialect::from_handshake(ws.selected_protocol(), from_browser);
+            (ws, dialect)
+        }
+    };
     let identity = identify(&state, headers, &params);
     let slot = take_slot(&state, remote, http);
     // Only the JSON dialect can resume: the plain one has no message ids.

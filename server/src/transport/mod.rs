@@ -9,8 +9,8 @@ mod join;
 pub mod listen;
 pub mod origin;
 
-pub use echo::echo;
-pub use join::{lobby, room, seed_root};
+pub use echo::{echo, seed_echo};
+pub use join::{lobby, room, seed_root, Speaks};
 
 use crate::config::Limits;
 use crate::identity::SessionKeys;

@@ -2,6 +2,7 @@
 
 use super::state::AppState;
 use super::{backend, history};
+use crate::codec::Dialect;
 use crate::transport;
 use app::{shell, App};
 use axum::extract::{Request, State};
@@ -35,14 +36,36 @@ pub fn app(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::map_response(security_headers))
         .layer(CompressionLayer::new());
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/chat", get(transport::lobby))
         .route("/chat/{room}", get(transport::room))
         .route("/echo", get(transport::echo))
         .merge(pages)
-        .layer(middleware::from_fn_with_state(state.endpoints.clone(), transport::seed_root))
-        .layer(middleware::from_fn_with_state(state.clone(), read_body_in_time))
+        .layer(middleware::from_fn_with_state(state.endpoints.clone(), transport::seed_root));
+    guarded(app, state)
+}
+
+/// Seed 004's echo server, on a listener of its own: its pages connect to `/chat` and
+/// `/chatsocket` on their own port, where this server's rooms would otherwise be.
+pub fn echo_listener(state: AppState) -> Router {
+    guarded(Router::new().fallback(get(transport::seed_echo)), state)
+}
+
+/// Seed 004's Tornado room, on a listener of its own: its page connects to `/chat` with a
+/// handshake like the plain dialect's, so the listener is what tells them apart. Its rooms are
+/// this server's.
+pub fn tornado_listener(state: AppState) -> Router {
+    let app = Router::new()
+        .route("/chat", get(transport::lobby))
+        .route("/chat/{room}", get(transport::room))
+        .layer(axum::Extension(transport::Speaks(Dialect::Tornado)));
+    guarded(app, state)
+}
+
+/// What every listener's requests pass, whatever their route.
+fn guarded(app: Router<AppState>, state: AppState) -> Router {
+    app.layer(middleware::from_fn_with_state(state.clone(), read_body_in_time))
         // Outermost: no other site's page gets in, whatever the route, nor a request for a name
         // this server does not have.
         .layer(middleware::from_fn_with_state(state.origins.clone(), transport::origin::guard))

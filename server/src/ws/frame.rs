@@ -79,8 +79,7 @@ impl Frame {
         &self.0
     }
 
-    /// The payload (for tests: the server never needs to look inside its own frames).
-    #[cfg(test)]
+    /// The payload of a frame made alone (not by [`Frame::concat`]).
     pub fn payload(&self) -> &[u8] {
         match self.0.get(1).map(|b| b & 0x7f) {
             Some(126) => self.0.get(4..).unwrap_or_default(),
@@ -91,7 +90,6 @@ impl Frame {
     }
 
     /// The payload as text (empty if it is not).
-    #[cfg(test)]
     pub fn payload_text(&self) -> &str {
         std::str::from_utf8(self.payload()).unwrap_or_default()
     }

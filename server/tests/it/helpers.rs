@@ -66,6 +66,23 @@ pub async fn spawn_with(config: Config, data: tempfile::TempDir) -> TestServer {
     TestServer { addr, shutdown, handle, _data: data }
 }
 
+/// A server that also stands in for seed 004's echo server and Tornado room, each on a port of
+/// its own; returns the server and those two addresses.
+pub async fn spawn_with_seed_004(change: impl FnOnce(&mut Config)) -> (TestServer, SocketAddr, SocketAddr) {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::for_tests(data.path().to_path_buf());
+    change(&mut config);
+    let bind = || async { TcpListener::bind("127.0.0.1:0").await.expect("bind port 0") };
+    let (main, echo, tornado) = (bind().await, bind().await, bind().await);
+    let addr = main.local_addr().expect("local addr");
+    let echo_addr = echo.local_addr().expect("local addr");
+    let tornado_addr = tornado.local_addr().expect("local addr");
+    let listeners = server::Listeners { main, echo: Some(echo), tornado: Some(tornado) };
+    let shutdown = CancellationToken::new();
+    let handle = tokio::spawn(server::run(config, listeners, shutdown.clone()));
+    (TestServer { addr, shutdown, handle, _data: data }, echo_addr, tornado_addr)
+}
+
 impl TestServer {
     pub fn url(&self, path: &str) -> String {
         format!("ws://{}{}", self.addr, path)

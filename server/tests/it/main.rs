@@ -17,6 +17,7 @@ mod mixed_room;
 mod plain_dialect;
 mod postgres;
 mod relay;
+mod seed_004;
 mod shutdown;
 mod slow_reader;
 mod storage;
