@@ -5,6 +5,10 @@ const port = Number(process.env.E2E_PORT ?? 3100);
 const server = process.env.E2E_SERVER_BIN ?? "../target/release/server";
 // A second little server hosts the plain JavaScript page written like the seed pages.
 export const pagesPort = port + 1;
+// Where the server stands in for seed 004's echo server and Tornado room: the copies of their
+// pages in pages/ name these ports (their only change from the seed), so they are fixed.
+export const echoPort = 3102;
+export const tornadoPort = 3103;
 
 export default defineConfig({
   testDir: "./tests",
@@ -51,7 +55,7 @@ export default defineConfig({
       // The seed-style page is served from its own port: another origin, allowed by name. Every
       // person in every test comes from one address, so its quotas of new sessions and rooms
       // are raised (they are tested in the server's own tests).
-      command: `${server} --addr 127.0.0.1:${port} --data-dir ../target/e2e-data --allowed-origins http://127.0.0.1:${pagesPort} --new-sessions-per-minute 10000 --new-rooms-per-hour 10000`,
+      command: `${server} --addr 127.0.0.1:${port} --data-dir ../target/e2e-data --allowed-origins http://127.0.0.1:${pagesPort} --echo-addr 127.0.0.1:${echoPort} --tornado-addr 127.0.0.1:${tornadoPort} --new-sessions-per-minute 10000 --new-rooms-per-hour 10000`,
       url: `http://127.0.0.1:${port}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,

@@ -372,3 +372,15 @@ async fn the_rooms_limits_hold_for_hixie_clients() {
     assert_eq!(ended, Got::Close);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_echo_answers_hixie_clients_too() {
+    let server = spawn_server().await;
+    let (mut client, _) = Hixie::connect(server.addr, Draft::D76, "/echo").await;
+    client.send("échos").await;
+    assert_eq!(client.next_text().await, "échos");
+    client.tcp.write_all(&[0xff, 0x00]).await.expect("close");
+    assert_eq!(client.next().await, Got::Close);
+    assert_eq!(client.next().await, Got::End);
+    server.stop().await;
+}
