@@ -14,8 +14,10 @@ mod frame;
 mod reader;
 #[path = "../../server/src/ws/refusal.rs"]
 mod refusal;
+// (A path on the inline module: the directory its own modules are found in.)
+#[path = "../../server/src/ws/hixie"]
 mod hixie {
-    #[path = "../../../server/src/ws/hixie/reader.rs"]
+    #[path = "reader.rs"]
     pub mod reader;
 }
 

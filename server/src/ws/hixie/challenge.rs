@@ -63,6 +63,13 @@ mod tests {
         assert_eq!(challenge_response(829_309_203, 259_970_620, b"^n:ds[4U"), *b"8jKS'y:G*Co,Wxa-");
     }
 
+    /// The keys of seed 003's example request, whose server divides as these do.
+    #[test]
+    fn the_seeds_example_keys() {
+        assert_eq!(key_number("d3L703 2 {63 k L1( 90"), Ok(3_703_263_190 / 5));
+        assert_eq!(key_number("14 +40Z7R<12om I8 0["), Ok(144_071_280 / 3));
+    }
+
     #[test]
     fn keys_that_hide_no_number_are_refused() {
         assert_eq!(key_number("12345"), Err(KeyError::NoSpace));
