@@ -15,21 +15,10 @@ impl Session {
     pub(super) async fn on_message(&mut self, room: &Room, message: Inbound) -> Option<End> {
         match (self.dialect, message) {
             (Dialect::Plain(_), Inbound::Text(text)) => match plain::parse(&text) {
-                plain::Command::Say(text) => {
-                    if let Some(end) = self.admit_message().await {
-                        return Some(end);
-                    }
-                    if let Err(too_fast) = self.take_room() {
-                        return Some(End::Refused(Refusal::policy(too_fast.to_string())));
-                    }
-                    self.say_plain(room, text).await
-                }
+                plain::Command::Say(text) => self.say_plain(room, text).await,
                 plain::Command::Quit => Some(self.quit().await),
                 plain::Command::Nothing => None,
-                plain::Command::TooLong => Some(End::Refused(Refusal::too_big(format!(
-                    "message too long: at most {} bytes",
-                    MessageText::MAX_BYTES
-                )))),
+                plain::Command::TooLong => Some(too_long()),
                 // Not stored, and the dialect has no error line: the close says why (1007: the
                 // text is not what a message may hold).
                 plain::Command::Refused(why) => {
@@ -37,20 +26,9 @@ impl Session {
                 }
             },
             (Dialect::Tornado, Inbound::Text(text)) => match tornado::parse(&text) {
-                tornado::Command::Say(text) => {
-                    if let Some(end) = self.admit_message().await {
-                        return Some(end);
-                    }
-                    if let Err(too_fast) = self.take_room() {
-                        return Some(End::Refused(Refusal::policy(too_fast.to_string())));
-                    }
-                    self.say_plain(room, text).await
-                }
+                tornado::Command::Say(text) => self.say_plain(room, text).await,
                 tornado::Command::Nothing => None,
-                tornado::Command::TooLong => Some(End::Refused(Refusal::too_big(format!(
-                    "message too long: at most {} bytes",
-                    MessageText::MAX_BYTES
-                )))),
+                tornado::Command::TooLong => Some(too_long()),
                 tornado::Command::Refused(why) => {
                     Some(End::Refused(Refusal::invalid(format!("refused: {why}"))))
                 }
@@ -115,9 +93,16 @@ impl Session {
         }
     }
 
-    /// A plain (or Tornado) client's message, stored; the dialect has no error line, so a close
-    /// with the reason is the only way to say that it was not.
+    /// A plain (or Tornado) client's message, within the flood control and the quotas, stored;
+    /// the dialect has no error line, so a close with the reason is the only way to say that it
+    /// was not.
     pub(super) async fn say_plain(&mut self, room: &Room, text: MessageText) -> Option<End> {
+        if let Some(end) = self.admit_message().await {
+            return Some(end);
+        }
+        if let Err(too_fast) = self.take_room() {
+            return Some(End::Refused(Refusal::policy(too_fast.to_string())));
+        }
         let stored = self.store_message(room, text, None).await;
         stored.err().map(|err| End::Refused(plain_refusal(err)))
     }
@@ -162,6 +147,11 @@ impl Session {
         let _ = self.flush().await;
         End::Quit
     }
+}
+
+/// A message longer than chat text may be, from a dialect without an error line.
+fn too_long() -> End {
+    End::Refused(Refusal::too_big(format!("message too long: at most {} bytes", MessageText::MAX_BYTES)))
 }
 
 /// What a JSON client is told of its message: `ack` with the number it was stored under, or
