@@ -7,6 +7,7 @@
 //! Every message goes in through the [`writer`], which commits them in groups and then hands
 //! them to whoever publishes them (the rooms, which sit above the store).
 
+mod plan;
 mod postgres;
 mod sqlite;
 pub mod writer;
@@ -124,6 +125,13 @@ pub enum StoreError {
     QuotaUnsupported,
     #[error("storage did not answer within {0:?}")]
     TimedOut(std::time::Duration),
+    #[error(
+        "another server process uses {0}: an SQLite file serves one process; several share their \
+         rooms through --database-url postgres://… and --redis-url"
+    )]
+    InUse(String),
+    #[error("{0}")]
+    Lock(String),
 }
 
 impl StoreError {
@@ -221,6 +229,11 @@ fn original(
 
 pub type DynStore = Arc<dyn Store>;
 
+/// Whether `url` names a PostgreSQL database (the one store several processes can share).
+pub fn is_postgres(url: Option<&str>) -> bool {
+    url.is_some_and(|url| url.starts_with("postgres://") || url.starts_with("postgresql://"))
+}
+
 /// Opens the store a URL names (`postgres://…`, `sqlite://…`), or the SQLite file
 /// `chat.db` in `data_dir` when there is none; runs the migrations. `max_bytes` is a quota for
 /// the SQLite file.
@@ -231,7 +244,7 @@ pub async fn open(
 ) -> Result<DynStore, StoreError> {
     match url {
         None => Ok(Arc::new(SqliteStore::open_with_quota(&data_dir.join("chat.db"), max_bytes).await?)),
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+        Some(url) if is_postgres(Some(url)) => {
             if max_bytes.is_some() {
                 return Err(StoreError::QuotaUnsupported);
             }

@@ -1,7 +1,8 @@
-//! PostgreSQL, chosen by a `postgres://` URL. Appending locks each room's row for the length of
-//! the transaction, so several server processes sharing one database number a room's messages
+//! PostgreSQL, chosen by a `postgres://` URL: the log several server processes share. Appending
+//! locks each room's row for the length of the transaction, so they number a room's messages
 //! without gaps or races.
 
+use super::plan::{assign, plan, resend_key, Added, ResendKey};
 use super::{
     active_room, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row, Appended, LogRow,
     NewMessage, Position, Store, StoreError, StoredMessage, ACTIVE_ROOMS, LOCK_WAIT,
@@ -11,7 +12,7 @@ use app::protocol::{Epoch, Millis, Seq};
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Row};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -69,79 +70,130 @@ fn log_row(room: &RoomName, row: &sqlx::postgres::PgRow) -> Result<LogRow, Store
     Ok(LogRow { seq: row.try_get("seq")?, message: from_row(room, row) })
 }
 
-/// The room's `(epoch, last_seq)`, creating its log if it has none, with its row locked until
-/// the transaction ends.
-async fn lock_room(conn: &mut PgConnection, room: &RoomName) -> Result<(Epoch, i64), StoreError> {
-    sqlx::query("INSERT INTO rooms (name, epoch, last_seq) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING")
-        .bind(room.as_str())
-        .bind(new_epoch())
-        .execute(&mut *conn)
-        .await?;
-    let row = sqlx::query("SELECT epoch, last_seq FROM rooms WHERE name = $1 FOR UPDATE")
-        .bind(room.as_str())
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok((row.try_get("epoch")?, row.try_get("last_seq")?))
+/// Finds the originals of the batch's resends, in one query whatever their number.
+async fn originals<'a>(
+    conn: &mut PgConnection,
+    batch: &'a [NewMessage],
+) -> Result<HashMap<ResendKey<'a>, StoredMessage>, StoreError> {
+    let keys: Vec<(&NewMessage, ResendKey<'a>)> =
+        batch.iter().filter_map(|msg| resend_key(msg).map(|key| (msg, key))).collect();
+    let mut stored = HashMap::new();
+    if keys.is_empty() {
+        return Ok(stored);
+    }
+    let rooms: Vec<&str> = keys.iter().map(|(_, key)| key.0.as_str()).collect();
+    let sessions: Vec<String> = keys.iter().map(|(_, key)| key.1.to_string()).collect();
+    let ids: Vec<&str> = keys.iter().map(|(_, key)| key.2).collect();
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS}, m.room, m.session FROM messages m JOIN rooms r ON r.name = m.room
+         JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(room, session, client_id)
+           ON m.room = k.room AND m.session = k.session AND m.client_id = k.client_id"
+    ))
+    .bind(&rooms)
+    .bind(&sessions)
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &rows {
+        let (room, session, id): (&str, &str, Option<&str>) =
+            (row.try_get("room")?, row.try_get("session")?, row.try_get("client_id")?);
+        let found = keys
+            .iter()
+            .find(|(_, key)| key.0.as_str() == room && Some(key.2) == id && key.1.to_string() == session);
+        let Some((msg, key)) = found else { continue };
+        let read = from_row(&msg.room, row);
+        stored.insert(*key, original(msg, row.try_get("seq")?, row.try_get("epoch")?, read)?);
+    }
+    Ok(stored)
+}
+
+/// Hands out `count` numbers in each room in one statement, creating the logs of rooms that have
+/// none and noting when each was last active; returns each room's epoch and its last number
+/// before them. The rooms' rows stay locked until the transaction ends, so that processes sharing
+/// the database number a room without gaps or races; they are taken in one order (by name), so
+/// that two never wait on each other.
+async fn number<'a>(
+    conn: &mut PgConnection,
+    new_per_room: &BTreeMap<&'a RoomName, Added>,
+) -> Result<BTreeMap<&'a RoomName, (Epoch, i64)>, StoreError> {
+    if new_per_room.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let names: Vec<&str> = new_per_room.keys().map(|room| room.as_str()).collect();
+    let epochs: Vec<Epoch> = new_per_room.keys().map(|_| new_epoch()).collect();
+    let counts: Vec<i64> = new_per_room.values().map(|added| added.count).collect();
+    let last_ats: Vec<Millis> = new_per_room.values().map(|added| added.last_at).collect();
+    let rows = sqlx::query(
+        "INSERT INTO rooms (name, epoch, last_seq, last_at)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[]) ORDER BY 1
+         ON CONFLICT (name) DO UPDATE SET last_seq = rooms.last_seq + excluded.last_seq,
+                                          last_at = excluded.last_at
+         RETURNING name, epoch, last_seq",
+    )
+    .bind(&names)
+    .bind(&epochs)
+    .bind(&counts)
+    .bind(&last_ats)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut positions = BTreeMap::new();
+    for row in &rows {
+        let name: &str = row.try_get("name")?;
+        let Some((room, added)) = new_per_room.iter().find(|(room, _)| room.as_str() == name) else {
+            return Err(StoreError::Corrupt(format!("numbered a room not asked for: {name:?}")));
+        };
+        let last: i64 = row.try_get("last_seq")?;
+        positions.insert(*room, (row.try_get("epoch")?, last - added.count));
+    }
+    if positions.len() != new_per_room.len() {
+        return Err(StoreError::Corrupt("a room was not numbered".into()));
+    }
+    Ok(positions)
+}
+
+/// Inserts the new messages in one statement, however many.
+async fn insert(conn: &mut PgConnection, rows: &[(&NewMessage, i64)]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let rooms: Vec<&str> = rows.iter().map(|(m, _)| m.room.as_str()).collect();
+    let seqs: Vec<i64> = rows.iter().map(|(_, seq)| *seq).collect();
+    let authors: Vec<&str> = rows.iter().map(|(m, _)| m.author.as_str()).collect();
+    let sessions: Vec<String> = rows.iter().map(|(m, _)| m.session.to_string()).collect();
+    let texts: Vec<&str> = rows.iter().map(|(m, _)| m.text.as_str()).collect();
+    let ats: Vec<Millis> = rows.iter().map(|(m, _)| m.at).collect();
+    let ids: Vec<Option<&str>> = rows.iter().map(|(m, _)| m.client_id.as_ref().map(|c| c.as_str())).collect();
+    sqlx::query(
+        "INSERT INTO messages (room, seq, author, session, text, at, client_id)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])",
+    )
+    .bind(&rooms)
+    .bind(&seqs)
+    .bind(&authors)
+    .bind(&sessions)
+    .bind(&texts)
+    .bind(&ats)
+    .bind(&ids)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 #[async_trait]
 impl Store for PgStore {
+    /// Appends in one transaction of three statements whatever the batch's size (finding
+    /// resends, numbering, inserting), each a round trip to the server. A resend racing its
+    /// original on another node meets the unique index instead, and the writer stores the batch
+    /// again a message at a time, when the original is found.
     async fn append(&self, batch: &[NewMessage]) -> Result<Vec<Appended>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.pool.begin().await?;
-        // Locks taken in one global order (by name): two processes never wait on each other.
-        let names: BTreeSet<&RoomName> = batch.iter().map(|m| &m.room).collect();
-        // Each room's epoch, its last number, and when it was last active (`None`: nothing new).
-        let mut rooms: BTreeMap<&RoomName, (Epoch, i64, Option<Millis>)> = BTreeMap::new();
-        for room in names {
-            let (epoch, last) = lock_room(&mut tx, room).await?;
-            rooms.insert(room, (epoch, last, None));
-        }
-        let mut results = Vec::with_capacity(batch.len());
-        for msg in batch {
-            let Some((epoch, last, last_at)) = rooms.get_mut(&msg.room) else { continue };
-            if let Some(client_id) = &msg.client_id {
-                let earlier = sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
-                     WHERE m.room = $1 AND m.session = $2 AND m.client_id = $3"
-                ))
-                .bind(msg.room.as_str())
-                .bind(msg.session.to_string())
-                .bind(client_id.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(row) = earlier {
-                    let read = from_row(&msg.room, &row);
-                    let earlier = original(msg, row.try_get("seq")?, row.try_get("epoch")?, read)?;
-                    results.push(Appended::Duplicate(earlier));
-                    continue;
-                }
-            }
-            *last += 1;
-            sqlx::query(
-                "INSERT INTO messages (room, seq, author, session, text, at, client_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(msg.room.as_str())
-            .bind(*last)
-            .bind(msg.author.as_str())
-            .bind(msg.session.to_string())
-            .bind(msg.text.as_str())
-            .bind(msg.at)
-            .bind(msg.client_id.as_ref().map(|c| c.as_str()))
-            .execute(&mut *tx)
-            .await?;
-            *last_at = Some(msg.at);
-            results.push(Appended::New(msg.stored(*epoch, *last)?));
-        }
-        for (room, (_, last, last_at)) in &rooms {
-            let Some(last_at) = last_at else { continue };
-            sqlx::query("UPDATE rooms SET last_seq = $1, last_at = $2 WHERE name = $3")
-                .bind(*last)
-                .bind(*last_at)
-                .bind(room.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
+        let plan = plan(batch, originals(&mut tx, batch).await?);
+        let last = number(&mut tx, &plan.new_per_room).await?;
+        let (results, rows) = assign(batch, plan.fates, last)?;
+        insert(&mut tx, &rows).await?;
         tx.commit().await?;
         Ok(results)
     }

@@ -1,5 +1,6 @@
 //! The embedded default: one SQLite file in WAL mode, created and migrated on first start.
 
+use super::plan::{assign, plan, resend_key, Added, ResendKey};
 use super::{
     active_room, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row, Appended, LogRow,
     NewMessage, Position, Store, StoreError, StoredMessage, ACTIVE_ROOMS, LOCK_WAIT,
@@ -22,6 +23,8 @@ pub struct SqliteStore {
     /// connection each time keeps its page cache (a connection whose cache another has made stale
     /// re-reads the pages it needs).
     writes: SqlitePool,
+    /// Held while the store is open: one server process per file (see [`lock`]).
+    _lock: Option<std::sync::Arc<std::fs::File>>,
 }
 
 impl SqliteStore {
@@ -34,6 +37,16 @@ impl SqliteStore {
     /// limit per connection, so every connection of the pool sets it. A file already larger
     /// than the quota stays readable and does not grow (SQLite raises the limit to its size).
     pub async fn open_with_quota(path: &Path, max_bytes: Option<u64>) -> Result<Self, StoreError> {
+        let lock = lock(path).await?;
+        Self::connect(path, max_bytes, Some(lock)).await
+    }
+
+    /// Opens the file, holding `lock` (if any) as long as the store is open.
+    async fn connect(
+        path: &Path,
+        max_bytes: Option<u64>,
+        lock: Option<std::fs::File>,
+    ) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -50,7 +63,41 @@ impl SqliteStore {
             .max_lifetime(None)
             .connect_with(options)
             .await?;
-        Ok(Self { pool, writes })
+        Ok(Self { pool, writes, _lock: lock.map(std::sync::Arc::new) })
+    }
+}
+
+/// How long opening waits for another process to let go of the file: a server being replaced
+/// by its successor finishes its drain first.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Locks `<path>.lock`, so that a second server process on the same file is refused at start:
+/// each would deliver only what it stores itself, and its members would never see the other's
+/// messages. Several processes share rooms through PostgreSQL and Redis instead. The lock is
+/// the operating system's (flock), released whenever the process ends, however it ends.
+async fn lock(path: &Path) -> Result<std::fs::File, StoreError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&name)
+        .map_err(|err| StoreError::Lock(format!("cannot open {}: {err}", Path::new(&name).display())))?;
+    let deadline = tokio::time::Instant::now() + LOCK_PATIENCE;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::InUse(path.display().to_string()))
+            }
+            Err(std::fs::TryLockError::Error(err)) => {
+                return Err(StoreError::Lock(format!("cannot lock {}: {err}", Path::new(&name).display())))
+            }
+        }
     }
 }
 
@@ -98,61 +145,33 @@ fn log_row(room: &RoomName, row: &sqlx::sqlite::SqliteRow) -> Result<LogRow, Sto
 /// of 32,766 for one statement.
 const ROWS_PER_STATEMENT: usize = 1000;
 
-/// What becomes of each message of a batch.
-enum Fate {
-    New,
-    /// Its author stored it before, as this.
-    Stored(StoredMessage),
-    /// A resend of the message at this index of the same batch.
-    DuplicateInBatch(usize),
-}
-
-/// What a batch adds to one room: how many messages, and when the last was posted.
-#[derive(Debug, Clone, Copy, Default)]
-struct Added {
-    count: i64,
-    last_at: Millis,
-}
-
-struct Plan<'a> {
-    fates: Vec<Fate>,
-    new_per_room: BTreeMap<&'a RoomName, Added>,
-}
-
-/// Recognises resends (one query for each message with a client id) and counts what is new.
-async fn plan<'a>(conn: &mut SqliteConnection, batch: &'a [NewMessage]) -> Result<Plan<'a>, StoreError> {
-    let mut fates = Vec::with_capacity(batch.len());
-    let mut new_per_room = BTreeMap::new();
-    let mut ids_in_batch = HashMap::new();
-    for (i, msg) in batch.iter().enumerate() {
-        if let Some(client_id) = &msg.client_id {
-            let key = (&msg.room, msg.session, client_id.as_str());
-            if let Some(first) = ids_in_batch.get(&key) {
-                fates.push(Fate::DuplicateInBatch(*first));
-                continue;
-            }
-            let earlier = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
-                 WHERE m.room = ? AND m.session = ? AND m.client_id = ?"
-            ))
-            .bind(msg.room.as_str())
-            .bind(msg.session.to_string())
-            .bind(client_id.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-            if let Some(row) = earlier {
-                let read = from_row(&msg.room, &row);
-                fates.push(Fate::Stored(original(msg, row.try_get("seq")?, row.try_get("epoch")?, read)?));
-                continue;
-            }
-            ids_in_batch.insert(key, i);
+/// Finds the originals of the batch's resends: one query for each message with a client id (a
+/// query in SQLite is a function call, not a round trip).
+async fn originals<'a>(
+    conn: &mut SqliteConnection,
+    batch: &'a [NewMessage],
+) -> Result<HashMap<ResendKey<'a>, StoredMessage>, StoreError> {
+    let mut stored = HashMap::new();
+    for msg in batch {
+        let Some(key) = resend_key(msg) else { continue };
+        if stored.contains_key(&key) {
+            continue;
         }
-        fates.push(Fate::New);
-        let added = new_per_room.entry(&msg.room).or_insert_with(Added::default);
-        added.count += 1;
-        added.last_at = msg.at;
+        let earlier = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+             WHERE m.room = ? AND m.session = ? AND m.client_id = ?"
+        ))
+        .bind(msg.room.as_str())
+        .bind(msg.session.to_string())
+        .bind(key.2)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(row) = earlier {
+            let read = from_row(&msg.room, &row);
+            stored.insert(key, original(msg, row.try_get("seq")?, row.try_get("epoch")?, read)?);
+        }
     }
-    Ok(Plan { fates, new_per_room })
+    Ok(stored)
 }
 
 /// Hands out `count` sequence numbers in each room in one statement, creating the logs of rooms
@@ -227,29 +246,9 @@ async fn append(conn: &mut SqliteConnection, batch: &[NewMessage]) -> Result<Vec
     // IMMEDIATE: the write lock from the start, so that the duplicate checks and the numbering
     // see the same log even with another process on the file.
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let plan = plan(&mut tx, batch).await?;
-    let mut last = number(&mut tx, &plan.new_per_room).await?;
-    let mut results: Vec<Appended> = Vec::with_capacity(batch.len());
-    let mut rows = Vec::with_capacity(batch.len());
-    for (msg, fate) in batch.iter().zip(&plan.fates) {
-        match fate {
-            Fate::Stored(earlier) => results.push(Appended::Duplicate(earlier.clone())),
-            Fate::DuplicateInBatch(first) => {
-                let first = results.get(*first).map(|original| original.message().clone());
-                let first =
-                    first.ok_or_else(|| StoreError::Corrupt("a resend before its original".into()))?;
-                results.push(Appended::Duplicate(first));
-            }
-            Fate::New => {
-                let (epoch, seq) = last
-                    .get_mut(&msg.room)
-                    .ok_or_else(|| StoreError::Corrupt(format!("room {} was not numbered", msg.room)))?;
-                *seq += 1;
-                rows.push((msg, *seq));
-                results.push(Appended::New(msg.stored(*epoch, *seq)?));
-            }
-        }
-    }
+    let plan = plan(batch, originals(&mut tx, batch).await?);
+    let last = number(&mut tx, &plan.new_per_room).await?;
+    let (results, rows) = assign(batch, plan.fates, last)?;
     insert(&mut tx, &rows).await?;
     tx.commit().await?;
     Ok(results)
@@ -421,10 +420,29 @@ mod tests {
         assert!(a.iter().enumerate().all(|(i, m)| m.text.as_str() == format!("m{}", 2 * i)));
     }
 
+    /// A second server on the same file would deliver only its own messages: it is refused at
+    /// start, once the first has had a few seconds to let go (as when one replaces the other).
     #[tokio::test]
-    async fn two_stores_on_one_file_number_one_room_without_gaps() {
+    async fn a_second_store_on_one_file_is_refused_until_the_first_is_gone() {
         let (dir, first) = fresh().await;
-        let second = SqliteStore::open(&dir.path().join("chat.db")).await.unwrap();
+        let path = dir.path().join("chat.db");
+        let started = tokio::time::Instant::now();
+        let err = SqliteStore::open(&path).await.unwrap_err();
+        assert!(matches!(err, StoreError::InUse(_)), "{err}");
+        assert!(err.to_string().contains("--redis-url"), "says what to do instead: {err}");
+        assert!(started.elapsed() >= LOCK_PATIENCE, "waited for the first to let go");
+        drop(first);
+        let second = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(second.position(&RoomName::lobby()).await.unwrap().seq, 0);
+    }
+
+    /// Two writers on one file (a server and a tool, say) still number one room without gaps:
+    /// SQLite's own locking, which the store's lock file leaves to it.
+    #[tokio::test]
+    async fn two_writers_on_one_file_number_one_room_without_gaps() {
+        let (dir, first) = fresh().await;
+        // As another program would, without the server's lock.
+        let second = SqliteStore::connect(&dir.path().join("chat.db"), None, None).await.unwrap();
         suite::concurrent_writers(&first, &second).await;
     }
 
