@@ -61,6 +61,13 @@ pub struct Config {
     #[arg(long, env = "CHAT_TORNADO_ADDR")]
     pub tornado_addr: Option<SocketAddr>,
 
+    /// Share every room with the other server processes ("nodes") given the same Redis, the same
+    /// PostgreSQL (`--database-url postgres://…`) and the same `--session-secret`: Redis carries
+    /// what each node commits and who is where; the log in PostgreSQL stays the truth. A
+    /// `redis://host:port` URL. Default: a single node, sharing nothing.
+    #[arg(long, env = "CHAT_REDIS_URL")]
+    pub redis_url: Option<String>,
+
     #[command(flatten)]
     pub overrides: LimitOverrides,
 
@@ -98,6 +105,10 @@ pub struct LimitOverrides {
     /// that has no log), as many at once [default: 10].
     #[arg(long, env = "CHAT_NEW_ROOMS_PER_HOUR", value_parser = at_least::<u32, 1>)]
     pub new_rooms_per_hour: Option<u32>,
+    /// With `--redis-url`: seconds after which a node not heard of is given up and its members
+    /// leave its rooms everywhere [default: 10].
+    #[arg(long, env = "CHAT_NODE_TIMEOUT_SECONDS", value_parser = at_least::<u64, 2>)]
+    pub node_timeout_seconds: Option<u64>,
 }
 
 /// A rate: a finite number above zero (0, a negative number or NaN would stop every client, or
@@ -144,6 +155,7 @@ impl Config {
             allowed_hosts: Vec::new(),
             echo_addr: None,
             tornado_addr: None,
+            redis_url: None,
             overrides: LimitOverrides::default(),
             // Tests wait for leaves: a short grace period keeps them quick.
             limits: Limits { presence_grace: Duration::from_millis(200), ..Limits::default() },
@@ -228,6 +240,11 @@ pub struct Limits {
     pub close_grace: Duration,
     /// How long shutdown waits for sessions to finish before giving up.
     pub drain_timeout: Duration,
+    /// With several nodes: how often each tells the others it is alive and whom it holds.
+    pub beat_every: Duration,
+    /// With several nodes: how long a node may go unheard before it is given up (and its members
+    /// leave). Several heartbeats, so that a busy moment or a lost publication is not a death.
+    pub node_timeout: Duration,
 }
 
 impl Limits {
@@ -253,6 +270,9 @@ impl Limits {
         }
         if let Some(count) = overrides.new_rooms_per_hour {
             self.new_rooms_per_hour = count;
+        }
+        if let Some(seconds) = overrides.node_timeout_seconds {
+            self.node_timeout = Duration::from_secs(seconds);
         }
         self
     }
@@ -290,6 +310,8 @@ impl Default for Limits {
             write_stall: Duration::from_secs(10),
             close_grace: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(10),
+            beat_every: Duration::from_secs(1),
+            node_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -321,6 +343,7 @@ mod tests {
             ("--max-message-bytes", "12"),
             ("--new-sessions-per-minute", "0"),
             ("--new-rooms-per-hour", "0"),
+            ("--node-timeout-seconds", "1"),
         ] {
             let err = Config::try_parse_from(["server".to_owned(), format!("{flag}={value}")])
                 .expect_err(&format!("{flag} {value} should be refused"));

@@ -4,7 +4,8 @@
 //! The layers, from the socket inwards; each uses only those below it:
 //!
 //! ```text
-//! web        routes, pages' backend, JSON API        -> transport, session, rooms, store
+//! web        routes, pages' backend, JSON API        -> transport, session, rooms, store, cluster
+//! cluster    several nodes: the bus, shared presence  -> rooms, store, identity
 //! transport  listen, caps, Host/Origin, endpoints    -> session, ws, codec, identity
 //! session    one connection: greeting, rules, dispatch -> rooms, store, codec, ws, identity
 //! rooms      order and fan-out, members, presence     -> store (its types), codec, ws, identity
@@ -20,6 +21,7 @@
 //! writes it to every member's socket.
 
 mod clock;
+pub mod cluster;
 pub mod codec;
 pub mod config;
 pub mod identity;
@@ -83,14 +85,36 @@ pub async fn run(
         Some(secret) => identity::SessionKeys::from_secret(secret),
         None => identity::SessionKeys::load_or_create(&config.data_dir).context("reading the session key")?,
     };
+    if config.redis_url.is_some() && !store::is_postgres(config.database_url.as_deref()) {
+        anyhow::bail!(
+            "--redis-url shares rooms between server processes, which share their log through \
+             PostgreSQL: give them --database-url postgres://… too (an SQLite file is one process's)"
+        );
+    }
     let store = store::open(config.database_url.as_deref(), &config.data_dir, config.max_database_bytes)
         .await
         .context("opening the store")?;
-    let rooms = Rooms::default();
+    // The bus outlives the drain: what the writer commits last still goes to the other nodes.
+    let cluster_stop = CancellationToken::new();
+    let _stop_cluster = cluster_stop.clone().drop_guard();
+    let cluster = match &config.redis_url {
+        Some(url) => Some(
+            cluster::Cluster::start(url, store.clone(), &config.limits, cluster_stop)
+                .context("reading --redis-url")?,
+        ),
+        None => None,
+    };
+    let (rooms, published): (Rooms, store::DynPublish) = match &cluster {
+        Some(cluster) => (cluster.rooms.clone(), Arc::new(cluster.clone())),
+        None => {
+            let rooms = Rooms::default();
+            (rooms.clone(), Arc::new(rooms))
+        }
+    };
     let limits = &config.limits;
     let (writer, writer_task) = Writer::spawn(
         store.clone(),
-        Arc::new(rooms.clone()),
+        published,
         limits.write_queue,
         limits.commit_batch,
         limits.write_deadline,
@@ -123,6 +147,7 @@ pub async fn run(
         hosts: transport::host::AllowedHosts::new(config.allowed_hosts.clone()),
         quotas,
         endpoints,
+        cluster,
     };
     let pings = tokio::spawn(rooms::keepalive::run(
         state.rooms.clone(),

@@ -52,6 +52,18 @@ impl fmt::Display for SessionId {
     }
 }
 
+/// A session id as [`fmt::Display`] writes it (32 hex digits): how other server processes name
+/// it.
+impl std::str::FromStr for SessionId {
+    type Err = hex::FromHexError;
+
+    fn from_str(hex: &str) -> Result<Self, Self::Err> {
+        let mut bytes = [0; 16];
+        hex::decode_to_slice(hex, &mut bytes)?;
+        Ok(Self(bytes))
+    }
+}
+
 /// A connection's identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {

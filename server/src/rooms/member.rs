@@ -318,6 +318,15 @@ impl Member {
         }
     }
 
+    /// The last message given to this member, if it is live and of a dialect given messages.
+    pub(super) fn delivered_if_live(&self) -> Option<Seq> {
+        if self.dialect == Dialect::Relay {
+            return None;
+        }
+        let state = self.state();
+        (matches!(state.phase, Phase::Live) && state.course.is_served()).then_some(state.delivered)
+    }
+
     pub fn is_live(&self) -> bool {
         matches!(self.state().phase, Phase::Live)
     }

@@ -7,11 +7,13 @@
 //! - [`member`]: one connection's place in a room's fan-out (its outbox and catch-up).
 //! - [`presence`]: who is in a room and who is typing, without timers.
 //! - [`keepalive`]: one pass over every member for pings, instead of a timer per connection.
+//! - [`federation`]: what a room tells the other server processes sharing it (presence).
 //!
 //! Sessions join rooms and publish to them; the store's writer publishes what it has stored.
 //! Nothing here reads or writes the store.
 
 mod event;
+pub mod federation;
 pub mod keepalive;
 mod member;
 mod passes;
@@ -20,6 +22,7 @@ mod registry;
 mod room;
 
 pub use event::RoomEvent;
+pub use federation::{DynFederation, Federation, NodeId, RemoteHold};
 pub use member::{Attention, Member};
 pub use presence::NameTaken;
 pub use registry::{Membership, Rooms};

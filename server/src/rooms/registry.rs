@@ -1,7 +1,7 @@
 //! The registry of live rooms. A room exists while it has members: the last one to leave
 //! removes it, so connecting to random room names cannot grow the server's memory.
 
-use super::{Member, Room};
+use super::{DynFederation, Member, Room};
 use crate::identity::SessionId;
 use crate::store::writer::Publish;
 use crate::store::StoredMessage;
@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 #[derive(Debug, Clone, Default)]
 pub struct Rooms {
     registry: Arc<Mutex<Registry>>,
+    /// The other nodes sharing these rooms, if any.
+    federation: Option<DynFederation>,
 }
 
 #[derive(Debug, Default)]
@@ -23,6 +25,16 @@ struct Registry {
 }
 
 impl Rooms {
+    /// Rooms shared with other nodes.
+    pub fn federated(federation: DynFederation) -> Self {
+        Self { registry: Arc::default(), federation: Some(federation) }
+    }
+
+    /// The room `name`, if it is live on this node.
+    pub fn get(&self, name: &RoomName) -> Option<Arc<Room>> {
+        self.registry().map.get(name).cloned()
+    }
+
     fn registry(&self) -> MutexGuard<'_, Registry> {
         self.registry.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -31,8 +43,15 @@ impl Rooms {
     /// room being removed by its last leaver can never be joined halfway.
     pub fn join(&self, name: &RoomName, member: Arc<Member>) -> Membership {
         let mut registry = self.registry();
-        let room =
-            registry.map.entry(name.clone()).or_insert_with(|| Arc::new(Room::new(name.clone()))).clone();
+        let federation = &self.federation;
+        let room = registry
+            .map
+            .entry(name.clone())
+            .or_insert_with(|| match federation {
+                Some(federation) => Arc::new(Room::federated(name.clone(), Arc::clone(federation))),
+                None => Arc::new(Room::new(name.clone())),
+            })
+            .clone();
         if registry.closed {
             member.shut_down();
         }

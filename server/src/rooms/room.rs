@@ -8,12 +8,14 @@
 //! Messages are published by the writer only, after they are stored, in sequence order.
 //! Presence (joins, leaves, typing) is decided here under the same lock; it is not stored.
 
-use super::presence::{Change, Exit, NameTaken, Presence};
+use super::federation::{DynFederation, NodeId};
+use super::presence::{Change, Exit, Held, NameTaken, Presence};
 use super::{Member, RoomEvent};
 use crate::identity::{Identity, SessionId};
 use crate::store::StoredMessage;
 use crate::ws::Frame;
 use app::names::{Nickname, RoomName};
+use app::protocol::Seq;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -22,6 +24,8 @@ use tokio::time::Instant;
 pub struct Room {
     name: RoomName,
     inner: Mutex<Inner>,
+    /// The other nodes sharing the room, if any.
+    federation: Option<DynFederation>,
 }
 
 #[derive(Debug, Default)]
@@ -59,7 +63,30 @@ impl Inner {
 
 impl Room {
     pub fn new(name: RoomName) -> Self {
-        Self { name, inner: Mutex::default() }
+        Self { name, inner: Mutex::default(), federation: None }
+    }
+
+    /// A room shared with other nodes: it starts with the members they hold in it.
+    pub fn federated(name: RoomName, federation: DynFederation) -> Self {
+        let mut presence = Presence::default();
+        for hold in federation.holds_in(&name) {
+            presence.hold_remote(hold.node, &hold.name, hold.session);
+        }
+        let inner = Inner { presence, ..Inner::default() };
+        Self { name, inner: Mutex::new(inner), federation: Some(federation) }
+    }
+
+    /// Tells the other nodes what this one started or stopped holding; under the lock, so in
+    /// the order it happened.
+    fn federate(&self, inner: &mut Inner) {
+        let held = inner.presence.take_held();
+        let Some(federation) = &self.federation else { return };
+        for change in held {
+            match change {
+                Held::Hold(name, session) => federation.held(&self.name, &name, session),
+                Held::Release(name) => federation.released(&self.name, &name),
+            }
+        }
     }
 
     pub fn name(&self) -> &RoomName {
@@ -126,6 +153,7 @@ impl Room {
     pub fn enter(self: &Arc<Self>, id: &Identity) -> Result<bool, NameTaken> {
         let mut inner = self.inner();
         let (first, changes) = inner.presence.enter(id)?;
+        self.federate(&mut inner);
         inner.announce(&self.name, changes);
         self.release(inner);
         Ok(first)
@@ -138,6 +166,7 @@ impl Room {
         match inner.presence.exit(id, grace.is_some()) {
             Exit::StillHere => false,
             Exit::Gone(changes) => {
+                self.federate(&mut inner);
                 inner.announce(&self.name, changes);
                 self.release(inner);
                 true
@@ -148,6 +177,7 @@ impl Room {
                     tokio::time::sleep(grace).await;
                     let mut inner = room.inner();
                     let changes = inner.presence.expire(&name, ticket);
+                    room.federate(&mut inner);
                     inner.announce(&room.name, changes);
                     room.release(inner);
                 });
@@ -156,10 +186,54 @@ impl Room {
         }
     }
 
-    /// `name` is typing; shown as such for `ttl` after the last call.
+    /// `name`, a member on this node, is typing; shown as such for `ttl` after the last call.
     pub fn typing(self: &Arc<Self>, name: &Nickname, ttl: Duration) {
+        self.typing_from(name, ttl, true);
+    }
+
+    /// `name` is typing on another node.
+    pub fn typing_remote(self: &Arc<Self>, name: &Nickname, ttl: Duration) {
+        self.typing_from(name, ttl, false);
+    }
+
+    /// Another node holds `name` for `session` here.
+    pub fn hold_remote(self: &Arc<Self>, node: NodeId, name: &Nickname, session: SessionId) {
+        let mut inner = self.inner();
+        let changes = inner.presence.hold_remote(node, name, session);
+        self.federate(&mut inner);
+        inner.announce(&self.name, changes);
+        self.release(inner);
+    }
+
+    /// Another node no longer holds `name` here.
+    pub fn release_remote(self: &Arc<Self>, node: NodeId, name: &Nickname) {
+        let mut inner = self.inner();
+        let changes = inner.presence.release_remote(node, name);
+        self.federate(&mut inner);
+        inner.announce(&self.name, changes);
+        self.release(inner);
+    }
+
+    /// Every member this node holds, with its session: what it tells the other nodes it holds.
+    pub fn held_here(&self) -> Vec<(Nickname, SessionId)> {
+        self.inner().presence.held_here()
+    }
+
+    /// The last message every live member of a chat dialect has been given (`None` without
+    /// any): the log has nothing newer that they all were sent. Members catching up read the
+    /// log themselves, and relay connections are given no messages.
+    pub fn delivered_floor(&self) -> Option<Seq> {
+        self.inner().members.iter().filter_map(|member| member.delivered_if_live()).min()
+    }
+
+    fn typing_from(self: &Arc<Self>, name: &Nickname, ttl: Duration, here: bool) {
         let mut inner = self.inner();
         let (changes, start_timer) = inner.presence.typing(name, tokio::time::Instant::now() + ttl);
+        if here {
+            if let Some(federation) = &self.federation {
+                federation.typing(&self.name, name);
+            }
+        }
         inner.announce(&self.name, changes);
         self.release(inner);
         if start_timer {

@@ -3,6 +3,7 @@
 //! handler gets.
 
 mod backend;
+mod health;
 mod history;
 pub mod routes;
 pub mod state;

@@ -37,7 +37,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::map_response(security_headers))
         .layer(CompressionLayer::new());
     let app = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(super::health::healthz))
         .route("/chat", get(transport::lobby))
         .route("/chat/{room}", get(transport::room))
         .route("/echo", get(transport::echo))

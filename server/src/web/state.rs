@@ -27,6 +27,8 @@ pub struct AppState {
     pub quotas: Arc<Quotas>,
     /// What the WebSocket endpoints need (the connections held and the live sessions among it).
     pub endpoints: Endpoints,
+    /// This node's part of a cluster, if it shares its rooms with others.
+    pub cluster: Option<crate::cluster::Cluster>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
