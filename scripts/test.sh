@@ -28,7 +28,9 @@ CHAT_TEST_POSTGRES_URL=$(scripts/postgres.sh start)
 export CHAT_TEST_POSTGRES_URL
 echo "$CHAT_TEST_POSTGRES_URL"
 
-step "unit and integration tests: server (storage suite on SQLite and PostgreSQL)"
+step "unit and integration tests: server (storage suite on SQLite and PostgreSQL; nodes on PostgreSQL and Redis)"
+# The cluster tests start Redis servers of their own: they stop, restart and cut them.
+scripts/redis.sh install
 cargo test --release -p server --features postgres-tests 2>&1 | tee -a "$LOG"
 
 step "unit tests: the benchmark's load generator"

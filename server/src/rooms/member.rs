@@ -170,9 +170,14 @@ impl Member {
             match event.turn_after(state.delivered) {
                 Turn::Seen => continue,
                 Turn::Gap => {
-                    // A message it has not been given was never published (its commit outlived
-                    // the writer's deadline): the log has it.
-                    state.phase = Phase::behind();
+                    // A message it has not been given was never published here (its commit
+                    // outlived the writer's deadline, or the bus between nodes lost or delayed
+                    // it): the log has it. The member catches up from there, keeping this event
+                    // and what follows, presence included, for after it.
+                    state.phase = Phase::catching_up();
+                    if let Phase::CatchingUp { kept, .. } = &mut state.phase {
+                        kept.push_back(Arc::clone(event));
+                    }
                     wake = true;
                     continue;
                 }
@@ -340,18 +345,20 @@ impl Member {
     /// since catching up began (the log is to be read again).
     pub fn go_live(&self) -> bool {
         let mut state = self.state();
-        let kept = match &mut state.phase {
+        let mut kept = match &mut state.phase {
             Phase::Live => return true,
             Phase::CatchingUp { missed, .. } if *missed > 0 => return false,
             Phase::CatchingUp { kept, .. } => std::mem::take(kept),
         };
-        for event in kept {
+        while let Some(event) = kept.pop_front() {
             let Some(frame) = event.frame(self.dialect) else { continue };
             match event.turn_after(state.delivered) {
                 Turn::Seen => continue,
                 Turn::Gap => {
-                    // A gap between the log as read and what the room kept: read again.
-                    state.phase = Phase::behind();
+                    // A gap between the log as read and what the room kept (a commit the log
+                    // read did not see yet): read again, keeping the rest for after it.
+                    kept.push_front(event);
+                    state.phase = Phase::CatchingUp { kept, missed: 0 };
                     return false;
                 }
                 Turn::Next => {}
@@ -490,15 +497,16 @@ mod tests {
         assert!(member.go_live());
         member.deliver(&[message(1, "a")], true);
         assert!(!member.deliver(&[message(3, "c"), message(4, "d")], true), "nothing written past the gap");
-        assert!(matches!(member.attention().await, Attention::Behind(_)));
-        assert_eq!(member.begin_catch_up(), (1, true));
-        // The log has 2 and 3; 4 came meanwhile.
-        member.deliver(&[message(4, "d")], false);
+        assert!(matches!(member.attention().await, Attention::Behind(0)));
+        // Nothing was missed: what came from the gap on is kept, for after the log.
+        assert_eq!(member.begin_catch_up(), (1, false));
+        // The log has 2 and 3; 5 came meanwhile.
+        member.deliver(&[message(5, "e")], false);
         let logged = [Frame::text("b"), Frame::text("c")];
         member.queue_logged([(2, &logged[0]), (3, &logged[1])]);
         assert!(member.go_live());
         member.flush(Duration::from_secs(1)).await.unwrap();
-        assert_eq!(received(&mut client, 4).await, ["a", "b", "c", "d"]);
+        assert_eq!(received(&mut client, 5).await, ["a", "b", "c", "d", "e"]);
 
         // A gap between the log as read and what was kept while reading it: read again.
         let (tcp, _client) = loopback().await;
@@ -506,7 +514,10 @@ mod tests {
         member.start_after(1);
         member.deliver(&[message(3, "c")], false);
         assert!(!member.go_live());
-        assert_eq!(member.begin_catch_up(), (1, true));
+        assert_eq!(member.begin_catch_up(), (1, false));
+        let logged = Frame::text("b");
+        member.queue_logged([(2, &logged)]);
+        assert!(member.go_live(), "what was kept is delivered after the log");
     }
 
     #[tokio::test]

@@ -23,30 +23,30 @@ enum Stop {
 }
 
 const CLIENTS: usize = 4;
-const MESSAGES_EACH: usize = 300;
+pub const MESSAGES_EACH: usize = 300;
 /// Messages a client has in flight (sent, not yet acknowledged).
 const WINDOW: usize = 16;
 /// The server is killed once this many messages have been acknowledged.
 const KILL_AFTER_ACKS: usize = 300;
 
 /// One client: what it sent, what was acknowledged, what it saw.
-struct Client {
-    name: String,
+pub struct Client {
+    pub name: String,
     /// Its session: a resend is recognised as one only from the session that sent the original.
     token: String,
-    acked: HashMap<String, u64>,
+    pub acked: HashMap<String, u64>,
     /// Messages 0..sent have been sent at least once.
     sent: usize,
     /// Ids of the messages it was delivered, in order of delivery (across connections).
-    seen: Vec<u64>,
+    pub seen: Vec<u64>,
     epoch: i64,
-    delivered_twice: usize,
+    pub delivered_twice: usize,
     /// Close frames with 1001 (going away) received.
     told_going_away: usize,
 }
 
 impl Client {
-    fn new(i: usize, token: String) -> Self {
+    pub fn new(i: usize, token: String) -> Self {
         Self {
             name: format!("c{i}"),
             token,
@@ -68,10 +68,14 @@ impl Client {
     }
 
     async fn connect(&self, addr: SocketAddr) -> Option<Ws> {
-        let mut url = format!("ws://{addr}/chat/crash?token={}", self.token);
-        if self.last_seen() > 0 {
-            url.push_str(&format!("&after={}&epoch={}", self.last_seen(), self.epoch));
-        }
+        // From the start of the log the first time (epoch 0: before it began), so that a client
+        // that connects after the others began still sees everything.
+        let url = format!(
+            "ws://{addr}/chat/crash?token={}&after={}&epoch={}",
+            self.token,
+            self.last_seen(),
+            self.epoch
+        );
         let attempt = tokio::time::timeout(Duration::from_secs(2), async {
             let mut request =
                 tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url).ok()?;
@@ -92,7 +96,7 @@ impl Client {
     /// One connection's life: resend what was never acknowledged, send the rest with a window,
     /// read everything. Returns true once all is acknowledged and the whole log `expected` long
     /// has been seen; false when the connection died.
-    async fn session(&mut self, addr: SocketAddr, acks: &AtomicUsize, expected: u64) -> bool {
+    pub async fn session(&mut self, addr: SocketAddr, acks: &AtomicUsize, expected: u64) -> bool {
         let Some(mut ws) = self.connect(addr).await else { return false };
         for n in 0..self.sent {
             if !self.acked.contains_key(&self.client_id(n)) && !self.send(&mut ws, n).await {

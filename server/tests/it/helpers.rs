@@ -331,6 +331,17 @@ pub async fn session_token(addr: SocketAddr, nickname: &str) -> String {
     reply["token"].as_str().expect("a token").to_owned()
 }
 
+/// A fresh database on the test PostgreSQL: its URL, and the server's URL to administer it.
+pub async fn fresh_database() -> (String, String) {
+    let admin = std::env::var("CHAT_TEST_POSTGRES_URL")
+        .expect("CHAT_TEST_POSTGRES_URL must name a PostgreSQL server (scripts/postgres.sh starts one)");
+    let pool = sqlx::PgPool::connect(&admin).await.expect("connect to the test PostgreSQL");
+    let name = format!("chat_it_{}", fastrand::u64(..));
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.expect("create database");
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
+    (format!("{base}/{name}"), admin)
+}
+
 /// A loopback address with a port that was free a moment ago.
 pub fn free_addr() -> SocketAddr {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
@@ -341,7 +352,13 @@ pub fn free_addr() -> SocketAddr {
 /// memory read), without flood control or the per-address caps: the tests that use it send far
 /// faster than a person, from more connections, sessions and rooms than one address may have.
 pub fn start_server(addr: SocketAddr, data: &std::path::Path) -> Child {
+    start_server_with(addr, data, &[])
+}
+
+/// [`start_server`] with more flags.
+pub fn start_server_with(addr: SocketAddr, data: &std::path::Path, args: &[&str]) -> Child {
     let mut command = server_command(addr, data);
+    command.args(args);
     command.env("RUST_LOG", "error").stdout(Stdio::null()).stderr(Stdio::null());
     command.spawn().expect("start the server binary")
 }

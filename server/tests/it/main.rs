@@ -2,6 +2,7 @@
 //! that the server crate is linked once.
 
 mod churn;
+mod cluster;
 mod crash;
 mod echo;
 mod framing;

@@ -17,17 +17,6 @@ use tokio_util::sync::CancellationToken;
 /// How soon a sender must hear that its message was not stored.
 const TOLD_WITHIN: Duration = Duration::from_secs(8);
 
-/// A fresh database on the test server: its URL, and the server's URL to administer it.
-async fn fresh_database() -> (String, String) {
-    let admin = std::env::var("CHAT_TEST_POSTGRES_URL")
-        .expect("CHAT_TEST_POSTGRES_URL must name a PostgreSQL server (scripts/postgres.sh starts one)");
-    let pool = sqlx::PgPool::connect(&admin).await.expect("connect to the test PostgreSQL");
-    let name = format!("chat_it_{}", fastrand::u64(..));
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.expect("create database");
-    let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
-    (format!("{base}/{name}"), admin)
-}
-
 async fn spawn_on(database_url: &str) -> TestServer {
     let data = tempfile::tempdir().expect("temp dir");
     let mut config = server::Config::for_tests(data.path().to_path_buf());
