@@ -38,7 +38,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use wire::{Logged, Note, RoomHolds, Session};
+use wire::{Note, RoomHolds, Session};
 
 /// This node's part of the cluster: its rooms, shared with the others.
 #[derive(Debug, Clone)]
@@ -94,7 +94,7 @@ impl Publish for Cluster {
             return;
         }
         self.rooms.publish(messages);
-        let messages = messages.iter().map(|m| Logged::from(*m)).collect();
+        let messages = messages.iter().map(|m| (*m).clone()).collect();
         self.shared.say(&Note::Commit { node: self.shared.node, messages });
     }
 }
@@ -182,7 +182,6 @@ impl bus::Listener for Listener {
         let roster = &self.shared.roster;
         match note {
             Note::Commit { messages, .. } => {
-                let messages: Vec<StoredMessage> = messages.into_iter().map(StoredMessage::from).collect();
                 let messages: Vec<&StoredMessage> = messages.iter().collect();
                 self.rooms.publish(&messages);
             }

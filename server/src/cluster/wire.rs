@@ -6,8 +6,7 @@
 use crate::identity::SessionId;
 use crate::rooms::NodeId;
 use crate::store::StoredMessage;
-use app::names::{ClientId, MessageText, Nickname, RoomName};
-use app::protocol::{Epoch, Millis, Seq};
+use app::names::{Nickname, RoomName};
 use serde::{Deserialize, Serialize};
 
 /// The bus's one channel: every node publishes and listens there.
@@ -17,7 +16,7 @@ pub const CHANNEL: &str = "chat:v1:bus";
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Note {
     /// Messages `node` just committed, in order within each room.
-    Commit { node: NodeId, messages: Vec<Logged> },
+    Commit { node: NodeId, messages: Vec<StoredMessage> },
     /// `node` now holds `name` in `room` for `session`.
     Hold { node: NodeId, room: RoomName, name: Nickname, session: Session },
     /// `node` no longer holds `name` in `room`.
@@ -76,51 +75,11 @@ impl From<Session> for String {
     }
 }
 
-/// A committed message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Logged {
-    pub room: RoomName,
-    pub epoch: Epoch,
-    pub seq: Seq,
-    pub author: Nickname,
-    pub text: MessageText,
-    pub at: Millis,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<ClientId>,
-}
-
-impl From<&StoredMessage> for Logged {
-    fn from(m: &StoredMessage) -> Self {
-        Self {
-            room: m.room.clone(),
-            epoch: m.epoch,
-            seq: m.seq,
-            author: m.author.clone(),
-            text: m.text.clone(),
-            at: m.at,
-            client_id: m.client_id.clone(),
-        }
-    }
-}
-
-impl From<Logged> for StoredMessage {
-    fn from(m: Logged) -> Self {
-        Self {
-            room: m.room,
-            epoch: m.epoch,
-            seq: m.seq,
-            author: m.author,
-            text: m.text,
-            at: m.at,
-            client_id: m.client_id,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testing::nick;
+    use app::names::{ClientId, MessageText};
 
     #[test]
     fn notes_read_back_as_written() {
@@ -135,7 +94,7 @@ mod tests {
         };
         let session = Session(SessionId::random());
         let notes = [
-            Note::Commit { node: u64::MAX, messages: vec![Logged::from(&message)] },
+            Note::Commit { node: u64::MAX, messages: vec![message.clone()] },
             Note::Hold { node: 1, room: RoomName::lobby(), name: nick("ann"), session },
             Note::Release { node: 1, room: RoomName::lobby(), name: nick("ann") },
             Note::Typing { node: 1, room: RoomName::lobby(), name: nick("ann") },
@@ -147,12 +106,6 @@ mod tests {
         for note in notes {
             assert_eq!(Note::decode(&note.encode()).unwrap(), note);
         }
-        let Note::Commit { messages, .. } = &Note::decode(&notes_commit(&message)).unwrap() else { panic!() };
-        assert_eq!(StoredMessage::from(messages[0].clone()), message);
-    }
-
-    fn notes_commit(message: &StoredMessage) -> Vec<u8> {
-        Note::Commit { node: 9, messages: vec![Logged::from(message)] }.encode()
     }
 
     #[test]

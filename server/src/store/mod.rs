@@ -42,8 +42,9 @@ pub struct NewMessage {
     pub client_id: Option<ClientId>,
 }
 
-/// A message in the log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A message in the log. Serialised as the nodes of a cluster tell each other what they
+/// committed (every field checked again when read).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredMessage {
     pub room: RoomName,
     pub epoch: Epoch,
@@ -51,6 +52,7 @@ pub struct StoredMessage {
     pub author: Nickname,
     pub text: MessageText,
     pub at: Millis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<ClientId>,
 }
 
