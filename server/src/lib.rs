@@ -91,9 +91,14 @@ pub async fn run(
              PostgreSQL: give them --database-url postgres://… too (an SQLite file is one process's)"
         );
     }
-    let store = store::open(config.database_url.as_deref(), &config.data_dir, config.max_database_bytes)
-        .await
-        .context("opening the store")?;
+    let tenancy = match config.redis_url {
+        Some(_) => store::Tenancy::Cluster,
+        None => store::Tenancy::Alone,
+    };
+    let store =
+        store::open(config.database_url.as_deref(), &config.data_dir, config.max_database_bytes, tenancy)
+            .await
+            .context("opening the store")?;
     // The bus outlives the drain: what the writer commits last still goes to the other nodes.
     let cluster_stop = CancellationToken::new();
     let _stop_cluster = cluster_stop.clone().drop_guard();

@@ -134,7 +134,25 @@ pub enum StoreError {
     InUse(String),
     #[error("{0}")]
     Lock(String),
+    #[error("{}", match .0 {
+        Tenancy::Alone => "another server process uses this database: several share one only as the \
+            nodes of a cluster, each with --redis-url (see docs/CLUSTER.md)",
+        Tenancy::Cluster => "a server process without --redis-url uses this database: stop it, or \
+            give it the cluster's --redis-url too",
+    })]
+    DatabaseInUse(Tenancy),
 }
+
+/// Whether this process has its store to itself or shares it with the other nodes of a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tenancy {
+    Alone,
+    Cluster,
+}
+
+/// How long opening a store waits for another process to let go of it: a server being replaced
+/// by its successor finishes its drain first.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl StoreError {
     /// Whether the store refused a write for want of space (the disk, or the SQLite quota, is
@@ -243,6 +261,7 @@ pub async fn open(
     url: Option<&str>,
     data_dir: &Path,
     max_bytes: Option<u64>,
+    tenancy: Tenancy,
 ) -> Result<DynStore, StoreError> {
     match url {
         None => Ok(Arc::new(SqliteStore::open_with_quota(&data_dir.join("chat.db"), max_bytes).await?)),
@@ -250,7 +269,7 @@ pub async fn open(
             if max_bytes.is_some() {
                 return Err(StoreError::QuotaUnsupported);
             }
-            Ok(Arc::new(PgStore::connect(url).await?))
+            Ok(Arc::new(PgStore::connect(url, tenancy).await?))
         }
         Some(url) => match url.strip_prefix("sqlite://") {
             Some(path) => Ok(Arc::new(SqliteStore::open_with_quota(Path::new(path), max_bytes).await?)),

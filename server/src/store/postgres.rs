@@ -5,24 +5,27 @@
 use super::plan::{assign, plan, resend_key, Added, ResendKey};
 use super::{
     active_room, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row, Appended, LogRow,
-    NewMessage, Position, Store, StoreError, StoredMessage, ACTIVE_ROOMS, LOCK_WAIT,
+    NewMessage, Position, Store, StoreError, StoredMessage, Tenancy, ACTIVE_ROOMS, LOCK_PATIENCE, LOCK_WAIT,
 };
 use app::names::RoomName;
 use app::protocol::{Epoch, Millis, Seq};
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{PgConnection, Row};
+use sqlx::{Connection, PgConnection, Row};
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The connection holding this process's tenancy lock, for as long as the store lives.
+    _tenancy: Arc<tokio::sync::Mutex<PgConnection>>,
 }
 
 impl PgStore {
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str, tenancy: Tenancy) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)?.options([
             // No statement waits for ever: a lock held elsewhere fails the write after LOCK_WAIT,
             // anything else after STATEMENT_LIMIT, and the server ends a transaction whose client
@@ -31,13 +34,40 @@ impl PgStore {
             ("statement_timeout", millis(STATEMENT_LIMIT)),
             ("idle_in_transaction_session_timeout", millis(IDLE_IN_TRANSACTION)),
         ]);
+        let tenancy_lock = hold_tenancy(&options, tenancy).await?;
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, _tenancy: Arc::new(tokio::sync::Mutex::new(tenancy_lock)) })
+    }
+}
+
+/// The advisory lock every server process on a database holds: exclusively when it is alone,
+/// shared by the nodes of a cluster. A process alone delivers only what it stores itself, so a
+/// second one on its database (alone, or a cluster's node) would leave each one's members
+/// without the other's messages; it is refused at start instead. The lock lives with its
+/// connection, so PostgreSQL lets go of it however the process ends.
+const TENANCY_LOCK: i64 = 0x6368_6174_0000_0001;
+
+async fn hold_tenancy(options: &PgConnectOptions, tenancy: Tenancy) -> Result<PgConnection, StoreError> {
+    let mut conn = PgConnection::connect_with(options).await?;
+    let statement = match tenancy {
+        Tenancy::Alone => "SELECT pg_try_advisory_lock($1)",
+        Tenancy::Cluster => "SELECT pg_try_advisory_lock_shared($1)",
+    };
+    let deadline = tokio::time::Instant::now() + LOCK_PATIENCE;
+    loop {
+        let locked: bool = sqlx::query_scalar(statement).bind(TENANCY_LOCK).fetch_one(&mut conn).await?;
+        if locked {
+            return Ok(conn);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(StoreError::DatabaseInUse(tenancy));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -294,14 +324,14 @@ mod tests {
     #[tokio::test]
     #[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL: run scripts/test.sh")]
     async fn the_storage_suite() {
-        let store = PgStore::connect(&fresh_database().await).await.unwrap();
+        let store = PgStore::connect(&fresh_database().await, Tenancy::Alone).await.unwrap();
         suite::run_all(&store).await;
     }
 
     #[tokio::test]
     #[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL: run scripts/test.sh")]
     async fn damaged_rows_are_skipped() {
-        let store = PgStore::connect(&fresh_database().await).await.unwrap();
+        let store = PgStore::connect(&fresh_database().await, Tenancy::Alone).await.unwrap();
         suite::before_damage(&store).await;
         for damage in suite::DAMAGE {
             sqlx::query(damage).execute(&store.pool).await.unwrap();
@@ -314,7 +344,7 @@ mod tests {
     #[tokio::test]
     #[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL: run scripts/test.sh")]
     async fn one_refused_message_fails_no_other() {
-        let store = PgStore::connect(&fresh_database().await).await.unwrap();
+        let store = PgStore::connect(&fresh_database().await, Tenancy::Alone).await.unwrap();
         sqlx::query("ALTER TABLE messages ADD CONSTRAINT no_poison CHECK (text <> 'poison')")
             .execute(&store.pool)
             .await
@@ -324,11 +354,33 @@ mod tests {
 
     #[tokio::test]
     #[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL: run scripts/test.sh")]
+    async fn a_process_alone_on_a_database_keeps_every_other_out_and_nodes_share_it() {
+        let url = fresh_database().await;
+        let alone = PgStore::connect(&url, Tenancy::Alone).await.unwrap();
+        for tenancy in [Tenancy::Alone, Tenancy::Cluster] {
+            let started = std::time::Instant::now();
+            let err = PgStore::connect(&url, tenancy).await.unwrap_err();
+            assert!(matches!(err, StoreError::DatabaseInUse(t) if t == tenancy), "{err}");
+            assert!(err.to_string().contains("--redis-url"), "{err}");
+            assert!(started.elapsed() >= LOCK_PATIENCE, "waited for the first to let go");
+        }
+        drop(alone);
+        // Its lock went with its connection: nodes may come now, and then nobody alone.
+        let first = PgStore::connect(&url, Tenancy::Cluster).await.unwrap();
+        let _second = PgStore::connect(&url, Tenancy::Cluster).await.unwrap();
+        let err = PgStore::connect(&url, Tenancy::Alone).await.unwrap_err();
+        assert!(matches!(err, StoreError::DatabaseInUse(Tenancy::Alone)), "{err}");
+        drop((first, _second));
+        PgStore::connect(&url, Tenancy::Alone).await.unwrap();
+    }
+
+    #[tokio::test]
+    #[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL: run scripts/test.sh")]
     async fn two_stores_on_one_database_number_one_room_without_gaps() {
         // Two pools, as two server processes would have.
         let url = fresh_database().await;
-        let first = PgStore::connect(&url).await.unwrap();
-        let second = PgStore::connect(&url).await.unwrap();
+        let first = PgStore::connect(&url, Tenancy::Cluster).await.unwrap();
+        let second = PgStore::connect(&url, Tenancy::Cluster).await.unwrap();
         suite::concurrent_writers(&first, &second).await;
     }
 
@@ -337,7 +389,7 @@ mod tests {
     async fn an_outage_fails_appends_whole_and_the_pool_recovers_after_it() {
         use app::names::{MessageText, Nickname};
         let (admin, name, url) = fresh_named_database().await;
-        let store = PgStore::connect(&url).await.unwrap();
+        let store = PgStore::connect(&url, Tenancy::Alone).await.unwrap();
         let lobby = RoomName::lobby();
         let message = |text: &str| NewMessage {
             room: lobby.clone(),

@@ -3,7 +3,7 @@
 use super::plan::{assign, plan, resend_key, Added, ResendKey};
 use super::{
     active_room, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row, Appended, LogRow,
-    NewMessage, Position, Store, StoreError, StoredMessage, ACTIVE_ROOMS, LOCK_WAIT,
+    NewMessage, Position, Store, StoreError, StoredMessage, ACTIVE_ROOMS, LOCK_PATIENCE, LOCK_WAIT,
 };
 use app::names::RoomName;
 use app::protocol::{Epoch, Millis, Seq};
@@ -66,10 +66,6 @@ impl SqliteStore {
         Ok(Self { pool, writes, _lock: lock.map(std::sync::Arc::new) })
     }
 }
-
-/// How long opening waits for another process to let go of the file: a server being replaced
-/// by its successor finishes its drain first.
-const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Locks `<path>.lock`, so that a second server process on the same file is refused at start:
 /// each would deliver only what it stores itself, and its members would never see the other's

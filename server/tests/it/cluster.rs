@@ -604,3 +604,47 @@ async fn a_node_killed_under_load_loses_no_message_and_its_members_leave_once() 
         "left {after:?} after the kill"
     );
 }
+
+#[tokio::test]
+async fn configurations_that_cannot_share_rooms_are_refused_at_start() {
+    // Redis without PostgreSQL: the nodes would have no log in common.
+    let data = tempfile::tempdir().expect("dir");
+    let said = refused_at_start(data.path(), &["--redis-url", "redis://127.0.0.1:1"]).await;
+    assert!(said.contains("--database-url postgres://"), "{said}");
+    // A second process on one SQLite file.
+    let first = start_server(free_addr(), data.path());
+    wait_for_lock(data.path()).await;
+    let said = refused_at_start(data.path(), &[]).await;
+    assert!(said.contains("another server process uses") && said.contains("--redis-url"), "{said}");
+    drop(first);
+}
+
+/// Until the server started on `data` holds its SQLite file.
+async fn wait_for_lock(data: &std::path::Path) {
+    for _ in 0..200 {
+        if data.join("chat.db").exists() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not open its database");
+}
+
+#[tokio::test]
+#[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL: run scripts/test.sh")]
+async fn a_second_process_on_a_database_is_refused_unless_both_are_nodes() {
+    let (database, _) = fresh_database().await;
+    let (dir_a, dir_b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let addr = free_addr();
+    let _alone = start_server_with(addr, dir_a.path(), &["--database-url", &database]);
+    wait_until_up(addr).await;
+    let said = refused_at_start(dir_b.path(), &["--database-url", &database]).await;
+    assert!(
+        said.contains("another server process uses this database") && said.contains("--redis-url"),
+        "{said}"
+    );
+    let redis = Redis::start().await;
+    let said =
+        refused_at_start(dir_b.path(), &["--database-url", &database, "--redis-url", &redis.url()]).await;
+    assert!(said.contains("a server process without --redis-url uses this database"), "{said}");
+}

@@ -363,6 +363,20 @@ pub fn start_server_with(addr: SocketAddr, data: &std::path::Path, args: &[&str]
     command.spawn().expect("start the server binary")
 }
 
+/// Starts the server binary with `args` and expects it to refuse to start: returns what it said
+/// on its standard error.
+pub async fn refused_at_start(data: &std::path::Path, args: &[&str]) -> String {
+    let mut command = server_command(free_addr(), data);
+    command.args(args).env("RUST_LOG", "error").stdout(Stdio::null()).stderr(Stdio::piped());
+    let child = command.spawn().expect("start the server binary");
+    let output = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
+        .await
+        .expect("the server should have refused to start, and it is still running")
+        .expect("the server's output");
+    assert!(!output.status.success(), "the server should have refused to start");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 /// [`start_server`], with its log (warnings and worse, on its standard output) on a pipe for the
 /// test to read.
 pub fn start_server_logging(addr: SocketAddr, data: &std::path::Path) -> Child {
