@@ -8,8 +8,8 @@
 //! node's own heartbeat comes back on the channel every beat, so silence means a dead path
 //! (a cut connection whose end never learnt of it) rather than a quiet room.
 
+use super::subscriber::Subscriber;
 use super::wire::CHANNEL;
-use futures_util::StreamExt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -18,6 +18,8 @@ use tokio::time::Instant;
 /// The publications waiting for the connection, at most: past it they are dropped (the bus is
 /// lossy by design; the log and the next heartbeat make good what is dropped).
 pub const OUTBOX: usize = 4096;
+/// Publications read off the subscribing connection and not yet handled, at most.
+const HEARD_QUEUE: usize = 64;
 /// How long a publication, or connecting, may take before the connection is given up.
 const ANSWER_WITHIN: Duration = Duration::from_secs(2);
 /// Between two attempts to connect, at first and at most.
@@ -107,39 +109,51 @@ pub async fn run(
     }
 }
 
-async fn connect(
-    client: &redis::Client,
-) -> Result<(redis::aio::MultiplexedConnection, redis::aio::PubSub), redis::RedisError> {
+async fn connect(client: &redis::Client) -> Result<(redis::aio::MultiplexedConnection, Subscriber), String> {
     let config = redis::AsyncConnectionConfig::new()
         .set_connection_timeout(Some(ANSWER_WITHIN))
         .set_response_timeout(Some(ANSWER_WITHIN));
-    let publisher = client.get_multiplexed_async_connection_with_config(&config).await?;
-    let mut subscriber = tokio::time::timeout(ANSWER_WITHIN, client.get_async_pubsub())
-        .await
-        .map_err(|_| redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut)))??;
-    tokio::time::timeout(ANSWER_WITHIN, subscriber.subscribe(CHANNEL))
-        .await
-        .map_err(|_| redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut)))??;
+    let publisher =
+        client.get_multiplexed_async_connection_with_config(&config).await.map_err(|e| e.to_string())?;
+    let subscriber =
+        tokio::time::timeout(ANSWER_WITHIN, Subscriber::connect(client.get_connection_info(), CHANNEL))
+            .await
+            .map_err(|_| format!("subscribing took over {ANSWER_WITHIN:?}"))?
+            .map_err(|e| format!("subscribing failed: {e}"))?;
     Ok((publisher, subscriber))
 }
 
 /// Serves one connection: `Ok` once the outbox is closed, or why the connection was given up.
 async fn serve(
     mut publisher: redis::aio::MultiplexedConnection,
-    subscriber: redis::aio::PubSub,
+    mut subscriber: Subscriber,
     outbox: &mut mpsc::Receiver<Vec<u8>>,
     listener: &mut impl Listener,
     silence: Duration,
 ) -> Result<(), String> {
-    let mut heard = subscriber.into_on_message();
+    // Reading a reply is not cancel-safe (a select dropping it halfway would lose the frame's
+    // place in the stream), so it has a task of its own, handing on through a small bounded
+    // queue: when that is full the task stops reading and the backlog waits in the socket.
+    let (tell, mut heard) = mpsc::channel(HEARD_QUEUE);
+    let reading = tokio::spawn(async move {
+        loop {
+            let message = subscriber.next().await;
+            let failed = message.is_err();
+            if tell.send(message).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    let _stop_reading = AbortOnDrop(reading);
     let mut last_heard = Instant::now();
     let mut batch = Vec::with_capacity(64);
     loop {
         tokio::select! {
-            message = heard.next() => {
-                let Some(message) = message else { return Err("the connection closed".to_owned()) };
+            message = heard.recv() => {
+                let Some(message) = message else { return Err("the listening task ended".to_owned()) };
+                let payload = message.map_err(|e| format!("listening failed: {e}"))?;
                 last_heard = Instant::now();
-                listener.heard(message.get_payload_bytes());
+                listener.heard(&payload);
             }
             count = outbox.recv_many(&mut batch, 64) => {
                 if count == 0 {
@@ -160,5 +174,13 @@ async fn serve(
                 return Err(format!("nothing heard for {silence:?}, this node's heartbeats included"));
             }
         }
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

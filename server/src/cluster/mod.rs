@@ -16,13 +16,15 @@
 //! back, its next heartbeat brings them back.
 //!
 //! - [`wire`]: what the nodes say to each other.
-//! - [`bus`]: the Redis connection.
+//! - [`bus`]: the Redis connections.
+//! - [`subscriber`]: the listening one, read as fast as the node handles it.
 //! - [`roster`]: what the other nodes hold.
 //! - [`catch_up`]: the rooms compared with the log.
 
 pub mod bus;
 mod catch_up;
 mod roster;
+mod subscriber;
 pub mod wire;
 
 use crate::config::Limits;
@@ -39,6 +41,11 @@ use tokio::sync::{mpsc, Notify};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use wire::{Note, RoomHolds, Session};
+
+/// Messages per commit publication, at most: at the longest text, with every character escaped,
+/// well under `subscriber::MAX_PAYLOAD`.
+const COMMIT_PART: usize = 64;
+const _: () = assert!(COMMIT_PART * app::names::MessageText::MAX_BYTES * 6 < subscriber::MAX_PAYLOAD / 2);
 
 /// This node's part of the cluster: its rooms, shared with the others.
 #[derive(Debug, Clone)]
@@ -59,8 +66,16 @@ struct Shared {
 
 impl Shared {
     fn say(&self, note: &Note) {
+        let payload = note.encode();
+        if payload.len() > subscriber::MAX_PAYLOAD {
+            // The other nodes would not read it. Commits are sent in small enough parts; a
+            // heartbeat this big (about 100,000 names held on one node) is lost, and the
+            // others give this node up: a deployment that size needs more nodes.
+            tracing::error!(bytes = payload.len(), "a publication too big for the bus: dropped");
+            return;
+        }
         // Full (the bus is down or slow): dropped, as the bus may drop anything.
-        let _ = self.outbox.try_send(note.encode());
+        let _ = self.outbox.try_send(payload);
     }
 }
 
@@ -94,8 +109,11 @@ impl Publish for Cluster {
             return;
         }
         self.rooms.publish(messages);
-        let messages = messages.iter().map(|m| (*m).clone()).collect();
-        self.shared.say(&Note::Commit { node: self.shared.node, messages });
+        // In parts, so that no publication nears the bus's size limit, whatever the texts.
+        for part in messages.chunks(COMMIT_PART) {
+            let messages = part.iter().map(|m| (*m).clone()).collect();
+            self.shared.say(&Note::Commit { node: self.shared.node, messages });
+        }
     }
 }
 
