@@ -29,6 +29,10 @@ async fn main() -> anyhow::Result<()> {
     // Flood control would measure itself: each client here sends as fast as it is acknowledged.
     config.limits.messages_per_second = 1e9;
     config.limits.message_burst = u32::MAX;
+    // Every client is a session of its own in a room of its own, all from one address.
+    config.limits.new_sessions_per_minute = u32::MAX;
+    config.limits.new_rooms_per_hour = u32::MAX;
+    config.limits.max_connections_per_address = usize::MAX;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let shutdown = CancellationToken::new();
@@ -91,15 +95,23 @@ async fn client(
         if sent_at.is_empty() {
             return Ok((acked, latencies));
         }
-        let Some(frame) = ws.next().await else { anyhow::bail!("connection closed") };
+        // A refusal (a limit, say) must end the run with what the server said, not stall it.
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .map_err(|_| anyhow::anyhow!("client {c}: no answer for 10 s"))?;
+        let Some(frame) = frame else { anyhow::bail!("client {c}: connection closed") };
         if let Message::Text(text) = frame? {
-            if let Ok(app::protocol::ServerEvent::Ack { client_id, .. }) =
-                app::protocol::ServerEvent::from_json(&text)
-            {
-                if let Some(t) = sent_at.remove(client_id.as_str()) {
-                    latencies.push(t.elapsed());
-                    acked += 1;
+            match app::protocol::ServerEvent::from_json(&text) {
+                Ok(app::protocol::ServerEvent::Ack { client_id, .. }) => {
+                    if let Some(t) = sent_at.remove(client_id.as_str()) {
+                        latencies.push(t.elapsed());
+                        acked += 1;
+                    }
                 }
+                Ok(app::protocol::ServerEvent::Error { .. }) => {
+                    anyhow::bail!("client {c}: the server said {text}")
+                }
+                _ => {}
             }
         }
     }
