@@ -2,6 +2,9 @@
 # Installs and builds the peer servers of the fan-out benchmark, from the package registries
 # only: Node's ws, uWebSockets.js and Socket.IO (npm), Python's websockets and Tornado (PyPI),
 # Go's gorilla/websocket (Debian). Idempotent. Prints nothing on stdout.
+#
+#   bench/peers/setup.sh        # every peer
+#   bench/peers/setup.sh node   # Node's only (ws, uWebSockets.js, Socket.IO and its Redis adapter)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$ROOT/scripts/lib.sh"
@@ -13,10 +16,11 @@ mkdir -p "$OUT"
 command -v npm >/dev/null || apt_need nodejs npm
 stamp="$PEERS/node/node_modules/.installed-lock"
 if [ ! -f "$stamp" ] || ! cmp -s "$PEERS/node/package-lock.json" "$stamp"; then
-  say "npm ci in bench/peers/node (ws, uWebSockets.js, Socket.IO)"
+  say "npm ci in bench/peers/node (ws, uWebSockets.js, Socket.IO and its Redis adapter)"
   (cd "$PEERS/node" && npm ci --no-audit --no-fund --loglevel=error >&2)
   cp "$PEERS/node/package-lock.json" "$stamp"
 fi
+[ "${1:-}" = node ] && exit 0
 
 apt_need python3-venv
 if [ ! -x "$VENV/bin/python" ]; then

@@ -11,6 +11,7 @@ mod proc_stat;
 mod report;
 mod scenario;
 mod stats;
+mod two_nodes;
 mod worker;
 mod ws;
 
@@ -37,16 +38,21 @@ struct RunArgs {
     /// The server's address: a loopback address only.
     #[arg(long)]
     target: SocketAddr,
-    /// The server's process id, whose CPU time and memory are measured.
+    /// For scenario f: a second node of the server, sharing its rooms, where the receivers join.
     #[arg(long)]
-    server_pid: u32,
+    second_target: Option<SocketAddr>,
+    /// The server's process ids, whose CPU time and memory are measured together (with several
+    /// nodes: every node, and what joins them).
+    #[arg(long, value_delimiter = ',', required = true)]
+    server_pid: Vec<u32>,
     /// The server's name in the results.
     #[arg(long)]
     label: String,
     #[arg(long, value_enum, default_value = "plain")]
     dialect: dialect::Dialect,
     /// Scenarios to run: a (2,000 receivers, 200,000 deliveries/s), b (the saturation point),
-    /// c (19,000 idle connections), d (100 rooms of 100), e (reconnect storm).
+    /// c (19,000 idle connections), d (100 rooms of 100), e (reconnect storm), f (one room of
+    /// 2,000 across two nodes, the saturation point; needs --second-target).
     #[arg(long, value_delimiter = ',', default_value = "a,e,b,d,c")]
     scenarios: Vec<String>,
     /// Multiplies connection counts and rates: 1 is the benchmark, 0.05 a quick check.
@@ -68,7 +74,7 @@ struct ReportArgs {
     /// The Markdown file whose benchmark section is replaced (or appended).
     #[arg(long)]
     markdown: PathBuf,
-    /// Where the plot goes (SVG); the Markdown links it by its file name.
+    /// Where the plot of scenarios a to e goes (SVG); the Markdown links it by its file name.
     #[arg(long)]
     svg: PathBuf,
     /// The machine, in words.
@@ -100,20 +106,32 @@ fn main() -> anyhow::Result<()> {
                 date: args.date,
                 plot,
             };
-            let document = std::fs::read_to_string(&args.markdown).unwrap_or_default();
-            std::fs::write(&args.markdown, report::splice(&document, &report::markdown(&results, &context)))?;
-            std::fs::write(&args.svg, report::svg(&results))?;
+            let mut document = std::fs::read_to_string(&args.markdown).unwrap_or_default();
+            // Each section is rewritten only from measurements of its own scenarios, so that the
+            // two benchmarks can be run apart.
+            let single: Vec<_> = results.iter().filter(|m| m.scenario != "f").cloned().collect();
+            if !single.is_empty() {
+                document = report::splice(&document, &report::markdown(&single, &context));
+                std::fs::write(&args.svg, report::svg(&single))?;
+            }
+            if let Some(section) = two_nodes::markdown(&results, &context) {
+                document = report::splice_between(&document, &section, two_nodes::BEGIN, two_nodes::END);
+            }
+            std::fs::write(&args.markdown, document)?;
             Ok(())
         }
         Cli::Run(args) => {
             // Load tests stay on this machine.
-            anyhow::ensure!(args.target.ip().is_loopback(), "{} is not a loopback address", args.target);
+            for addr in std::iter::once(&args.target).chain(&args.second_target) {
+                anyhow::ensure!(addr.ip().is_loopback(), "{addr} is not a loopback address");
+            }
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let target = scenario::Target {
                 label: args.label,
                 addr: args.target,
+                second: args.second_target,
                 dialect: args.dialect,
-                pid: args.server_pid,
+                pids: args.server_pid,
             };
             let sizing = scenario::Sizing { scale: args.scale, seconds: args.seconds };
             let results = runtime.block_on(scenario::run(&target, &args.scenarios, sizing))?;

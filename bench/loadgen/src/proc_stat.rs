@@ -21,6 +21,22 @@ fn parse_cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// The CPU seconds of each of `pids` that can still be read.
+pub fn cpu_each(pids: &[u32]) -> Vec<(u32, f64)> {
+    pids.iter().filter_map(|&pid| cpu_seconds(pid).ok().map(|s| (pid, s))).collect()
+}
+
+/// The CPU the processes of `before` used since, counting only those still there (a process
+/// that ended took its count with it).
+pub fn cpu_since(before: &[(u32, f64)]) -> f64 {
+    before.iter().filter_map(|&(pid, then)| cpu_seconds(pid).ok().map(|now| (now - then).max(0.0))).sum()
+}
+
+/// The resident memory of `pids` together, in KiB.
+pub fn rss_all_kib(pids: &[u32]) -> anyhow::Result<u64> {
+    pids.iter().map(|&pid| rss_kib(pid)).sum()
+}
+
 /// Resident memory in KiB.
 pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status =

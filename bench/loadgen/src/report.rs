@@ -249,12 +249,12 @@ fn targets(results: &[Measurement]) -> String {
     out
 }
 
-fn kept_up(m: &Measurement) -> bool {
+pub(crate) fn kept_up(m: &Measurement) -> bool {
     m.complete && m.latency_ms.p99 <= KEPT_UP_P99_MS
 }
 
 /// Servers in the order they were first measured, this server first.
-fn servers(results: &[Measurement]) -> Vec<String> {
+pub(crate) fn servers(results: &[Measurement]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for m in results {
         if !names.contains(&m.server) {
@@ -272,7 +272,7 @@ fn by_scenario<'a>(results: &'a [Measurement], servers: &[String], scenario: &st
         .collect()
 }
 
-fn delivered(m: &Measurement) -> String {
+pub(crate) fn delivered(m: &Measurement) -> String {
     if m.expected == 0 {
         return failure(m);
     }
@@ -291,7 +291,7 @@ fn failure(m: &Measurement) -> String {
     }
 }
 
-fn ms(v: f64) -> String {
+pub(crate) fn ms(v: f64) -> String {
     if v >= 100.0 {
         format!("{v:.0} ms")
     } else {
@@ -299,11 +299,11 @@ fn ms(v: f64) -> String {
     }
 }
 
-fn micros(v: Option<f64>) -> String {
+pub(crate) fn micros(v: Option<f64>) -> String {
     v.map_or("–".to_owned(), |v| format!("{v:.2} µs"))
 }
 
-fn thousands(v: f64) -> String {
+pub(crate) fn thousands(v: f64) -> String {
     let digits = format!("{:.0}", v.max(0.0));
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -317,9 +317,15 @@ fn thousands(v: f64) -> String {
 
 /// Replaces the report's section of `document` (or appends one).
 pub fn splice(document: &str, section: &str) -> String {
-    match (document.find(BEGIN), document.find(END)) {
-        (Some(begin), Some(end)) if begin < end => {
-            format!("{}{}{}", &document[..begin], section.trim_end(), &document[end + END.len()..])
+    splice_between(document, section, BEGIN, END)
+}
+
+/// Replaces what lies between the markers `begin` and `end` (themselves included) with
+/// `section`, or appends `section`.
+pub fn splice_between(document: &str, section: &str, begin: &str, end: &str) -> String {
+    match (document.find(begin), document.find(end)) {
+        (Some(b), Some(e)) if b < e => {
+            format!("{}{}{}", &document[..b], section.trim_end(), &document[e + end.len()..])
         }
         _ => format!("{}\n{}", document.trim_end_matches('\n').to_owned() + "\n", section),
     }

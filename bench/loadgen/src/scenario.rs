@@ -15,8 +15,13 @@ use std::time::{Duration, Instant};
 pub struct Target {
     pub label: String,
     pub addr: SocketAddr,
+    /// For (f), a second node of the same server, sharing its rooms: the receivers join there
+    /// and the senders at `addr`.
+    pub second: Option<SocketAddr>,
     pub dialect: Dialect,
-    pub pid: u32,
+    /// Every process whose CPU and memory count as the server's: with several nodes, all of them
+    /// and what joins them (Redis, PostgreSQL).
+    pub pids: Vec<u32>,
 }
 
 /// How the scenarios are sized: `scale` multiplies connections and rates (1 is the real
@@ -78,6 +83,21 @@ const FILL_LIMIT: Duration = Duration::from_secs(300);
 const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 /// Text bytes per benchmark message: a typical chat line.
 const MESSAGE_BYTES: usize = 64;
+/// The offered rates of (f), deliveries per second, raised until one is not kept up with.
+const TWO_NODE_STEPS: [f64; 12] = [
+    10_000.0,
+    25_000.0,
+    50_000.0,
+    100_000.0,
+    200_000.0,
+    300_000.0,
+    500_000.0,
+    750_000.0,
+    1_000_000.0,
+    1_500_000.0,
+    2_000_000.0,
+    3_000_000.0,
+];
 /// The highest p99 latency at which a rate still counts as kept up with in the sweep.
 pub const KEPT_UP_P99_MS: f64 = 100.0;
 
@@ -93,7 +113,9 @@ impl Layout {
         self.rooms * self.per_room
     }
 
-    fn plans(&self, target: &Target, run: u8) -> Vec<Plan> {
+    /// The workers' plans: everybody at `target.addr`, or with `split`, the senders there and
+    /// the receivers at the second node.
+    fn plans(&self, target: &Target, run: u8, split: bool) -> anyhow::Result<Vec<Plan>> {
         let members: Vec<Member> = (0..self.connections())
             .map(|i| Member {
                 room: format!("bench{}", i / self.per_room),
@@ -101,20 +123,31 @@ impl Layout {
                 sender: i % self.per_room < self.senders_per_room,
             })
             .collect();
-        members
-            .chunks(MAX_PER_WORKER)
-            .enumerate()
-            .map(|(w, chunk)| Plan {
-                target: target.addr,
-                dialect: target.dialect,
-                // A fresh address per run and worker: the ports of the last run linger in
-                // TIME_WAIT, and one address has about 28,000.
-                source: Ipv4Addr::new(127, run, (w / 250) as u8, (w % 250) as u8 + 2),
-                connections: chunk.to_vec(),
-                connect_concurrency: 256,
-                message_bytes: MESSAGE_BYTES,
-            })
-            .collect()
+        let groups: Vec<(SocketAddr, Vec<Member>)> = match (split, target.second) {
+            (false, _) => vec![(target.addr, members)],
+            (true, Some(second)) => {
+                let (senders, receivers) = members.into_iter().partition(|m| m.sender);
+                vec![(target.addr, senders), (second, receivers)]
+            }
+            (true, None) => anyhow::bail!("{}: two nodes wanted, and no --second-target", target.label),
+        };
+        let mut plans = Vec::new();
+        for (addr, members) in groups {
+            for chunk in members.chunks(MAX_PER_WORKER) {
+                let w = plans.len();
+                plans.push(Plan {
+                    target: addr,
+                    dialect: target.dialect,
+                    // A fresh address per run and worker: the ports of the last run linger in
+                    // TIME_WAIT, and one address has about 28,000.
+                    source: Ipv4Addr::new(127, run, (w / 250) as u8, (w % 250) as u8 + 2),
+                    connections: chunk.to_vec(),
+                    connect_concurrency: 256,
+                    message_bytes: MESSAGE_BYTES,
+                });
+            }
+        }
+        Ok(plans)
     }
 }
 
@@ -125,7 +158,7 @@ pub async fn run(target: &Target, scenarios: &[String], sizing: Sizing) -> anyho
     let wants = |s: &str| scenarios.iter().any(|x| x == s);
     if wants("a") || wants("b") || wants("e") {
         let layout = Layout { rooms: 1, per_room: sizing.count(2_000), senders_per_room: sizing.count(20) };
-        let mut bench = Bench::start(target, layout, run_id).await?;
+        let mut bench = Bench::start(target, layout, run_id, false).await?;
         if bench.filled {
             if wants("a") {
                 results.push(bench.offer("a", sizing.scale * 200_000.0, sizing.seconds).await?);
@@ -162,7 +195,7 @@ pub async fn run(target: &Target, scenarios: &[String], sizing: Sizing) -> anyho
     }
     if wants("d") {
         let layout = Layout { rooms: 100, per_room: sizing.count(100), senders_per_room: 1 };
-        let mut bench = Bench::start(target, layout, run_id.wrapping_add(1)).await?;
+        let mut bench = Bench::start(target, layout, run_id.wrapping_add(1), false).await?;
         let offered = (layout.rooms * layout.per_room) as f64 * 10.0;
         results.push(match bench.filled {
             true => bench.offer("d", offered, sizing.seconds).await?,
@@ -170,9 +203,29 @@ pub async fn run(target: &Target, scenarios: &[String], sizing: Sizing) -> anyho
         });
         bench.workers.quit().await;
     }
+    if wants("f") {
+        // One room of 2,000 across two nodes: the senders on one, everybody else on the other, so
+        // that all but the senders' own copies cross from node to node. The offered rate is
+        // raised as in (b) until a step is not kept up with.
+        let layout = Layout { rooms: 1, per_room: sizing.count(2_000), senders_per_room: sizing.count(20) };
+        let mut bench = Bench::start(target, layout, run_id.wrapping_add(3), true).await?;
+        if bench.filled {
+            for step in TWO_NODE_STEPS {
+                let m = bench.offer("f", sizing.scale * step, sizing.seconds.min(5.0)).await?;
+                let kept_up = m.complete && m.latency_ms.p99 <= KEPT_UP_P99_MS;
+                results.push(m);
+                if !kept_up {
+                    break;
+                }
+            }
+        } else {
+            results.push(bench.not_filled("f"));
+        }
+        bench.workers.quit().await;
+    }
     if wants("c") {
         let layout = Layout { rooms: sizing.count(190), per_room: 100, senders_per_room: 0 };
-        let bench = Bench::start(target, layout, run_id.wrapping_add(2)).await?;
+        let bench = Bench::start(target, layout, run_id.wrapping_add(2), false).await?;
         results.push(bench.idle().await);
         bench.workers.quit().await;
     }
@@ -189,14 +242,14 @@ struct Bench<'a> {
 }
 
 impl<'a> Bench<'a> {
-    async fn start(target: &'a Target, layout: Layout, run: u8) -> anyhow::Result<Self> {
-        let rss_base_kib = proc_stat::rss_kib(target.pid)?;
+    async fn start(target: &'a Target, layout: Layout, run: u8, split: bool) -> anyhow::Result<Self> {
+        let rss_base_kib = proc_stat::rss_all_kib(&target.pids)?;
         let total = layout.connections() as u64;
         eprintln!(
             "{}: {total} connections in {} room(s), {} sender(s) each",
             target.label, layout.rooms, layout.senders_per_room
         );
-        let mut workers = Workers::start(layout.plans(target, run)).await?;
+        let mut workers = Workers::start(layout.plans(target, run, split)?).await?;
         let (joined, filled) = workers
             .wait_until("joining", FILL_LIMIT, |p| {
                 p.welcomed >= total || p.welcomed + p.failed >= total && p.failed > 0
@@ -225,7 +278,7 @@ impl<'a> Bench<'a> {
             server_cpu_share: 0.0,
             loadgen_cpu_share: 0.0,
             rss_base_kib: self.rss_base_kib,
-            rss_kib: proc_stat::rss_kib(self.target.pid).unwrap_or(0),
+            rss_kib: proc_stat::rss_all_kib(&self.target.pids).unwrap_or(0),
             kib_per_connection: 0.0,
             complete: false,
             failed_connections: self.joined.failed,
@@ -261,7 +314,7 @@ impl<'a> Bench<'a> {
             deliveries_per_s / per_room
         );
         self.workers.totals().await?;
-        let clock = Clocks::start(self.target.pid, &self.workers);
+        let clock = Clocks::start(&self.target.pids, &self.workers);
         let started_ns = crate::conn::now_ns();
         self.workers.command(&Command::Go { per_sender }).await?;
         let sending = Duration::from_secs_f64(seconds);
@@ -275,7 +328,7 @@ impl<'a> Bench<'a> {
             0 => clock.wall.elapsed(),
             last_ns => Duration::from_nanos(last_ns.saturating_sub(started_ns)),
         };
-        clock.finish(self.target.pid, &self.workers, wall, &mut m);
+        clock.finish(&self.target.pids, &self.workers, wall, &mut m);
         m.offered_per_s = deliveries_per_s;
         m.seconds = seconds;
         self.account(&totals, &mut m)?;
@@ -328,7 +381,7 @@ impl<'a> Bench<'a> {
         eprintln!("{} (e): {total} connections drop and rejoin at once", self.target.label);
         self.workers.totals().await?;
         let before = self.workers.progress().rejoined;
-        let clock = Clocks::start(self.target.pid, &self.workers);
+        let clock = Clocks::start(&self.target.pids, &self.workers);
         self.workers.command(&Command::Storm { generation: 1 }).await?;
         let (p, done) = self
             .workers
@@ -336,7 +389,7 @@ impl<'a> Bench<'a> {
             .await;
         let totals = self.workers.totals().await?;
         let mut m = self.blank("e");
-        clock.finish(self.target.pid, &self.workers, clock.wall.elapsed(), &mut m);
+        clock.finish(&self.target.pids, &self.workers, clock.wall.elapsed(), &mut m);
         let mut rejoin = latency::histogram();
         for t in &totals {
             rejoin.add(latency::decode(&t.rejoin)?).map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -359,7 +412,7 @@ impl<'a> Bench<'a> {
         };
         // Let the server settle (allocators return what the joins used) before reading.
         tokio::time::sleep(Duration::from_secs(5)).await;
-        m.rss_kib = proc_stat::rss_kib(self.target.pid).unwrap_or(0);
+        m.rss_kib = proc_stat::rss_all_kib(&self.target.pids).unwrap_or(0);
         m.kib_per_connection =
             m.rss_kib.saturating_sub(m.rss_base_kib) as f64 / self.layout.connections().max(1) as f64;
         m.complete = self.filled;
@@ -370,27 +423,27 @@ impl<'a> Bench<'a> {
 /// CPU and wall time from the start of a measurement.
 struct Clocks {
     wall: Instant,
-    server_cpu: f64,
+    server_cpu: Vec<(u32, f64)>,
     loadgen_cpu: f64,
 }
 
 impl Clocks {
-    fn start(pid: u32, workers: &Workers) -> Self {
+    fn start(pids: &[u32], workers: &Workers) -> Self {
         Self {
             wall: Instant::now(),
-            server_cpu: proc_stat::cpu_seconds(pid).unwrap_or(0.0),
+            server_cpu: proc_stat::cpu_each(pids),
             loadgen_cpu: workers.cpu_seconds(),
         }
     }
 
     /// `wall`: the time the measured work took (to the last delivery); CPU is read now, and
     /// what it used after that moment (next to nothing: it was idle) is counted too.
-    fn finish(&self, pid: u32, workers: &Workers, wall: Duration, m: &mut Measurement) {
+    fn finish(&self, pids: &[u32], workers: &Workers, wall: Duration, m: &mut Measurement) {
         let wall = wall.as_secs_f64().max(1e-3);
-        m.server_cpu_s = proc_stat::cpu_seconds(pid).unwrap_or(0.0) - self.server_cpu;
+        m.server_cpu_s = proc_stat::cpu_since(&self.server_cpu);
         m.server_cpu_share = m.server_cpu_s / wall;
         m.loadgen_cpu_share = (workers.cpu_seconds() - self.loadgen_cpu) / wall;
-        m.rss_kib = proc_stat::rss_kib(pid).unwrap_or(0);
+        m.rss_kib = proc_stat::rss_all_kib(pids).unwrap_or(0);
         m.kib_per_connection = m.rss_kib.saturating_sub(m.rss_base_kib) as f64 / m.connections.max(1) as f64;
         m.wall_s = wall;
     }
