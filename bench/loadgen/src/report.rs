@@ -460,11 +460,12 @@ pub fn read(text: &str) -> anyhow::Result<Vec<Measurement>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::latency::Percentiles;
 
-    fn m(server: &str, scenario: &str, cpu: f64, p99: f64) -> Measurement {
+    /// A measurement for tests: 100 of 100 delivered at 199,000/s, p50 1 ms.
+    pub(crate) fn m(server: &str, scenario: &str, cpu: f64, p99: f64) -> Measurement {
         Measurement {
             server: server.into(),
             scenario: scenario.into(),

@@ -89,33 +89,12 @@ pub fn markdown(results: &[Measurement], context: &Context) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::latency::Percentiles;
 
     fn step(server: &str, offered: f64, p99: f64) -> Measurement {
-        Measurement {
-            server: server.into(),
-            scenario: "f".into(),
-            connections: 2000,
-            rooms: 1,
-            offered_per_s: offered,
-            seconds: 5.0,
-            expected: 100,
-            delivered: 100,
-            wall_s: 5.0,
-            delivered_per_s: offered,
-            latency_ms: Percentiles { p50: 1.0, p99, p999: p99, max: p99 },
-            rejoin_ms: None,
-            server_cpu_s: 1.0,
-            cpu_us_per_delivery: Some(2.0),
-            server_cpu_share: 0.5,
-            loadgen_cpu_share: 0.4,
-            rss_base_kib: 1000,
-            rss_kib: 2000,
-            kib_per_connection: 1.5,
-            complete: true,
-            failed_connections: 0,
-            errors: vec![],
-        }
+        let mut m = crate::report::tests::m(server, "f", 2.0, p99);
+        m.offered_per_s = offered;
+        m.delivered_per_s = offered;
+        m
     }
 
     #[test]
