@@ -648,3 +648,57 @@ async fn a_second_process_on_a_database_is_refused_unless_both_are_nodes() {
         refused_at_start(dir_b.path(), &["--database-url", &database, "--redis-url", &redis.url()]).await;
     assert!(said.contains("a server process without --redis-url uses this database"), "{said}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL and Redis: run scripts/test.sh")]
+async fn one_nickname_goes_to_one_of_two_sessions_racing_for_it_on_two_nodes() {
+    let redis = Redis::start().await;
+    let (database, _) = fresh_database().await;
+    let a = node(&database, &redis.url()).await;
+    let b = node(&database, &redis.url()).await;
+    until_connected(a.addr, 1).await;
+    until_connected(b.addr, 1).await;
+    // Each round, two new sessions ask for one name at the same moment, one on each node: the
+    // bus cannot tell either node of the other in time, so only a claim both nodes consult can
+    // keep the name to one of them.
+    const ROUNDS: usize = 30;
+    let mut doubled = Vec::new();
+    for round in 0..ROUNDS {
+        let path = format!("/chat/race?name=racer{round}");
+        let (mut on_a, mut on_b) = tokio::join!(a.plain(&path), b.plain(&path));
+        let (first_a, first_b) = tokio::join!(first_word(&mut on_a), first_word(&mut on_b));
+        let welcomed = [&first_a, &first_b].iter().filter(|w| w.starts_with("Welcome")).count();
+        assert!(welcomed >= 1, "round {round}: one of them gets the name ({first_a:?}, {first_b:?})");
+        if welcomed == 2 {
+            doubled.push(round);
+        }
+    }
+    assert!(doubled.is_empty(), "both sessions got the name in rounds {doubled:?}");
+
+    // A name its holder lets go of is given back at once, not when the claim would expire: a
+    // new session gets it on the other node well within the node timeout.
+    let (mut holder, other) = (a.plain("/chat/race?name=leaver").await, &b);
+    assert!(first_word(&mut holder).await.starts_with("Welcome"));
+    send_text(&mut holder, "quit").await;
+    skip_to_close_within(&mut holder, PATIENCE).await;
+    let left = tokio::time::Instant::now();
+    loop {
+        let mut next = other.plain("/chat/race?name=leaver").await;
+        if first_word(&mut next).await.starts_with("Welcome") {
+            break;
+        }
+        assert!(left.elapsed() < NODE_TIMEOUT / 2, "the name was not given back when its holder left");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+/// The first thing a plain client is told: its welcome, or why it was closed.
+async fn first_word(ws: &mut Ws) -> String {
+    match tokio::time::timeout(PATIENCE, ws.next()).await {
+        Ok(Some(Ok(frame))) if frame.is_text() => frame.to_text().unwrap_or_default().to_owned(),
+        Ok(Some(Ok(frame))) => format!("{frame:?}"),
+        other => format!("{other:?}"),
+    }
+}
