@@ -19,10 +19,12 @@
 //! - [`bus`]: the Redis connections.
 //! - [`subscriber`]: the listening one, read as fast as the node handles it.
 //! - [`roster`]: what the other nodes hold.
+//! - [`names`]: nicknames claimed in Redis, so that two nodes never admit one at once.
 //! - [`catch_up`]: the rooms compared with the log.
 
 pub mod bus;
 mod catch_up;
+mod names;
 mod roster;
 mod subscriber;
 pub mod wire;
@@ -33,6 +35,7 @@ use crate::rooms::{Federation, NodeId, RemoteHold, Rooms};
 use crate::store::{DynStore, Publish, StoredMessage};
 use app::names::{Nickname, RoomName};
 use bus::Health;
+use names::Leases;
 use futures_util::future::BoxFuture;
 use roster::{Roster, Shift};
 use std::sync::Arc;
@@ -62,6 +65,7 @@ struct Shared {
     node: NodeId,
     outbox: mpsc::Sender<Vec<u8>>,
     roster: Roster,
+    leases: Leases,
 }
 
 impl Shared {
@@ -89,8 +93,9 @@ impl Federation for Shared {
         });
     }
 
-    fn released(&self, room: &RoomName, name: &Nickname) {
+    fn released(&self, room: &RoomName, name: &Nickname, session: SessionId) {
         self.say(&Note::Release { node: self.node, room: room.clone(), name: name.clone() });
+        self.unclaim(room, name, session);
     }
 
     fn typing(&self, room: &RoomName, name: &Nickname) {
@@ -99,6 +104,19 @@ impl Federation for Shared {
 
     fn holds_in(&self, room: &RoomName) -> Vec<RemoteHold> {
         self.roster.holds_in(room)
+    }
+
+    fn claim(&self, room: &RoomName, name: &Nickname, session: SessionId) -> BoxFuture<'static, bool> {
+        Box::pin(self.leases.claim(room, name, session))
+    }
+
+    fn unclaim(&self, room: &RoomName, name: &Nickname, session: SessionId) {
+        // The session may still hold the name on another node (a second tab): the claim is
+        // that node's to give back.
+        let elsewhere = self.roster.holds_in(room).iter().any(|h| h.session == session && h.name == *name);
+        if !elsewhere {
+            self.leases.give_back(room, name, session);
+        }
     }
 }
 
@@ -130,9 +148,10 @@ impl Cluster {
         let client = redis::Client::open(redis_url)?;
         let (outbox, queued) = mpsc::channel(bus::OUTBOX);
         let node = fastrand::u64(1..);
-        let shared = Arc::new(Shared { node, outbox, roster: Roster::default() });
-        let rooms = Rooms::federated(shared.clone());
         let health = Health::default();
+        let (leases, leasing) = Leases::new(client.clone(), health.clone(), limits.node_timeout);
+        let shared = Arc::new(Shared { node, outbox, roster: Roster::default(), leases });
+        let rooms = Rooms::federated(shared.clone());
         let reconnected = Arc::new(Notify::new());
         let listener = Listener {
             shared: Arc::clone(&shared),
@@ -159,6 +178,7 @@ impl Cluster {
             limits.node_timeout,
         );
         until_stopped(Box::pin(beat));
+        until_stopped(Box::pin(leasing));
         let catch_up = catch_up::run(rooms.clone(), store, health.clone(), reconnected, limits.room_backlog);
         until_stopped(Box::pin(catch_up));
         Ok(Self { rooms, health, shared })
@@ -257,7 +277,7 @@ async fn heartbeat(shared: Arc<Shared>, rooms: Rooms, health: Health, every: Dur
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        let holds = rooms
+        let holds: Vec<RoomHolds> = rooms
             .live()
             .iter()
             .map(|room| RoomHolds {
@@ -270,7 +290,12 @@ async fn heartbeat(shared: Arc<Shared>, rooms: Rooms, health: Health, every: Dur
             })
             .filter(|holds| !holds.members.is_empty())
             .collect();
+        let claims = holds
+            .iter()
+            .flat_map(|h| h.members.iter().map(|(name, session)| (h.room.clone(), name.clone(), session.0)))
+            .collect();
         shared.say(&Note::Beat { node: shared.node, holds });
+        shared.leases.renew(claims);
         let status = health.status();
         if status.up && status.since.elapsed() >= timeout {
             for (node, shifts) in shared.roster.expire(Instant::now(), timeout) {

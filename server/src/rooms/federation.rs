@@ -8,6 +8,7 @@
 
 use crate::identity::SessionId;
 use app::names::{Nickname, RoomName};
+use futures_util::future::BoxFuture;
 use std::sync::Arc;
 
 /// A server process sharing rooms with others: random, chosen when it starts.
@@ -26,13 +27,21 @@ pub struct RemoteHold {
 pub trait Federation: Send + Sync + std::fmt::Debug {
     /// This node now holds `name` in `room` for `session`.
     fn held(&self, room: &RoomName, name: &Nickname, session: SessionId);
-    /// This node no longer holds `name` in `room`.
-    fn released(&self, room: &RoomName, name: &Nickname);
+    /// This node no longer holds `name` in `room` (for `session`).
+    fn released(&self, room: &RoomName, name: &Nickname, session: SessionId);
     /// `name`, a member on this node, is typing in `room`.
     fn typing(&self, room: &RoomName, name: &Nickname);
     /// What the other nodes hold in `room` now: a room that comes to life on this node starts
     /// with them.
     fn holds_in(&self, room: &RoomName) -> Vec<RemoteHold>;
+    /// Asks the other nodes, before a connection enters, whether `session` may have `name` in
+    /// `room`: two nodes admitting one name at the same moment would each hear of the other too
+    /// late. `false`: another session has it. Not called under the room's lock; the future
+    /// answers within a bounded time, `true` when the others cannot be asked (each node then
+    /// goes by what it knows).
+    fn claim(&self, room: &RoomName, name: &Nickname, session: SessionId) -> BoxFuture<'static, bool>;
+    /// A claim that was granted and not used: the connection was refused here after all.
+    fn unclaim(&self, room: &RoomName, name: &Nickname, session: SessionId);
 }
 
 pub type DynFederation = Arc<dyn Federation>;

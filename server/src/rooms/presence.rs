@@ -62,7 +62,7 @@ impl Member {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Held {
     Hold(Nickname, SessionId),
-    Release(Nickname),
+    Release(Nickname, SessionId),
 }
 
 #[derive(Debug, Default)]
@@ -179,7 +179,7 @@ impl Presence {
         let Some(member) = self.members.get_mut(key) else { return Vec::new() };
         member.connections = 0;
         member.lingering = None;
-        self.held.push(Held::Release(member.name.clone()));
+        self.held.push(Held::Release(member.name.clone(), member.session));
         if member.nodes.is_empty() {
             return self.remove(key);
         }
@@ -231,7 +231,7 @@ impl Presence {
     fn remove(&mut self, key: &str) -> Vec<Change> {
         let Some(member) = self.members.remove(key) else { return Vec::new() };
         if member.held_here() {
-            self.held.push(Held::Release(member.name.clone()));
+            self.held.push(Held::Release(member.name.clone(), member.session));
         }
         // A room that emptied out gives back the table it grew for its crowd.
         if self.members.capacity() > 64 && self.members.len() < self.members.capacity() / 4 {
@@ -398,7 +398,7 @@ mod tests {
         assert_eq!(p.release_remote(7, &nick("alice")), vec![], "still here");
         assert_eq!(p.release_remote(7, &nick("alice")), vec![], "a repeated release changes nothing");
         assert_eq!(p.exit(&alice, false), Exit::Gone(vec![Change::Left(nick("alice"))]));
-        assert_eq!(p.take_held(), vec![Held::Release(nick("alice"))]);
+        assert_eq!(p.take_held(), vec![Held::Release(nick("alice"), alice.session)]);
         assert!(p.names().is_empty());
     }
 
@@ -413,7 +413,7 @@ mod tests {
         assert_eq!(p.names(), vec![nick("bob")]);
         assert_eq!(
             p.take_held(),
-            vec![Held::Hold(nick("bob"), bob.session), Held::Release(nick("bob"))],
+            vec![Held::Hold(nick("bob"), bob.session), Held::Release(nick("bob"), bob.session)],
             "held, then let go here"
         );
         assert_eq!(p.release_remote(3, &nick("bob")), vec![Change::Left(nick("bob"))]);

@@ -16,6 +16,7 @@ use crate::store::StoredMessage;
 use crate::ws::Frame;
 use app::names::{Nickname, RoomName};
 use app::protocol::Seq;
+use futures_util::future::BoxFuture;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -84,7 +85,7 @@ impl Room {
         for change in held {
             match change {
                 Held::Hold(name, session) => federation.held(&self.name, &name, session),
-                Held::Release(name) => federation.released(&self.name, &name),
+                Held::Release(name, session) => federation.released(&self.name, &name, session),
             }
         }
     }
@@ -147,6 +148,20 @@ impl Room {
         let mut inner = self.inner();
         inner.fan_out(&[Arc::new(RoomEvent::relayed(frame))], true);
         drop(inner);
+    }
+
+    /// Whether the other nodes let `id` have its nickname here (see [`Federation::claim`]): to be
+    /// awaited before [`Room::enter`]; `None` on a single node, where `enter` alone decides.
+    pub fn claim(&self, id: &Identity) -> Option<BoxFuture<'static, bool>> {
+        let federation = self.federation.as_ref()?;
+        Some(federation.claim(&self.name, &id.nickname, id.session))
+    }
+
+    /// Gives back a claim that [`Room::enter`] then refused.
+    pub fn unclaim(&self, id: &Identity) {
+        if let Some(federation) = &self.federation {
+            federation.unclaim(&self.name, &id.nickname, id.session);
+        }
     }
 
     /// A connection of `id` enters; `Ok(true)` if it made `id` a member (and that was announced).

@@ -129,7 +129,16 @@ impl Session {
         let tries = other_guest_names_to_try(self.deps.limits.guest_names);
         let mut tried = 0;
         let first = loop {
-            match room.enter(&self.identity) {
+            // With several nodes, the name is claimed from all of them first; then entered here.
+            let claimed = match room.claim(&self.identity) {
+                Some(claim) => claim.await,
+                None => true,
+            };
+            let entered = match claimed {
+                true => room.enter(&self.identity).inspect_err(|_| room.unclaim(&self.identity)),
+                false => Err(NameTaken(self.identity.nickname.clone())),
+            };
+            match entered {
                 Ok(first) => break first,
                 Err(_) if tried < tries && self.next_guest_name(&mut guest) => tried += 1,
                 Err(taken) => {
