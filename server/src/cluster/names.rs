@@ -123,7 +123,12 @@ impl Leases {
     }
 
     /// Whether `session` may have `name` in `room`: `false` if another session claims it.
-    pub fn claim(&self, room: &RoomName, name: &Nickname, session: SessionId) -> impl std::future::Future<Output = bool> + Send + 'static {
+    pub fn claim(
+        &self,
+        room: &RoomName,
+        name: &Nickname,
+        session: SessionId,
+    ) -> impl std::future::Future<Output = bool> + Send + 'static {
         let inner = Arc::clone(&self.inner);
         let claim = (room.clone(), name.clone(), session);
         async move {
