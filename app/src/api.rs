@@ -35,13 +35,14 @@ mod backend {
         fn whoami(&self, request: &Parts) -> Option<Nickname>;
         /// Binds the request's session (a new one if it has none) to `nickname`: the
         /// `Set-Cookie` value to send, or why not (someone else holds the nickname in `room`,
-        /// or its address starts sessions too fast).
+        /// it is registered to an account the session is not logged in to, or its address
+        /// starts sessions too fast).
         fn set_nickname(
             &self,
             request: &Parts,
             nickname: Nickname,
             room: Option<RoomName>,
-        ) -> Result<HeaderValue, String>;
+        ) -> BoxFuture<Result<HeaderValue, String>>;
         /// The room's recent messages, each a [`ServerEvent::Message`], oldest first.
         fn recent_history(&self, room: RoomName) -> BoxFuture<Vec<ServerEvent>>;
         /// Rooms with people or messages in them, the most recently active first.
@@ -93,7 +94,8 @@ pub async fn set_nickname(nickname: String, room: Option<String>) -> Result<Stri
         .map_err(|e| ServerFnError::new(format!("Not changed: {e}.")))?;
     let room = room.and_then(|r| crate::names::RoomName::parse(&r).ok());
     let (backend, request) = backend()?;
-    let cookie = backend.0.set_nickname(&request, nickname.clone(), room).map_err(ServerFnError::new)?;
+    let cookie =
+        backend.0.set_nickname(&request, nickname.clone(), room).await.map_err(ServerFnError::new)?;
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.append_header(http::header::SET_COOKIE, cookie);
     }

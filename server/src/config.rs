@@ -105,6 +105,13 @@ pub struct LimitOverrides {
     /// that has no log), as many at once [default: 10].
     #[arg(long, env = "CHAT_NEW_ROOMS_PER_HOUR", value_parser = at_least::<u32, 1>)]
     pub new_rooms_per_hour: Option<u32>,
+    /// Log-in attempts a minute, as many at once, from one client address and for one
+    /// registered nickname (whichever address they come from) [default: 10].
+    #[arg(long, env = "CHAT_LOGINS_PER_MINUTE", value_parser = at_least::<u32, 1>)]
+    pub logins_per_minute: Option<u32>,
+    /// Nicknames one client address may register an hour, as many at once [default: 5].
+    #[arg(long, env = "CHAT_REGISTRATIONS_PER_HOUR", value_parser = at_least::<u32, 1>)]
+    pub registrations_per_hour: Option<u32>,
     /// With `--redis-url`: seconds after which a node not heard of is given up and its members
     /// leave its rooms everywhere [default: 10].
     #[arg(long, env = "CHAT_NODE_TIMEOUT_SECONDS", value_parser = at_least::<u64, 2>)]
@@ -203,6 +210,12 @@ pub struct Limits {
     /// Rooms one address may create an hour, as many at once: each is kept for good and
     /// listed, so one client must not fill the disk or push the real rooms off the list.
     pub new_rooms_per_hour: u32,
+    /// Log-in attempts a minute, as many at once, per address and per registered nickname:
+    /// someone who mistypes gets in, a script guessing passwords gets ten guesses a minute
+    /// however many addresses it has.
+    pub logins_per_minute: u32,
+    /// Nicknames one address may register an hour, as many at once: each is kept for good.
+    pub registrations_per_hour: u32,
     /// How many events are queued for one member at most: frames its socket has not taken
     /// yet, or events kept while it catches up. A member that falls further behind re-reads
     /// what it missed from the log instead of letting its queue grow.
@@ -271,6 +284,12 @@ impl Limits {
         if let Some(count) = overrides.new_rooms_per_hour {
             self.new_rooms_per_hour = count;
         }
+        if let Some(count) = overrides.logins_per_minute {
+            self.logins_per_minute = count;
+        }
+        if let Some(count) = overrides.registrations_per_hour {
+            self.registrations_per_hour = count;
+        }
         if let Some(seconds) = overrides.node_timeout_seconds {
             self.node_timeout = Duration::from_secs(seconds);
         }
@@ -295,6 +314,8 @@ impl Default for Limits {
             max_body_bytes: 64 * 1024,
             new_sessions_per_minute: 30,
             new_rooms_per_hour: 10,
+            logins_per_minute: 10,
+            registrations_per_hour: 5,
             room_backlog: 1024,
             guest_names: 10_000,
             history_on_join: 50,
@@ -344,6 +365,8 @@ mod tests {
             ("--new-sessions-per-minute", "0"),
             ("--new-rooms-per-hour", "0"),
             ("--node-timeout-seconds", "1"),
+            ("--logins-per-minute", "0"),
+            ("--registrations-per-hour", "0"),
         ] {
             let err = Config::try_parse_from(["server".to_owned(), format!("{flag}={value}")])
                 .expect_err(&format!("{flag} {value} should be refused"));

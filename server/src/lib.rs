@@ -20,6 +20,7 @@
 //! hands it to the store's writer; once stored, the writer hands it up to `rooms`, whose fan-out
 //! writes it to every member's socket.
 
+pub mod accounts;
 mod clock;
 pub mod cluster;
 pub mod codec;
@@ -133,9 +134,11 @@ pub async fn run(
         limits: limits.clone(),
         quotas: quotas.clone(),
     });
+    let accounts = accounts::Accounts::new(store.clone(), keys.clone(), &limits);
     let endpoints = transport::Endpoints {
         limits: limits.clone(),
         keys: keys.clone(),
+        accounts: accounts.clone(),
         connections: Default::default(),
         tasks: TaskTracker::new(),
         shutdown: shutdown.clone(),
@@ -151,6 +154,7 @@ pub async fn run(
         origins: transport::origin::AllowedOrigins::new(config.allowed_origins.clone()),
         hosts: transport::host::AllowedHosts::new(config.allowed_hosts.clone()),
         quotas,
+        accounts,
         endpoints,
         cluster,
     };

@@ -110,6 +110,12 @@ impl Federation for Shared {
         Box::pin(self.leases.claim(room, name, session))
     }
 
+    fn ended(&self, sessions: &[SessionId]) {
+        // A note stays far below the bus's size limit: an account has at most MAX_LOGINS.
+        let sessions = sessions.iter().map(|s| wire::Session(*s)).collect();
+        self.say(&Note::Ended { node: self.node, sessions });
+    }
+
     fn unclaim(&self, room: &RoomName, name: &Nickname, session: SessionId) {
         // The session may still hold the name on another node (a second tab): the claim is
         // that node's to give back.
@@ -237,6 +243,10 @@ impl bus::Listener for Listener {
                 if let Some(room) = self.rooms.get(&room) {
                     room.typing_remote(&name, self.typing_ttl);
                 }
+            }
+            Note::Ended { sessions, .. } => {
+                let sessions: Vec<SessionId> = sessions.into_iter().map(|s| s.0).collect();
+                self.rooms.end_sessions_here(&sessions);
             }
             Note::Beat { holds, .. } => {
                 for shift in roster.beat(node, holds, now) {

@@ -23,6 +23,9 @@ pub enum Note {
     Release { node: NodeId, room: RoomName, name: Nickname },
     /// `name`, held by `node`, is typing in `room`.
     Typing { node: NodeId, room: RoomName, name: Nickname },
+    /// These sessions were ended on `node` (logged out, revoked): their connections close
+    /// everywhere.
+    Ended { node: NodeId, sessions: Vec<Session> },
     /// `node` is alive and holds exactly these members: sent every heartbeat, it makes good any
     /// hold or release the bus lost.
     Beat { node: NodeId, holds: Vec<RoomHolds> },
@@ -35,6 +38,7 @@ impl Note {
             | Self::Hold { node, .. }
             | Self::Release { node, .. }
             | Self::Typing { node, .. }
+            | Self::Ended { node, .. }
             | Self::Beat { node, .. } => *node,
         }
     }

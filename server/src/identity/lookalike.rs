@@ -18,6 +18,12 @@ pub fn same_name(name: &Nickname) -> String {
     form_of(name.as_str())
 }
 
+/// Whether `name` is, or looks like, one of the names guests are given (`guest-0042`): those
+/// cannot be registered, or a guest could be refused the name it was given.
+pub fn reserved_for_guests(name: &Nickname) -> bool {
+    same_name(name).starts_with(&form_of("guest"))
+}
+
 /// [`same_name`] of any text (the form itself need not be a nickname).
 pub fn form_of(text: &str) -> String {
     let mut form = text.to_owned();

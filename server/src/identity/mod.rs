@@ -36,6 +36,12 @@ impl SessionId {
         Self(random_bytes())
     }
 
+    /// How the session is named to its owner (in the list of their logged-in sessions): a
+    /// digest of its id, which the token carries and which must not be shown.
+    pub fn handle(&self) -> String {
+        hex::encode(&Sha256::digest(self.0)[..8])
+    }
+
     /// A session the tests can name again.
     #[cfg(test)]
     pub fn named(name: &str) -> Self {
@@ -126,6 +132,18 @@ impl SessionKeys {
         <Hmac<Sha256> as Mac>::new_from_slice(self.0.as_slice()).unwrap_or_else(|_| unreachable!())
     }
 
+    /// The session an account's members are in the rooms, whichever device they log in from:
+    /// one person, one member, as a guest's tabs are. Derived from the key, so that every node
+    /// names it alike and nobody can name it without the key.
+    pub fn person(&self, account: &str) -> SessionId {
+        let mut mac = self.mac();
+        mac.update(b"person\0");
+        mac.update(account.as_bytes());
+        let mut bytes = [0; 16];
+        bytes.copy_from_slice(&mac.finalize().into_bytes()[..16]);
+        SessionId(bytes)
+    }
+
     /// The token that proves `identity`.
     pub fn sign(&self, identity: &Identity) -> String {
         let body = format!("{VERSION}.{}.{}", identity.session, hex::encode(identity.nickname.as_str()));
@@ -173,7 +191,23 @@ pub fn set_cookie(token: &str) -> Option<HeaderValue> {
     .ok()
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
+/// The `Set-Cookie` value that removes the session cookie from a browser (logging out).
+pub fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static("chat_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")
+}
+
+/// The session token of a request: its `Authorization: Bearer` header (programs), else its
+/// cookie (browsers). Only a valid one counts.
+pub fn from_request(keys: &SessionKeys, headers: &HeaderMap) -> Option<Identity> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|token| keys.verify(token.trim()));
+    bearer.or_else(|| keys.from_cookies(headers))
+}
+
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0; N];
     // Without the operating system's randomness nothing here can be trusted.
     if let Err(err) = getrandom::fill(&mut bytes) {

@@ -42,6 +42,8 @@ pub trait Federation: Send + Sync + std::fmt::Debug {
     fn claim(&self, room: &RoomName, name: &Nickname, session: SessionId) -> BoxFuture<'static, bool>;
     /// A claim that was granted and not used: the connection was refused here after all.
     fn unclaim(&self, room: &RoomName, name: &Nickname, session: SessionId);
+    /// `sessions` were ended (logged out, revoked): the other nodes close their connections.
+    fn ended(&self, sessions: &[SessionId]);
 }
 
 pub type DynFederation = Arc<dyn Federation>;

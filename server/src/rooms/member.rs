@@ -21,6 +21,7 @@
 use super::event::Turn;
 use super::RoomEvent;
 use crate::codec::Dialect;
+use crate::identity::SessionId;
 use crate::ws::{self, Frame, Framing, Outbox, WriteError};
 use app::protocol::Seq;
 use std::collections::VecDeque;
@@ -41,12 +42,16 @@ pub enum Attention {
     Gone,
     /// The server is shutting down.
     Shutdown,
+    /// The session the connection belongs to was ended (logged out, revoked): it is closed.
+    Ended,
 }
 
 #[derive(Debug)]
 pub struct Member {
     tcp: Arc<TcpStream>,
     dialect: Dialect,
+    /// The session the connection belongs to, so that ending a session closes its connections.
+    session: Option<SessionId>,
     /// At most this many frames queued, and as many events kept while catching up.
     limit: usize,
     /// Something came from the peer since the last ping: set by the session on every frame,
@@ -100,6 +105,8 @@ pub(super) enum Course {
     Open,
     /// The server is shutting down: the session is to say goodbye.
     ShuttingDown,
+    /// The connection's session was ended: the session is to close it.
+    Ended,
     /// The session is closing the connection: the room gives it nothing more.
     Closing,
     /// A write failed, or the peer did not answer a ping in time.
@@ -128,7 +135,24 @@ impl Member {
             pong_due: 0,
             waker: None,
         };
-        Self { tcp, dialect, limit: limit.max(1), heard: AtomicBool::new(false), state: Mutex::new(state) }
+        Self {
+            tcp,
+            dialect,
+            session: None,
+            limit: limit.max(1),
+            heard: AtomicBool::new(false),
+            state: Mutex::new(state),
+        }
+    }
+
+    /// A connection of `session`'s.
+    pub fn of_session(self, session: SessionId) -> Self {
+        Self { session: Some(session), ..self }
+    }
+
+    /// Whether the connection belongs to `session`.
+    pub fn belongs_to(&self, session: SessionId) -> bool {
+        self.session == Some(session)
     }
 
     /// For a connection whose frames are not RFC 6455's: its outbox rewrites what it is given.
@@ -230,6 +254,8 @@ impl Member {
             Poll::Ready(Attention::Gone)
         } else if state.course == Course::ShuttingDown {
             Poll::Ready(Attention::Shutdown)
+        } else if state.course == Course::Ended {
+            Poll::Ready(Attention::Ended)
         } else if let Phase::CatchingUp { missed, .. } = state.phase {
             Poll::Ready(Attention::Behind(missed))
         } else if !state.out.is_empty() {
@@ -252,6 +278,15 @@ impl Member {
         let mut state = self.state();
         if state.course == Course::Open {
             state.course = Course::ShuttingDown;
+        }
+        wake_if(state, true);
+    }
+
+    /// The connection's session was ended: the session is woken to close the connection.
+    pub fn end(&self) {
+        let mut state = self.state();
+        if matches!(state.course, Course::Open | Course::ShuttingDown) {
+            state.course = Course::Ended;
         }
         wake_if(state, true);
     }

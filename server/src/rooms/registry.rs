@@ -72,6 +72,27 @@ impl Rooms {
         }
     }
 
+    /// Closes every connection of `sessions` (logged out, revoked), here and, with other nodes,
+    /// there.
+    pub fn end_sessions(&self, sessions: &[SessionId]) {
+        if sessions.is_empty() {
+            return;
+        }
+        self.end_sessions_here(sessions);
+        if let Some(federation) = &self.federation {
+            federation.ended(sessions);
+        }
+    }
+
+    /// Closes every connection of `sessions` on this node.
+    pub fn end_sessions_here(&self, sessions: &[SessionId]) {
+        for room in self.live() {
+            for session in sessions {
+                room.end_session(*session);
+            }
+        }
+    }
+
     pub(crate) fn live(&self) -> Vec<Arc<Room>> {
         self.registry().map.values().cloned().collect()
     }

@@ -150,6 +150,14 @@ impl Room {
         drop(inner);
     }
 
+    /// Closes the connections of `session` here.
+    pub fn end_session(&self, session: SessionId) {
+        let inner = self.inner();
+        for member in inner.members.iter().filter(|m| m.belongs_to(session)) {
+            member.end();
+        }
+    }
+
     /// Whether the other nodes let `id` have its nickname here (see [`Federation::claim`]): to be
     /// awaited before [`Room::enter`]; `None` on a single node, where `enter` alone decides.
     pub fn claim(&self, id: &Identity) -> Option<BoxFuture<'static, bool>> {

@@ -16,7 +16,7 @@ pub use resume::Resume;
 
 use crate::codec::{json, Dialect};
 use crate::config::Limits;
-use crate::identity::Identity;
+use crate::identity::{Identity, SessionId};
 use crate::rooms::{Attention, Member, Membership, NameTaken, Room, Rooms};
 use crate::store::{DynStore, StoreError, Writer};
 use crate::ws::{Frame, Inbound, ReadError, Refusal, Socket};
@@ -75,6 +75,7 @@ impl Session {
         socket: Socket,
         dialect: Dialect,
         identity: Identity,
+        login: SessionId,
         room: &RoomName,
         deps: Arc<SessionDeps>,
     ) -> Self {
@@ -84,7 +85,9 @@ impl Session {
                 tracing::warn!(%err, "cannot keep a connection without pings alive by TCP");
             }
         }
-        let member = Member::new(Arc::clone(socket.tcp()), dialect, deps.limits.room_backlog).framed(framing);
+        let member = Member::new(Arc::clone(socket.tcp()), dialect, deps.limits.room_backlog)
+            .framed(framing)
+            .of_session(login);
         let membership = deps.rooms.join(room, Arc::new(member));
         Self {
             socket,
@@ -240,6 +243,7 @@ impl Session {
             Err(Attention::Behind(missed)) => self.behind(room, missed).await,
             Err(Attention::Gone) => Err(End::Gone),
             Err(Attention::Shutdown) => Err(End::Shutdown),
+            Err(Attention::Ended) => Err(End::Refused(Refusal::policy("this session was logged out"))),
             Ok(Err(ReadError::Gone)) => Err(End::Gone),
             Ok(Err(ReadError::Fault(fault))) => Err(End::Refused(fault)),
             Ok(Ok(message)) => {

@@ -7,11 +7,13 @@
 //! Every message goes in through the [`writer`], which commits them in groups and then hands
 //! them to whoever publishes them (the rooms, which sit above the store).
 
+pub mod accounts;
 mod plan;
 mod postgres;
 mod sqlite;
 pub mod writer;
 
+pub use accounts::{Account, AccountStore, Login, Standing};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use writer::{DynPublish, Publish, WriteError, Writer};
@@ -188,7 +190,7 @@ impl StoreError {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store: AccountStore + Send + Sync + std::fmt::Debug {
     /// Appends `batch` in one transaction (one commit for many messages: group commit), in
     /// order. Returns one result per message, in the same order; on error nothing was stored.
     async fn append(&self, batch: &[NewMessage]) -> Result<Vec<Appended>, StoreError>;

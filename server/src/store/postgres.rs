@@ -19,7 +19,7 @@ use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
     /// The connection holding this process's tenancy lock, for as long as the store lives.
     _tenancy: Arc<tokio::sync::Mutex<PgConnection>>,
 }

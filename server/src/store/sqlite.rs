@@ -18,7 +18,7 @@ use std::path::Path;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// For reading.
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
     /// One connection, for appending: SQLite takes one writer at a time anyway, and the same
     /// connection each time keeps its page cache (a connection whose cache another has made stale
     /// re-reads the pages it needs).

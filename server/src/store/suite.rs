@@ -1,6 +1,6 @@
 //! One storage test suite, run against every implementation.
 
-use super::{Appended, NewMessage, Store};
+use super::{accounts::MAX_LOGINS, Appended, NewMessage, Standing, Store};
 use crate::identity::SessionId;
 use app::names::{ClientId, MessageText, Nickname, RoomName};
 
@@ -29,6 +29,72 @@ pub async fn run_all(store: &dyn Store) {
     duplicates_are_recognised(store).await;
     pages_of_history(store).await;
     rooms_by_activity(store).await;
+    accounts_and_their_logins(store).await;
+    logins_per_account_are_bounded(store).await;
+}
+
+async fn accounts_and_their_logins(store: &dyn Store) {
+    let ann = Nickname::parse("Ann").unwrap();
+    let (laptop, phone, stranger) =
+        (SessionId::named("laptop"), SessionId::named("phone"), SessionId::named("x"));
+    assert_eq!(store.standing("ann", laptop).await.unwrap(), Standing::Unregistered);
+    assert!(store.create_account("ann", &ann, "hash-1", 1).await.unwrap());
+    assert!(
+        !store.create_account("ann", &Nickname::parse("ann").unwrap(), "hash-2", 2).await.unwrap(),
+        "one owner"
+    );
+    let account = store.account("ann").await.unwrap().unwrap();
+    assert_eq!((account.nickname.as_str(), account.password.as_str()), ("Ann", "hash-1"), "the first kept");
+    assert_eq!(store.account("bob").await.unwrap(), None);
+    assert_eq!(store.standing("ann", laptop).await.unwrap(), Standing::Stranger);
+
+    store.add_login("ann", laptop, 10, "Firefox").await.unwrap();
+    store.add_login("ann", phone, 20, "Chromium").await.unwrap();
+    assert_eq!(store.standing("ann", laptop).await.unwrap(), Standing::Owner);
+    assert_eq!(store.standing("ann", stranger).await.unwrap(), Standing::Stranger);
+    let logins = store.logins("ann").await.unwrap();
+    assert_eq!(
+        logins.iter().map(|l| (l.session, l.agent.as_str())).collect::<Vec<_>>(),
+        vec![(phone, "Chromium"), (laptop, "Firefox")]
+    );
+
+    assert!(store.end_login("ann", phone).await.unwrap());
+    assert!(!store.end_login("ann", phone).await.unwrap(), "ended once");
+    assert!(!store.end_login("bob", laptop).await.unwrap(), "only the account's own sessions");
+    assert_eq!(store.standing("ann", phone).await.unwrap(), Standing::Stranger);
+
+    store.add_login("ann", phone, 30, "Chromium").await.unwrap();
+    store.set_password("ann", "hash-3", laptop).await.unwrap();
+    assert_eq!(store.account("ann").await.unwrap().unwrap().password, "hash-3");
+    assert_eq!(
+        store.standing("ann", laptop).await.unwrap(),
+        Standing::Owner,
+        "the session that changed it stays"
+    );
+    assert_eq!(store.standing("ann", phone).await.unwrap(), Standing::Stranger, "every other one ends");
+}
+
+async fn logins_per_account_are_bounded(store: &dyn Store) {
+    let cy = Nickname::parse("cy").unwrap();
+    assert!(store.create_account("cy", &cy, "hash", 1).await.unwrap());
+    let count = usize::try_from(MAX_LOGINS).unwrap() + 5;
+    for n in 0..count {
+        store
+            .add_login("cy", SessionId::named(&format!("cy-{n}")), i64::try_from(n).unwrap(), "")
+            .await
+            .unwrap();
+    }
+    let logins = store.logins("cy").await.unwrap();
+    assert_eq!(logins.len(), usize::try_from(MAX_LOGINS).unwrap());
+    assert_eq!(
+        store.standing("cy", SessionId::named("cy-0")).await.unwrap(),
+        Standing::Stranger,
+        "the oldest ended"
+    );
+    assert_eq!(
+        store.standing("cy", SessionId::named(&format!("cy-{}", count - 1))).await.unwrap(),
+        Standing::Owner
+    );
 }
 
 async fn rooms_by_activity(store: &dyn Store) {

@@ -4,8 +4,9 @@
 
 use super::connections::HttpSlot;
 use super::{refuse, take_slot, Endpoints};
+use crate::accounts::NotAdmitted;
 use crate::codec::{Dialect, OFFERED_SUBPROTOCOLS};
-use crate::identity::Identity;
+use crate::identity::{Identity, SessionId};
 use crate::session::{Resume, Session};
 use crate::ws::{Refusal, Upgrade};
 use app::names::{Nickname, RoomName};
@@ -51,7 +52,7 @@ pub async fn lobby(
 ) -> Response {
     let http = http.map(|Extension(slot)| slot);
     let dialect = speaks.map(|Extension(Speaks(dialect))| dialect);
-    upgrade_room(ws, state, remote, http.as_ref(), Ok(RoomName::lobby()), &headers, params, dialect)
+    upgrade_room(ws, state, remote, http.as_ref(), Ok(RoomName::lobby()), &headers, params, dialect).await
 }
 
 /// `/chat/{room}`.
@@ -68,7 +69,7 @@ pub async fn room(
     let room = RoomName::parse(&room).map_err(|e| Refusal::policy(format!("bad room name: {e}")));
     let http = http.map(|Extension(slot)| slot);
     let dialect = speaks.map(|Extension(Speaks(dialect))| dialect);
-    upgrade_room(ws, state, remote, http.as_ref(), room, &headers, params, dialect)
+    upgrade_room(ws, state, remote, http.as_ref(), room, &headers, params, dialect).await
 }
 
 /// Lets a WebSocket handshake on `/` reach the lobby, as the seeds' pages (`ws://host:port/`)
@@ -97,7 +98,7 @@ pub async fn seed_root(State(state): State<Endpoints>, request: Request, next: N
         Err(rejection) => return rejection.into_response(),
     };
     let http = parts.extensions.get::<HttpSlot>().cloned();
-    upgrade_room(ws, state, remote, http.as_ref(), Ok(RoomName::lobby()), &parts.headers, params, None)
+    upgrade_room(ws, state, remote, http.as_ref(), Ok(RoomName::lobby()), &parts.headers, params, None).await
 }
 
 /// A hixie client is refused with an HTTP status and the reason as the body: its closing
@@ -141,9 +142,20 @@ fn identify(
     }
 }
 
+/// Whether the identity may use its nickname: a registered one only by a session logged in to
+/// it (see [`crate::accounts`]). Returns who it is in the room, and the session its token names
+/// (whose end closes the connection).
+async fn admit(state: &Endpoints, identity: Identity) -> Result<(Identity, SessionId), Refusal> {
+    match state.accounts.admit(&identity).await {
+        Ok(acting) => Ok((acting, identity.session)),
+        Err(why @ NotAdmitted::Registered(_)) => Err(Refusal::policy(why.to_string())),
+        Err(why @ NotAdmitted::Unavailable) => Err(Refusal::try_again(why.to_string())),
+    }
+}
+
 /// `dialect`: the one a listener of a legacy system speaks; else the handshake decides.
 #[allow(clippy::too_many_arguments)]
-fn upgrade_room(
+async fn upgrade_room(
     ws: Upgrade,
     state: Endpoints,
     remote: SocketAddr,
@@ -164,7 +176,10 @@ fn upgrade_room(
             (ws, dialect)
         }
     };
-    let identity = identify(&state, headers, &params);
+    let identity = match identify(&state, headers, &params) {
+        Ok((identity, guest)) => admit(&state, identity).await.map(|admitted| (admitted, guest)),
+        Err(refusal) => Err(refusal),
+    };
     let slot = take_slot(&state, remote, http);
     // Only the JSON dialect can resume: the plain one has no message ids.
     let resume = match (dialect, params.after) {
@@ -172,7 +187,7 @@ fn upgrade_room(
         _ => None,
     };
     let admitted = match (room, identity, slot) {
-        (Ok(room), Ok((identity, guest)), Ok(slot)) => Ok((room, identity, guest, slot)),
+        (Ok(room), Ok(((identity, login), guest)), Ok(slot)) => Ok((room, identity, login, guest, slot)),
         (Err(refusal), _, _) | (_, Err(refusal), _) | (_, _, Err(refusal)) => Err(refusal),
     };
     if ws.is_hixie() {
@@ -184,7 +199,7 @@ fn upgrade_room(
     // Only what the session needs is moved into the task, which lives as long as the connection.
     let deps = state.session_deps.clone();
     ws.on_upgrade(move |socket| async move {
-        let (room, identity, guest, slot) = match admitted {
+        let (room, identity, login, guest, slot) = match admitted {
             Ok(admitted) => admitted,
             // Refused after the handshake rather than with an HTTP error, because a browser
             // shows a page the close reason but never an HTTP status.
@@ -193,7 +208,7 @@ fn upgrade_room(
         // Debug level: an enabled span is entered and left on every poll, once per event.
         let span = tracing::debug_span!("session", room = %room, name = %identity.nickname, ?dialect);
         let session =
-            Session::join(socket, dialect, identity, &room, deps).run(resume, guest).instrument(span);
+            Session::join(socket, dialect, identity, login, &room, deps).run(resume, guest).instrument(span);
         // A task of its own, holding the session and its slot and nothing else: the task of the
         // handshake, and what it captured, is gone for the life of the connection (memory per
         // connection).

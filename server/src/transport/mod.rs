@@ -26,6 +26,8 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 pub struct Endpoints {
     pub limits: Arc<Limits>,
     pub keys: SessionKeys,
+    /// Registered nicknames: only their owners' sessions may use them.
+    pub accounts: crate::accounts::Accounts,
     /// Connections held, per client address and in all.
     pub connections: Connections,
     /// The task of every open WebSocket connection (room sessions and echoes), so that

@@ -3,6 +3,7 @@
 //! and `GET /api/rooms` (the room list).
 
 use super::state::AppState;
+use crate::accounts::NotAdmitted;
 use crate::clock::now_millis;
 use crate::identity::{self, AddressKey, Identity, SessionId};
 use crate::session::quota::TooFast;
@@ -39,6 +40,8 @@ fn in_use(nickname: &Nickname) -> String {
 /// Why a session could not be bound to a nickname.
 enum NotBound {
     InUse(Nickname),
+    Registered(Nickname),
+    Unavailable,
     TooFast(TooFast),
 }
 
@@ -46,14 +49,21 @@ impl std::fmt::Display for NotBound {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::InUse(nickname) => f.write_str(&in_use(nickname)),
+            Self::Registered(nickname) => write!(f, "{}.", registered(nickname)),
+            Self::Unavailable => f.write_str("Not now: accounts are unavailable, try again later."),
             Self::TooFast(too_fast) => write!(f, "Not now: {too_fast}."),
         }
     }
 }
 
+/// Why a registered nickname is refused, as a sentence.
+fn registered(nickname: &Nickname) -> String {
+    format!("The nickname {nickname} is registered: log in to use it")
+}
+
 /// The client address of a request (as the listener saw it). Unknown, it counts as one address
 /// with every other unknown one.
-fn address_of(request: &Parts) -> AddressKey {
+pub(super) fn address_of(request: &Parts) -> AddressKey {
     let ip =
         request.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
     AddressKey::from(ip)
@@ -61,15 +71,21 @@ fn address_of(request: &Parts) -> AddressKey {
 
 /// Binds the session of `request` (a new one without) to `nickname`, unless another session
 /// holds that nickname in `room` now (elsewhere it may be taken; joining a room where it is is
-/// refused then), or its address makes sessions too fast.
-fn bind(
+/// refused then), the nickname is registered to an account the session is not logged in to, or
+/// its address makes sessions too fast.
+async fn bind(
     state: &AppState,
     request: &Parts,
     nickname: Nickname,
     room: Option<&RoomName>,
 ) -> Result<(Identity, String), NotBound> {
     let session = state.keys.from_cookies(&request.headers).map_or_else(SessionId::random, |id| id.session);
-    if room.is_some_and(|room| state.rooms.held_by_other_in(room, &nickname, session)) {
+    let acting = match state.accounts.admit(&Identity { session, nickname: nickname.clone() }).await {
+        Ok(acting) => acting,
+        Err(NotAdmitted::Registered(nickname)) => return Err(NotBound::Registered(nickname)),
+        Err(NotAdmitted::Unavailable) => return Err(NotBound::Unavailable),
+    };
+    if room.is_some_and(|room| state.rooms.held_by_other_in(room, &nickname, acting.session)) {
         return Err(NotBound::InUse(nickname));
     }
     // Every token minted counts, a new session's or a renamed one's.
@@ -121,9 +137,13 @@ impl Backend for PageBackend {
         request: &Parts,
         nickname: Nickname,
         room: Option<RoomName>,
-    ) -> Result<HeaderValue, String> {
-        let (_, token) = bind(&self.0, request, nickname, room.as_ref()).map_err(|why| why.to_string())?;
-        identity::set_cookie(&token).ok_or_else(|| "the session could not be stored".to_owned())
+    ) -> Pin<Box<dyn Future<Output = Result<HeaderValue, String>> + Send>> {
+        let (state, request) = (self.0.clone(), request.clone());
+        Box::pin(async move {
+            let (_, token) =
+                bind(&state, &request, nickname, room.as_ref()).await.map_err(|why| why.to_string())?;
+            identity::set_cookie(&token).ok_or_else(|| "the session could not be stored".to_owned())
+        })
     }
 
     fn recent_history(&self, room: RoomName) -> Pin<Box<dyn Future<Output = Vec<ServerEvent>> + Send>> {
@@ -157,6 +177,8 @@ impl Backend for PageBackend {
         let address = address_of(request);
         Box::pin(async move {
             let identity = identity.ok_or_else(|| "Not sent: choose a nickname first.".to_owned())?;
+            let identity =
+                state.accounts.admit(&identity).await.map_err(|why| format!("Not sent: {why}."))?;
             if state.rooms.held_by_other_in(&room, &identity.nickname, identity.session) {
                 return Err(in_use(&identity.nickname));
             }
@@ -204,19 +226,9 @@ pub struct SessionResponse {
 /// client's address starts sessions too fast.
 pub async fn create_session(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let json = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        v.split(';').next().is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
-    });
-    if !json {
-        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "send JSON (Content-Type: application/json)")
-            .into_response();
-    }
-    let request: SessionRequest = match axum::body::to_bytes(body, state.limits.max_body_bytes).await {
-        Ok(bytes) => match serde_json::from_slice(&bytes) {
-            Ok(request) => request,
-            Err(err) => return (StatusCode::BAD_REQUEST, format!("bad request: {err}")).into_response(),
-        },
-        Err(_) => return (StatusCode::BAD_REQUEST, "the request body could not be read").into_response(),
+    let request: SessionRequest = match super::json::body(&parts, body, state.limits.max_body_bytes).await {
+        Ok(request) => request,
+        Err(response) => return response,
     };
     let nickname = match Nickname::parse(&request.nickname) {
         Ok(nickname) => nickname,
@@ -226,7 +238,7 @@ pub async fn create_session(State(state): State<AppState>, request: Request) -> 
         Ok(room) => room,
         Err(err) => return (StatusCode::BAD_REQUEST, format!("bad room name: {err}")).into_response(),
     };
-    match bind(&state, &parts, nickname, room.as_ref()) {
+    match bind(&state, &parts, nickname, room.as_ref()).await {
         Ok((identity, token)) => {
             let cookie = identity::set_cookie(&token);
             let body = Json(SessionResponse { nickname: identity.nickname, token });
@@ -236,15 +248,13 @@ pub async fn create_session(State(state): State<AppState>, request: Request) -> 
             }
             response
         }
-        Err(why @ NotBound::InUse(_)) => (StatusCode::CONFLICT, why.to_string()).into_response(),
-        Err(NotBound::TooFast(too_fast)) => {
-            let retry_after = too_fast.retry_after_secs().to_string();
-            let mut response = (StatusCode::TOO_MANY_REQUESTS, too_fast.to_string()).into_response();
-            if let Ok(value) = HeaderValue::from_str(&retry_after) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            response
+        Err(why @ (NotBound::InUse(_) | NotBound::Registered(_))) => {
+            (StatusCode::CONFLICT, why.to_string()).into_response()
         }
+        Err(why @ NotBound::Unavailable) => {
+            (StatusCode::SERVICE_UNAVAILABLE, why.to_string()).into_response()
+        }
+        Err(NotBound::TooFast(too_fast)) => super::json::too_many(too_fast.to_string(), too_fast.retry_after),
     }
 }
 

@@ -2,9 +2,11 @@
 //! backend (their server functions and form posts), the JSON API, and the shared state every
 //! handler gets.
 
+mod accounts;
 mod backend;
 mod health;
 mod history;
+mod json;
 pub mod routes;
 pub mod state;
 

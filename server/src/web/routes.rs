@@ -1,14 +1,14 @@
 //! The HTTP surface: pages, WebSocket endpoints, history pages, health, static files.
 
 use super::state::AppState;
-use super::{backend, history};
+use super::{accounts, backend, history};
 use crate::codec::Dialect;
 use crate::transport;
 use app::{shell, App};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::{middleware, routing::get, routing::post, Router};
+use axum::{middleware, routing::delete, routing::get, routing::post, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
@@ -20,6 +20,12 @@ pub fn app(state: AppState) -> Router {
         .route("/api/rooms", get(backend::rooms))
         .route("/api/rooms/{room}/messages", get(history::messages))
         .route("/api/session", post(backend::create_session))
+        .route("/api/accounts", post(accounts::register))
+        .route("/api/login", post(accounts::log_in))
+        .route("/api/logout", post(accounts::log_out))
+        .route("/api/password", post(accounts::change_password))
+        .route("/api/sessions", get(accounts::sessions))
+        .route("/api/sessions/{id}", delete(accounts::end_session))
         .route(&format!("{}/{{*name}}", app::api::PREFIX), get(server_fn).post(server_fn))
         .leptos_routes_with_context(
             &state,

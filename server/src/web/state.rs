@@ -25,6 +25,8 @@ pub struct AppState {
     pub hosts: AllowedHosts,
     /// What each session and address may do, whichever way it comes.
     pub quotas: Arc<Quotas>,
+    /// Registered nicknames, and the sessions logged in to them.
+    pub accounts: crate::accounts::Accounts,
     /// What the WebSocket endpoints need (the connections held and the live sessions among it).
     pub endpoints: Endpoints,
     /// This node's part of a cluster, if it shares its rooms with others.

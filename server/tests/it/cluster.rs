@@ -114,6 +114,18 @@ async fn until_connected(addr: SocketAddr, peers: usize) {
     panic!("{addr} never joined the cluster: {}", health(addr).await);
 }
 
+/// Two nodes on a fresh database and a Redis of their own, each heard of by the other. The
+/// Redis lives as long as what is returned first.
+async fn two_nodes() -> (Redis, TestServer, TestServer) {
+    let redis = Redis::start().await;
+    let (database, _) = fresh_database().await;
+    let a = node(&database, &redis.url()).await;
+    let b = node(&database, &redis.url()).await;
+    until_connected(a.addr, 1).await;
+    until_connected(b.addr, 1).await;
+    (redis, a, b)
+}
+
 /// What a client of either dialect has seen of the room.
 #[derive(Default, Debug)]
 struct Seen {
@@ -652,12 +664,7 @@ async fn a_second_process_on_a_database_is_refused_unless_both_are_nodes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL and Redis: run scripts/test.sh")]
 async fn one_nickname_goes_to_one_of_two_sessions_racing_for_it_on_two_nodes() {
-    let redis = Redis::start().await;
-    let (database, _) = fresh_database().await;
-    let a = node(&database, &redis.url()).await;
-    let b = node(&database, &redis.url()).await;
-    until_connected(a.addr, 1).await;
-    until_connected(b.addr, 1).await;
+    let (_redis, a, b) = two_nodes().await;
     // Each round, two new sessions ask for one name at the same moment, one on each node: the
     // bus cannot tell either node of the other in time, so only a claim both nodes consult can
     // keep the name to one of them.
@@ -701,4 +708,30 @@ async fn first_word(ws: &mut Ws) -> String {
         Ok(Some(Ok(frame))) => format!("{frame:?}"),
         other => format!("{other:?}"),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL and Redis: run scripts/test.sh")]
+async fn an_account_is_one_on_every_node_and_logging_out_on_one_closes_it_on_all() {
+    let (_redis, a, b) = two_nodes().await;
+    let body = serde_json::json!({"nickname": "hal", "password": "the password"}).to_string();
+    let registered =
+        http_request(a.addr, "POST", "/api/accounts", "Content-Type: application/json\r\n", &body).await;
+    assert_eq!(registered.status, 201, "{registered:?}");
+    let token = serde_json::from_str::<serde_json::Value>(&registered.body).expect("JSON")["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    // The other node knows the account: the name is refused to a guest there, and the token
+    // is honoured.
+    let mut guest = b.plain("/chat/den?name=hal").await;
+    assert!(expect_close(&mut guest).await.reason.contains("registered"));
+    let (mut on_b, _, _) = b.json_as(&format!("/chat/den?token={token}"), &[]).await;
+    let out =
+        http_request(a.addr, "POST", "/api/logout", &format!("Authorization: Bearer {token}\r\n"), "").await;
+    assert_eq!(out.status, 204, "{out:?}");
+    let frame = skip_to_close_within(&mut on_b, PATIENCE).await;
+    assert_eq!(frame.reason.as_str(), "this session was logged out");
+    a.stop().await;
+    b.stop().await;
 }

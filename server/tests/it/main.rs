@@ -1,6 +1,7 @@
 //! Integration tests: the real server on port 0, real WebSocket clients. One test binary, so
 //! that the server crate is linked once.
 
+mod accounts;
 mod churn;
 mod cluster;
 mod crash;
