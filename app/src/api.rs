@@ -9,6 +9,7 @@
 use crate::protocol::RoomSummary;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
+use serde::{Deserialize, Serialize};
 
 /// The prefix of every server function's URL.
 pub const PREFIX: &str = "/fn";
@@ -18,6 +19,7 @@ pub use backend::{Backend, BackendContext};
 
 #[cfg(feature = "ssr")]
 mod backend {
+    use super::AccountView;
     use crate::names::{ClientId, MessageText, Nickname, RoomName};
     use crate::protocol::{RoomSummary, ServerEvent};
     use http::{request::Parts, HeaderValue};
@@ -54,6 +56,33 @@ mod backend {
             room: RoomName,
             text: MessageText,
             client_id: Option<ClientId>,
+        ) -> BoxFuture<Result<(), String>>;
+        /// The account the request's session is logged in to, with its sessions.
+        fn account(&self, request: &Parts) -> BoxFuture<Option<AccountView>>;
+        /// Registers `nickname` with `password` and logs in: the `Set-Cookie` value, or why not.
+        fn register(
+            &self,
+            request: &Parts,
+            nickname: Nickname,
+            password: String,
+        ) -> BoxFuture<Result<HeaderValue, String>>;
+        /// Logs in as a new session: the `Set-Cookie` value, or why not.
+        fn log_in(
+            &self,
+            request: &Parts,
+            nickname: Nickname,
+            password: String,
+        ) -> BoxFuture<Result<HeaderValue, String>>;
+        /// Ends the request's session: the `Set-Cookie` value that removes it.
+        fn log_out(&self, request: &Parts) -> BoxFuture<Result<HeaderValue, String>>;
+        /// Ends another session of the request's account, by its id.
+        fn end_session(&self, request: &Parts, id: String) -> BoxFuture<Result<(), String>>;
+        /// Changes the account's password; every other session ends.
+        fn change_password(
+            &self,
+            request: &Parts,
+            current: String,
+            new: String,
         ) -> BoxFuture<Result<(), String>>;
     }
 
@@ -120,6 +149,82 @@ pub async fn post_message(room: String, text: String, id: Option<String>) -> Res
     let id = id.map_err(|e| ServerFnError::new(format!("Not sent: {e}.")))?;
     let (backend, request) = backend()?;
     backend.0.post(&request, room, text, id).await.map_err(ServerFnError::new)
+}
+
+/// An account as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub nickname: String,
+    /// Its sessions, the newest first.
+    pub sessions: Vec<SessionView>,
+}
+
+/// One session logged in to an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// What ending it takes.
+    pub id: String,
+    pub created_at: crate::protocol::Millis,
+    /// The browser or program it logged in from, as it said.
+    pub agent: String,
+    /// The session this page is in.
+    pub current: bool,
+}
+
+/// The reader's account, if their session is logged in to one.
+#[server(prefix = "/fn", endpoint = "account", input = GetUrl)]
+pub async fn account() -> Result<Option<AccountView>, ServerFnError> {
+    let (backend, request) = backend()?;
+    Ok(backend.0.account(&request).await)
+}
+
+#[cfg(feature = "ssr")]
+fn set_cookie(cookie: http::HeaderValue) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.append_header(http::header::SET_COOKIE, cookie);
+    }
+}
+
+/// Registers a nickname with a password, and logs in.
+#[server(prefix = "/fn", endpoint = "register")]
+pub async fn register(nickname: String, password: String) -> Result<String, ServerFnError> {
+    let nickname = crate::names::Nickname::parse(&nickname)
+        .map_err(|e| ServerFnError::new(format!("Not registered: {e}.")))?;
+    let (backend, request) = backend()?;
+    set_cookie(backend.0.register(&request, nickname.clone(), password).await.map_err(ServerFnError::new)?);
+    Ok(nickname.to_string())
+}
+
+/// Logs in to a registered nickname.
+#[server(prefix = "/fn", endpoint = "login")]
+pub async fn log_in(nickname: String, password: String) -> Result<String, ServerFnError> {
+    let wrong = || ServerFnError::new("Wrong nickname or password.");
+    let nickname = crate::names::Nickname::parse(&nickname).map_err(|_| wrong())?;
+    let (backend, request) = backend()?;
+    set_cookie(backend.0.log_in(&request, nickname.clone(), password).await.map_err(ServerFnError::new)?);
+    Ok(nickname.to_string())
+}
+
+/// Logs this session out.
+#[server(prefix = "/fn", endpoint = "logout")]
+pub async fn log_out() -> Result<(), ServerFnError> {
+    let (backend, request) = backend()?;
+    set_cookie(backend.0.log_out(&request).await.map_err(ServerFnError::new)?);
+    Ok(())
+}
+
+/// Ends another session of the reader's account.
+#[server(prefix = "/fn", endpoint = "end-session")]
+pub async fn end_session(id: String) -> Result<(), ServerFnError> {
+    let (backend, request) = backend()?;
+    backend.0.end_session(&request, id).await.map_err(ServerFnError::new)
+}
+
+/// Changes the reader's password; their other sessions end.
+#[server(prefix = "/fn", endpoint = "password")]
+pub async fn change_password(current: String, new: String) -> Result<(), ServerFnError> {
+    let (backend, request) = backend()?;
+    backend.0.change_password(&request, current, new).await.map_err(ServerFnError::new)
 }
 
 /// The error a server function at `path` reported to a form posted without JavaScript: the

@@ -21,6 +21,7 @@ pub mod timeline;
 mod client;
 mod components;
 
+use components::account::AccountPage;
 use components::room_page::{JoinPage, LobbyPage, RoomPage};
 use components::shell::Sidebar;
 use leptos::prelude::*;
@@ -77,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=LobbyPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("r"), ParamSegment("room")) view=RoomPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("join") view=JoinPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
                 </Routes>
             </div>
         </Router>

@@ -178,6 +178,11 @@ fn MessageText(text: String) -> impl IntoView {
         .collect_view()
 }
 
+/// `YYYY-MM-DD HH:MM UTC`: the same on the server and in every reader's page.
+pub fn utc_stamp(at: Millis) -> String {
+    format!("{} {} UTC", utc_day(crate::timeline::day_of(at, 0)), utc_time(at))
+}
+
 /// `HH:MM` in UTC: all the server knows.
 fn utc_time(at: Millis) -> String {
     let minutes = at.div_euclid(60_000);

@@ -1,5 +1,6 @@
 //! The page's components, one per file.
 
+pub mod account;
 pub mod chat_room;
 pub mod composer;
 pub mod join_room;

@@ -37,6 +37,7 @@ pub fn Sidebar() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <a class="account-link" href="/account">"Account"</a>
             <ThemeToggle/>
         </nav>
     }

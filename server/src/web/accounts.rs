@@ -15,7 +15,6 @@ use super::state::AppState;
 use crate::accounts::{AccountError, LoggedIn};
 use crate::identity::{self, Identity};
 use app::names::Nickname;
-use app::protocol::Millis;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, request::Parts, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -41,16 +40,6 @@ struct LoginResponse {
     nickname: Nickname,
     /// Pass as `Authorization: Bearer …`, or `?token=` when joining a room.
     token: String,
-}
-
-#[derive(Debug, Serialize)]
-struct SessionEntry {
-    /// What `DELETE /api/sessions/{id}` takes.
-    id: String,
-    created_at: Millis,
-    agent: String,
-    /// The session this request came from.
-    current: bool,
 }
 
 /// The status each refusal is answered with.
@@ -128,9 +117,8 @@ pub async fn log_out(State(state): State<AppState>, request: Request) -> Respons
         Ok(me) => me,
         Err(response) => return response,
     };
-    match state.accounts.log_out(&me).await {
+    match log_out_everywhere(&state, &me).await {
         Ok(()) => {
-            state.rooms.end_sessions(&[me.session]);
             let mut response = StatusCode::NO_CONTENT.into_response();
             response.headers_mut().insert(header::SET_COOKIE, identity::clear_cookie());
             response
@@ -149,11 +137,8 @@ pub async fn change_password(State(state): State<AppState>, request: Request) ->
         Ok(me) => me,
         Err(response) => return response,
     };
-    match state.accounts.change_password(&me, &change.current, &change.new, address_of(&parts)).await {
-        Ok(ended) => {
-            state.rooms.end_sessions(&ended);
-            StatusCode::NO_CONTENT.into_response()
-        }
+    match change_password_everywhere(&state, &me, &change.current, &change.new, address_of(&parts)).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(err) => refused(&err),
     }
 }
@@ -164,19 +149,8 @@ pub async fn sessions(State(state): State<AppState>, request: Request) -> Respon
         Ok(me) => me,
         Err(response) => return response,
     };
-    match state.accounts.sessions(&me).await {
-        Ok(logins) => {
-            let entries: Vec<SessionEntry> = logins
-                .into_iter()
-                .map(|login| SessionEntry {
-                    id: login.session.handle(),
-                    created_at: login.created_at,
-                    agent: login.agent,
-                    current: login.session == me.session,
-                })
-                .collect();
-            Json(entries).into_response()
-        }
+    match account_view(&state, &me).await {
+        Ok(view) => Json(view.sessions).into_response(),
         Err(err) => refused(&err),
     }
 }
@@ -191,18 +165,68 @@ pub async fn end_session(
         Ok(me) => me,
         Err(response) => return response,
     };
-    let logins = match state.accounts.sessions(&me).await {
-        Ok(logins) => logins,
-        Err(err) => return refused(&err),
-    };
-    let Some(login) = logins.into_iter().find(|login| login.session.handle() == id) else {
-        return (StatusCode::NOT_FOUND, "no such session").into_response();
-    };
-    match state.accounts.end_session(&me, login.session).await {
-        Ok(_) => {
-            state.rooms.end_sessions(&[login.session]);
-            StatusCode::NO_CONTENT.into_response()
-        }
+    match end_session_everywhere(&state, &me, &id).await {
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => (StatusCode::NOT_FOUND, "no such session").into_response(),
         Err(err) => refused(&err),
     }
+}
+
+// What the JSON API and the pages' server functions both do.
+
+/// Ends `me`'s session, and closes its connections everywhere.
+pub(super) async fn log_out_everywhere(state: &AppState, me: &Identity) -> Result<(), AccountError> {
+    state.accounts.log_out(me).await?;
+    state.rooms.end_sessions(&[me.session]);
+    Ok(())
+}
+
+/// Ends the session of `me`'s account named `id` (its handle), and closes its connections
+/// everywhere; `false` if the account has no such session.
+pub(super) async fn end_session_everywhere(
+    state: &AppState,
+    me: &Identity,
+    id: &str,
+) -> Result<bool, AccountError> {
+    let logins = state.accounts.sessions(me).await?;
+    let Some(login) = logins.into_iter().find(|login| login.session.handle() == id) else {
+        return Ok(false);
+    };
+    let ended = state.accounts.end_session(me, login.session).await?;
+    state.rooms.end_sessions(&[login.session]);
+    Ok(ended)
+}
+
+/// Changes the password of `me`'s account, and closes the other sessions' connections
+/// everywhere.
+pub(super) async fn change_password_everywhere(
+    state: &AppState,
+    me: &Identity,
+    current: &str,
+    new: &str,
+    address: crate::identity::AddressKey,
+) -> Result<(), AccountError> {
+    let ended = state.accounts.change_password(me, current, new, address).await?;
+    state.rooms.end_sessions(&ended);
+    Ok(())
+}
+
+/// `me`'s account as its owner sees it.
+pub(super) async fn account_view(
+    state: &AppState,
+    me: &Identity,
+) -> Result<app::api::AccountView, AccountError> {
+    let sessions = state
+        .accounts
+        .sessions(me)
+        .await?
+        .into_iter()
+        .map(|login| app::api::SessionView {
+            id: login.session.handle(),
+            created_at: login.created_at,
+            agent: login.agent,
+            current: login.session == me.session,
+        })
+        .collect();
+    Ok(app::api::AccountView { nickname: me.nickname.to_string(), sessions })
 }

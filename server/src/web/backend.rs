@@ -2,13 +2,14 @@
 //! JSON API for clients that are not browsers: `POST /api/session` (a nickname and its token)
 //! and `GET /api/rooms` (the room list).
 
+use super::accounts;
 use super::state::AppState;
-use crate::accounts::NotAdmitted;
+use crate::accounts::{AccountError, LoggedIn, NotAdmitted};
 use crate::clock::now_millis;
 use crate::identity::{self, AddressKey, Identity, SessionId};
 use crate::session::quota::TooFast;
 use crate::store::{NewMessage, StoredMessage};
-use app::api::{Backend, BackendContext};
+use app::api::{AccountView, Backend, BackendContext};
 use app::names::{ClientId, MessageText, Nickname, RoomName};
 use app::protocol::{RoomSummary, ServerEvent};
 use axum::extract::{ConnectInfo, Request, State};
@@ -203,6 +204,87 @@ impl Backend for PageBackend {
             };
             state.writer.append(message).await.map(|_| ()).map_err(|e| e.to_string())
         })
+    }
+
+    fn account(&self, request: &Parts) -> Answer<Option<AccountView>> {
+        let (state, me) = (self.0.clone(), self.me(request));
+        Box::pin(async move { accounts::account_view(&state, &me?).await.ok() })
+    }
+
+    fn register(
+        &self,
+        request: &Parts,
+        nickname: Nickname,
+        password: String,
+    ) -> Answer<Result<HeaderValue, String>> {
+        let (state, (address, agent)) = (self.0.clone(), origin_of(request));
+        Box::pin(async move {
+            Self::logged_in_cookie(state.accounts.register(nickname, &password, address, &agent).await)
+        })
+    }
+
+    fn log_in(
+        &self,
+        request: &Parts,
+        nickname: Nickname,
+        password: String,
+    ) -> Answer<Result<HeaderValue, String>> {
+        let (state, (address, agent)) = (self.0.clone(), origin_of(request));
+        Box::pin(async move {
+            Self::logged_in_cookie(state.accounts.log_in(&nickname, &password, address, &agent).await)
+        })
+    }
+
+    fn log_out(&self, request: &Parts) -> Answer<Result<HeaderValue, String>> {
+        let (state, me) = (self.0.clone(), self.me(request));
+        Box::pin(async move {
+            let me = me.ok_or_else(|| told(AccountError::NotLoggedIn))?;
+            accounts::log_out_everywhere(&state, &me).await.map_err(told)?;
+            Ok(identity::clear_cookie())
+        })
+    }
+
+    fn end_session(&self, request: &Parts, id: String) -> Answer<Result<(), String>> {
+        let (state, me) = (self.0.clone(), self.me(request));
+        Box::pin(async move {
+            let me = me.ok_or_else(|| told(AccountError::NotLoggedIn))?;
+            match accounts::end_session_everywhere(&state, &me, &id).await.map_err(told)? {
+                true => Ok(()),
+                false => Err("That session has ended already.".to_owned()),
+            }
+        })
+    }
+
+    fn change_password(&self, request: &Parts, current: String, new: String) -> Answer<Result<(), String>> {
+        let (state, me, (address, _)) = (self.0.clone(), self.me(request), origin_of(request));
+        Box::pin(async move {
+            let me = me.ok_or_else(|| told(AccountError::NotLoggedIn))?;
+            accounts::change_password_everywhere(&state, &me, &current, &new, address).await.map_err(told)
+        })
+    }
+}
+
+type Answer<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// What the pages' account forms are told.
+fn told(err: AccountError) -> String {
+    err.to_string()
+}
+
+/// What a request asks for besides its session: its address and what it says it is.
+fn origin_of(request: &Parts) -> (AddressKey, String) {
+    let agent = request.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    (address_of(request), agent.to_owned())
+}
+
+impl PageBackend {
+    fn me(&self, request: &Parts) -> Option<Identity> {
+        self.0.keys.from_cookies(&request.headers)
+    }
+
+    fn logged_in_cookie(login: Result<LoggedIn, AccountError>) -> Result<HeaderValue, String> {
+        let login = login.map_err(told)?;
+        identity::set_cookie(&login.token).ok_or_else(|| "the session could not be stored".to_owned())
     }
 }
 
