@@ -48,6 +48,10 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use transport::connections::Caps;
 use web::AppState;
 
+/// How often a node of a cluster reads the nicknames the others registered: a name registered
+/// on one node is refused to guests on the others within this.
+const REGISTRATIONS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Where the server listens: its own address, and those of the legacy systems it is asked to
 /// stand in for, whose pages name their own ports (see `Config::echo_addr`).
 #[derive(Debug)]
@@ -134,7 +138,11 @@ pub async fn run(
         limits: limits.clone(),
         quotas: quotas.clone(),
     });
-    let accounts = accounts::Accounts::new(store.clone(), keys.clone(), &limits);
+    let accounts = accounts::Accounts::open(store.clone(), keys.clone(), &limits)
+        .await
+        .context("reading the registered nicknames")?;
+    // With other nodes, the names they register; alone, this process registers every one.
+    let registrations = cluster.as_ref().map(|_| tokio::spawn(accounts.clone().keep_up(REGISTRATIONS_EVERY)));
     let endpoints = transport::Endpoints {
         limits: limits.clone(),
         keys: keys.clone(),
@@ -199,6 +207,9 @@ pub async fn run(
         tracing::warn!(left = tasks.len(), "drain deadline passed with connections still open");
     }
     pings.abort();
+    if let Some(registrations) = registrations {
+        registrations.abort();
+    }
     // The writer stops once the last handle is gone and its queue is committed.
     drop(state);
     if tokio::time::timeout_at(deadline, writer_task).await.is_err() {

@@ -11,9 +11,11 @@
 //!
 //! - [`password`]: hashing, off the async threads and bounded.
 //! - [`attempts`]: how many log-ins and registrations an address or a nickname gets.
+//! - [`registered`]: the names registered, in memory, on a process alone.
 
 mod attempts;
 pub mod password;
+mod registered;
 
 use crate::clock::now_millis;
 use crate::identity::lookalike::{reserved_for_guests, same_name};
@@ -22,6 +24,7 @@ use crate::store::{DynStore, Login, Standing, StoreError};
 use app::names::Nickname;
 use attempts::Attempts;
 use password::{Busy, Hasher};
+use registered::Registered;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +37,7 @@ pub struct Accounts {
     keys: SessionKeys,
     hasher: Hasher,
     attempts: Arc<Attempts>,
+    registered: Arc<Registered>,
 }
 
 /// Why an account request was refused. The messages are what the person is shown: a wrong
@@ -88,8 +92,29 @@ pub struct LoggedIn {
 }
 
 impl Accounts {
-    pub fn new(store: DynStore, keys: SessionKeys, limits: &crate::config::Limits) -> Self {
-        Self { store, keys, hasher: Hasher::default(), attempts: Arc::new(Attempts::new(limits)) }
+    /// The accounts of `store`, with every name registered so far.
+    pub async fn open(
+        store: DynStore,
+        keys: SessionKeys,
+        limits: &crate::config::Limits,
+    ) -> Result<Self, StoreError> {
+        let registered = Arc::new(Registered::load(&store).await?);
+        let attempts = Arc::new(Attempts::new(limits));
+        Ok(Self { store, keys, hasher: Hasher::default(), attempts, registered })
+    }
+
+    /// With other nodes on the store: learns the names they register, every `every`. Runs
+    /// until dropped.
+    pub async fn keep_up(self, every: Duration) {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match self.store.recent_account_keys().await {
+                Ok(keys) => keys.iter().for_each(|key| self.registered.add(key)),
+                Err(err) => tracing::warn!(%err, "reading the nicknames registered lately failed"),
+            }
+        }
     }
 
     /// Whether `identity` may use its nickname: any session may use one nobody registered; a
@@ -98,6 +123,9 @@ impl Accounts {
     /// person, so that a phone and a laptop are one member, not two people with one name.
     pub async fn admit(&self, identity: &Identity) -> Result<Identity, NotAdmitted> {
         let key = same_name(&identity.nickname);
+        if !self.registered.may_be(&key) {
+            return Ok(identity.clone());
+        }
         match self.store.standing(&key, identity.session).await {
             Ok(Standing::Unregistered) => Ok(identity.clone()),
             Ok(Standing::Owner) => {
@@ -133,6 +161,7 @@ impl Accounts {
         if !self.store.create_account(&key, &nickname, &hash, now_millis()).await? {
             return Err(AccountError::Registered(nickname));
         }
+        self.registered.add(&key);
         tracing::info!(%nickname, "nickname registered");
         self.start_login(&key, nickname, agent).await
     }

@@ -59,6 +59,12 @@ pub trait AccountStore: Send + Sync {
     /// The account registered under `key`.
     async fn account(&self, key: &str) -> Result<Option<Account>, StoreError>;
 
+    /// Every registered key.
+    async fn account_keys(&self) -> Result<Vec<String>, StoreError>;
+
+    /// The keys registered within the last minute, by any process on the store.
+    async fn recent_account_keys(&self) -> Result<Vec<String>, StoreError>;
+
     /// Replaces the account's password hash and ends every session logged in to it but `keep`,
     /// in one transaction.
     async fn set_password(&self, key: &str, password: &str, keep: SessionId) -> Result<(), StoreError>;
@@ -85,6 +91,7 @@ pub trait AccountStore: Send + Sync {
 const CREATE_ACCOUNT: &str = "INSERT INTO accounts (name_key, nickname, password, created_at) \
      VALUES ($1, $2, $3, $4) ON CONFLICT (name_key) DO NOTHING";
 const ACCOUNT: &str = "SELECT nickname, password FROM accounts WHERE name_key = $1";
+const ACCOUNT_KEYS: &str = "SELECT name_key FROM accounts";
 const SET_PASSWORD: &str = "UPDATE accounts SET password = $2 WHERE name_key = $1";
 const END_OTHER_LOGINS: &str = "DELETE FROM logins WHERE account = $1 AND session <> $2";
 const ADD_LOGIN: &str = "INSERT INTO logins (session, account, created_at, agent) VALUES ($1, $2, $3, $4) \
@@ -101,9 +108,15 @@ fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
+/// The names registered lately. A minute, by the database's own clock: far longer than any
+/// registration's transaction may take to commit (PostgreSQL's statement timeout), so that one
+/// committed late is still read. SQLite's store serves one process, which never asks.
+const RECENT_PG: &str = "SELECT name_key FROM accounts WHERE registered_at > now() - interval '60 seconds'";
+const RECENT_SQLITE: &str = "SELECT name_key FROM accounts WHERE created_at > (unixepoch() - 60) * 1000";
+
 /// The same implementation for each store, on its pool.
 macro_rules! account_store {
-    ($store:ty) => {
+    ($store:ty, $recent:expr) => {
         #[async_trait]
         impl AccountStore for $store {
             async fn create_account(
@@ -129,6 +142,14 @@ macro_rules! account_store {
                 };
                 let nickname = Nickname::parse(row.try_get("nickname")?).map_err(corrupt)?;
                 Ok(Some(Account { nickname, password: row.try_get("password")? }))
+            }
+
+            async fn account_keys(&self) -> Result<Vec<String>, StoreError> {
+                Ok(sqlx::query_scalar(ACCOUNT_KEYS).fetch_all(&self.pool).await?)
+            }
+
+            async fn recent_account_keys(&self) -> Result<Vec<String>, StoreError> {
+                Ok(sqlx::query_scalar($recent).fetch_all(&self.pool).await?)
             }
 
             async fn set_password(
@@ -202,5 +223,5 @@ macro_rules! account_store {
     };
 }
 
-account_store!(SqliteStore);
-account_store!(PgStore);
+account_store!(SqliteStore, RECENT_SQLITE);
+account_store!(PgStore, RECENT_PG);

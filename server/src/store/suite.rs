@@ -46,6 +46,12 @@ async fn accounts_and_their_logins(store: &dyn Store) {
     let account = store.account("ann").await.unwrap().unwrap();
     assert_eq!((account.nickname.as_str(), account.password.as_str()), ("Ann", "hash-1"), "the first kept");
     assert_eq!(store.account("bob").await.unwrap(), None);
+    assert!(store.account_keys().await.unwrap().contains(&"ann".to_owned()));
+    assert!(store
+        .create_account("new", &Nickname::parse("new").unwrap(), "h", crate::clock::now_millis())
+        .await
+        .unwrap());
+    assert!(store.recent_account_keys().await.unwrap().contains(&"new".to_owned()));
     assert_eq!(store.standing("ann", laptop).await.unwrap(), Standing::Stranger);
 
     store.add_login("ann", laptop, 10, "Firefox").await.unwrap();
