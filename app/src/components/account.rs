@@ -167,6 +167,8 @@ fn LoggedIn(
 fn SessionRow(session: SessionView, end: ServerAction<EndSession>) -> impl IntoView {
     let agent =
         if session.agent.is_empty() { "Unknown browser or program".to_owned() } else { session.agent };
+    // Every row has its button: each says whose session it ends.
+    let label = format!("Log out the session of {agent}");
     let since = super::message_log::utc_stamp(session.created_at);
     view! {
         <li class="session" data-current=session.current.then_some("")>
@@ -178,7 +180,7 @@ fn SessionRow(session: SessionView, end: ServerAction<EndSession>) -> impl IntoV
                 view! {
                     <ActionForm action=end>
                         <input type="hidden" name="id" value=session.id/>
-                        <button type="submit">"Log out"</button>
+                        <button type="submit" aria-label=label>"Log out"</button>
                     </ActionForm>
                 }
                 .into_any()
