@@ -131,6 +131,21 @@ impl RoomLink {
         }
     }
 
+    /// Asks the server to edit or delete a message shown: the change shows once it is stored,
+    /// for everyone at once; a refusal comes back as a notice. Not kept for later, unlike
+    /// messages: `false` when there is no connection to send it on now.
+    pub fn change(self, request: crate::protocol::ClientMessage) -> bool {
+        #[cfg(feature = "hydrate")]
+        {
+            self.runtime.try_update_value(|rt| rt.request(&request)).unwrap_or(false)
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = request;
+            false
+        }
+    }
+
     /// The reader is typing: tells the room, at most once every few seconds.
     pub fn typing(self) {
         #[cfg(feature = "hydrate")]
@@ -231,6 +246,10 @@ mod runtime {
                 let _ =
                     socket.send(&ClientMessage::Send { id: pending.id.clone(), text: pending.text.clone() });
             }
+        }
+
+        pub fn request(&mut self, request: &ClientMessage) -> bool {
+            self.socket.as_ref().filter(|s| s.is_open()).is_some_and(|socket| socket.send(request).is_ok())
         }
 
         pub fn typing(&mut self) {
@@ -349,7 +368,7 @@ mod runtime {
                     let _ = set_timeout_with_handle(move || self.resend_pending(), STORAGE_RETRY);
                 }
                 ServerEvent::Ack { client_id, .. } => self.outbox.update(|o| o.acknowledge(client_id)),
-                ServerEvent::Message { author, text, at, client_id, .. } => {
+                ServerEvent::Message { author, text, at, client_id, deleted: false, .. } => {
                     if let Some(client_id) = client_id {
                         self.outbox.update(|o| o.acknowledge(client_id));
                     }

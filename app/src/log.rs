@@ -14,15 +14,23 @@ pub struct LogLine {
     /// Unique within this page, for keyed rendering: new lines count up from 0, older pages
     /// loaded above them count down from -1.
     pub key: i64,
+    /// Counts the changes to the line since it was added (edits, a deletion): for keyed
+    /// rendering too.
+    pub rev: u32,
     pub kind: LineKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineKind {
     Message {
+        /// Its number in the room's log, which edits and deletions name.
+        seq: Seq,
         author: String,
+        /// Empty once deleted.
         text: String,
         at: Millis,
+        edited: bool,
+        deleted: bool,
     },
     Joined {
         name: String,
@@ -56,7 +64,7 @@ impl RoomLog {
             // A full log loads no older pages (`older_cursor`), so `oldest_seq` needs no update.
             self.lines.pop_front();
         }
-        self.lines.push_back(LogLine { key: self.next_key, kind });
+        self.lines.push_back(LogLine { key: self.next_key, rev: 0, kind });
         self.next_key += 1;
     }
 
@@ -79,7 +87,7 @@ impl RoomLog {
         let room_for = MAX_LINES.saturating_sub(self.lines.len());
         let mut added = 0;
         for event in page.iter().rev() {
-            let ServerEvent::Message { id, epoch, author, text, at, .. } = event else { continue };
+            let ServerEvent::Message { id, epoch, .. } = event else { continue };
             if *epoch != self.epoch && self.epoch != 0 {
                 continue;
             }
@@ -87,8 +95,8 @@ impl RoomLog {
                 continue;
             }
             self.prev_key -= 1;
-            let kind = LineKind::Message { author: author.to_string(), text: text.to_string(), at: *at };
-            self.lines.push_front(LogLine { key: self.prev_key, kind });
+            let Some(kind) = message_line(event) else { continue };
+            self.lines.push_front(LogLine { key: self.prev_key, rev: 0, kind });
             self.oldest_seq = Some(*id);
             added += 1;
         }
@@ -110,7 +118,7 @@ impl RoomLog {
             }
             ServerEvent::Joined { name, .. } => LineKind::Joined { name: name.to_string() },
             ServerEvent::Left { name, .. } => LineKind::Left { name: name.to_string() },
-            ServerEvent::Message { id, epoch, author, text, at, .. } => {
+            ServerEvent::Message { id, epoch, .. } => {
                 if *epoch == self.epoch && *id <= self.last_seq {
                     return;
                 }
@@ -119,11 +127,53 @@ impl RoomLog {
                 if self.oldest_seq.is_none() {
                     self.oldest_seq = Some(*id);
                 }
-                LineKind::Message { author: author.to_string(), text: text.to_string(), at: *at }
+                match message_line(event) {
+                    Some(kind) => kind,
+                    None => return,
+                }
+            }
+            ServerEvent::Edited { id, epoch, target, text, .. } => {
+                self.changed(*id, *epoch, *target, |line_text, edited, _| {
+                    *line_text = text.to_string();
+                    *edited = true;
+                });
+                return;
+            }
+            ServerEvent::Deleted { id, epoch, target, .. } => {
+                self.changed(*id, *epoch, *target, |line_text, _, deleted| {
+                    line_text.clear();
+                    *deleted = true;
+                });
+                return;
             }
             ServerEvent::Error { message, .. } => LineKind::Notice { text: message.clone() },
         };
         self.push(kind);
+    }
+
+    /// Applies a change numbered `id` to the message numbered `target`, if it is shown (one
+    /// older than what is shown arrives as it is now when its page is loaded).
+    fn changed(
+        &mut self,
+        id: Seq,
+        epoch: Epoch,
+        target: Seq,
+        change: impl FnOnce(&mut String, &mut bool, &mut bool),
+    ) {
+        if epoch != self.epoch || id <= self.last_seq {
+            return;
+        }
+        self.last_seq = id;
+        let line = self
+            .lines
+            .iter_mut()
+            .find(|line| matches!(line.kind, LineKind::Message { seq, .. } if seq == target));
+        if let Some(LogLine { kind: LineKind::Message { text, edited, deleted, .. }, rev, .. }) = line {
+            if !*deleted {
+                change(text, edited, deleted);
+                *rev += 1;
+            }
+        }
     }
 
     /// Where a reconnect should resume: `(epoch, last message id)`, or `None` before any message.
@@ -150,6 +200,19 @@ impl RoomLog {
     }
 }
 
+/// The line of a message event as it reads now.
+fn message_line(event: &ServerEvent) -> Option<LineKind> {
+    let ServerEvent::Message { id, author, text, at, edited, deleted, .. } = event else { return None };
+    Some(LineKind::Message {
+        seq: *id,
+        author: author.to_string(),
+        text: if *deleted { String::new() } else { text.to_string() },
+        at: *at,
+        edited: edited.is_some(),
+        deleted: *deleted,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +227,19 @@ mod tests {
             text: MessageText::parse(text).unwrap(),
             at: 3,
             client_id: None,
+            edited: None,
+            deleted: false,
+        }
+    }
+
+    fn line(seq: Seq, text: &str) -> LineKind {
+        LineKind::Message {
+            seq,
+            author: "alice".into(),
+            text: text.into(),
+            at: 3,
+            edited: false,
+            deleted: false,
         }
     }
 
@@ -181,13 +257,7 @@ mod tests {
         log.apply(&ServerEvent::Joined { room: RoomName::lobby(), name: alice.clone(), at: 1 });
         log.apply(&message(2, 7, "hi"));
         let kinds: Vec<_> = log.lines().map(|l| l.kind.clone()).collect();
-        assert_eq!(
-            kinds,
-            vec![
-                LineKind::Joined { name: "alice".into() },
-                LineKind::Message { author: "alice".into(), text: "hi".into(), at: 3 },
-            ]
-        );
+        assert_eq!(kinds, vec![LineKind::Joined { name: "alice".into() }, line(2, "hi"),]);
         assert_eq!(log.resume_position(), Some((7, 2)));
     }
 
@@ -205,6 +275,46 @@ mod tests {
         assert!(log.is_empty());
         log.apply(&message(1, 8, "new"));
         assert_eq!(log.resume_position(), Some((8, 1)));
+    }
+
+    #[test]
+    fn edits_and_deletions_change_the_line_they_name_once() {
+        let mut log = RoomLog::default();
+        for id in [1, 2] {
+            log.apply(&message(id, 7, &format!("m{id}")));
+        }
+        let (room, by) = (RoomName::lobby(), Nickname::parse("alice").unwrap());
+        let edit = ServerEvent::Edited {
+            id: 3,
+            epoch: 7,
+            room: room.clone(),
+            target: 1,
+            text: MessageText::parse("fixed").unwrap(),
+            by: by.clone(),
+            at: 4,
+        };
+        log.apply(&edit);
+        log.apply(&ServerEvent::Deleted { id: 4, epoch: 7, room, target: 2, by, at: 5 });
+        // Delivered again across a reconnect: nothing changes.
+        log.apply(&edit);
+        let kinds: Vec<_> = log.lines().map(|l| l.kind.clone()).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                LineKind::Message { edited: true, ..line(1, "fixed") },
+                LineKind::Message { deleted: true, ..line(2, "") },
+            ]
+        );
+        assert_eq!(log.resume_position(), Some((7, 4)), "changes move the resume position");
+        let mut tombstone = message(5, 7, "message deleted");
+        if let ServerEvent::Message { deleted, .. } = &mut tombstone {
+            *deleted = true;
+        }
+        log.apply(&tombstone);
+        assert_eq!(
+            log.lines().last().map(|l| l.kind.clone()),
+            Some(LineKind::Message { deleted: true, ..line(5, "") })
+        );
     }
 
     #[test]

@@ -136,6 +136,12 @@ impl MessageText {
         Self::parse(&raw.chars().map(|c| if keep(c) { c } else { '\u{FFFD}' }).collect::<String>())
     }
 
+    /// What a deleted message reads as for clients that know nothing of deletions (the text
+    /// itself is gone from the log).
+    pub fn deleted() -> Self {
+        Self("message deleted".to_owned())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

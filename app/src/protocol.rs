@@ -73,6 +73,13 @@ pub enum ClientMessage {
     /// the server shows the sender as typing until a few seconds after the last one, or until
     /// their message arrives.
     Typing {},
+    /// Replaces the text of the message numbered `target` (one of the sender's own). Answered by
+    /// an [`ServerEvent::Edited`] to everyone in the room, this client included, once it is
+    /// stored, or by an [`ServerEvent::Error`].
+    Edit { target: Seq, text: MessageText },
+    /// Deletes the message numbered `target`: one of the sender's own, or anyone's for a
+    /// moderator of the room. Answered by a [`ServerEvent::Deleted`] to everyone, or an error.
+    Delete { target: Seq },
 }
 
 /// What the server sends.
@@ -101,7 +108,21 @@ pub enum ServerEvent {
         at: Millis,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_id: Option<ClientId>,
+        /// When its text was last edited; `None` if never.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        edited: Option<Millis>,
+        /// The message was deleted: `text` is then [`MessageText::deleted`], a placeholder for
+        /// clients that know nothing of deletions, and the rest of the event what it was.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        deleted: bool,
     },
+    /// The message numbered `target` now reads `text`, as `by` (its author) edited it at `at`.
+    /// Numbered in the log like a message (`id`), so that a client that was away learns of it
+    /// when it resumes.
+    Edited { id: Seq, epoch: Epoch, room: RoomName, target: Seq, text: MessageText, by: Nickname, at: Millis },
+    /// The message numbered `target` was deleted by `by` (its author or a moderator) at `at`:
+    /// clients show a tombstone in its place. Numbered in the log like a message (`id`).
+    Deleted { id: Seq, epoch: Epoch, room: RoomName, target: Seq, by: Nickname, at: Millis },
     /// The message this client sent as `client_id` is durably stored as `id`.
     Ack { client_id: ClientId, id: Seq },
     /// The client's resume position belongs to an earlier incarnation of the room's log (it was
@@ -147,6 +168,11 @@ pub enum ErrorCode {
     /// The client sends faster than its rate: what it sends is handled at that rate from now on
     /// (nothing is dropped); a client that stays over it is closed (1008).
     RateLimited,
+    /// The message an edit or a delete names is not in the room's log, or is deleted already.
+    NotFound,
+    /// The sender may not do this: edit another's message, or delete one without being its
+    /// author or a moderator of the room.
+    Forbidden,
 }
 
 /// One room in the room list (`GET /api/rooms`).
@@ -204,6 +230,12 @@ mod tests {
         let ping = ClientMessage::Ping { nonce: 7 };
         assert_eq!(ping.to_json(), r#"{"type":"ping","nonce":7}"#);
         assert_eq!(ClientMessage::from_json(r#"{"type":"typing"}"#).ok(), Some(ClientMessage::Typing {}));
+        let edit = ClientMessage::Edit { target: 7, text: MessageText::parse("fixed").unwrap() };
+        assert_eq!(edit.to_json(), r#"{"type":"edit","target":7,"text":"fixed"}"#);
+        assert_eq!(
+            ClientMessage::from_json(r#"{"type":"delete","target":7}"#).ok(),
+            Some(ClientMessage::Delete { target: 7 })
+        );
     }
 
     #[test]
@@ -247,7 +279,19 @@ mod tests {
                 text: MessageText::parse("<b>not html</b> \"quoted\"").unwrap(),
                 at: 1_700_000_000_000,
                 client_id: Some(cid("c7")),
+                edited: Some(1_700_000_000_001),
+                deleted: false,
             },
+            ServerEvent::Edited {
+                id: 8,
+                epoch: 42,
+                room: room.clone(),
+                target: 7,
+                text: MessageText::parse("fixed").unwrap(),
+                by: nick("alice"),
+                at: 3,
+            },
+            ServerEvent::Deleted { id: 9, epoch: 42, room: room.clone(), target: 7, by: nick("mod"), at: 4 },
             ServerEvent::Ack { client_id: cid("c7"), id: 7 },
             ServerEvent::Members { room: room.clone(), names: vec![nick("alice"), nick("bob")] },
             ServerEvent::Typing { room: room.clone(), names: vec![] },
@@ -274,6 +318,8 @@ mod tests {
             text: MessageText::parse("hey").unwrap(),
             at: 5,
             client_id: None,
+            edited: None,
+            deleted: false,
         };
         assert_eq!(
             event.to_json(),

@@ -21,8 +21,8 @@ pub struct Item {
 
 impl Item {
     /// Changes whenever the line or how it is shown changes: for keyed rendering.
-    pub fn key(&self) -> (i64, Option<i64>, bool) {
-        (self.line.key, self.day, self.continued)
+    pub fn key(&self) -> (i64, u32, Option<i64>, bool) {
+        (self.line.key, self.line.rev, self.day, self.continued)
     }
 }
 
@@ -64,7 +64,18 @@ mod tests {
     use super::*;
 
     fn message(key: i64, author: &str, at: Millis) -> LogLine {
-        LogLine { key, kind: LineKind::Message { author: author.into(), text: "x".into(), at } }
+        LogLine {
+            key,
+            rev: 0,
+            kind: LineKind::Message {
+                seq: 1,
+                author: author.into(),
+                text: "x".into(),
+                at,
+                edited: false,
+                deleted: false,
+            },
+        }
     }
 
     const NOON: Millis = 1_763_726_400_000; // 2025-11-21 12:00 UTC
@@ -76,7 +87,7 @@ mod tests {
             message(1, "ann", NOON + 60_000),
             message(2, "bob", NOON + 120_000),
             message(3, "bob", NOON + 120_000 + GROUP_WITHIN_MS),
-            LogLine { key: 4, kind: LineKind::Joined { name: "cy".into() } },
+            LogLine { key: 4, rev: 0, kind: LineKind::Joined { name: "cy".into() } },
             message(5, "bob", NOON + 120_000 + GROUP_WITHIN_MS + 1),
             message(6, "bob", NOON + 13 * 3_600_000),
         ];

@@ -2,6 +2,7 @@
 //! that follows new messages only while the reader is at the bottom (otherwise a "new messages"
 //! button appears). Every piece of user text goes into a text node, never into markup.
 
+use crate::components::message_actions::{EditForm, MessageActions};
 use crate::connection::RoomLink;
 use crate::linkify::{segments, Segment};
 use crate::log::{LineKind, LogLine};
@@ -92,7 +93,7 @@ pub fn MessageLog(link: RoomLink) -> impl IntoView {
                 </Show>
                 <ol class="log">
                     <For each=move || items.get() key=Item::key let:item>
-                        <Line item/>
+                        <Line item link/>
                     </For>
                     // Sent by this reader, not yet acknowledged by the server: shown until it is.
                     <For
@@ -123,7 +124,7 @@ pub fn MessageLog(link: RoomLink) -> impl IntoView {
 }
 
 #[component]
-fn Line(item: Item) -> impl IntoView {
+fn Line(item: Item, link: RoomLink) -> impl IntoView {
     let Item { line: LogLine { kind, .. }, day, continued } = item;
     let separator = day.map(|day| {
         let label = RwSignal::new(utc_day(day));
@@ -132,19 +133,43 @@ fn Line(item: Item) -> impl IntoView {
         view! { <li class="day"><span>{move || label.get()}</span></li> }
     });
     let line = match kind {
-        LineKind::Message { author, text, at } => {
+        LineKind::Message { seq, author, text, at, edited, deleted } => {
             // The server renders UTC; once hydrated, the reader's own time zone.
             let time = RwSignal::new(utc_time(at));
             #[cfg(feature = "hydrate")]
             Effect::new(move |_| time.set(local_time(at)));
             let class = if continued { "line message continued" } else { "line message" };
+            let editing = RwSignal::new(false);
+            let body = if deleted {
+                view! { <p class="text tombstone">"message deleted"</p> }.into_any()
+            } else {
+                let shown = text.clone();
+                view! {
+                    <Show
+                        when=move || editing.get()
+                        fallback=move || {
+                            let text = shown.clone();
+                            view! {
+                                <p class="text">
+                                    <MessageText text/>
+                                    {edited.then(|| view! { <span class="edited">" (edited)"</span> })}
+                                </p>
+                            }
+                        }
+                    >
+                        <EditForm link seq text=text.clone() editing/>
+                    </Show>
+                    <MessageActions link seq author=author.clone() editing/>
+                }
+                .into_any()
+            };
             view! {
                 <li class=class>
                     <div class="meta" class:visually-hidden=continued>
-                        <span class="author">{author}</span>
+                        <span class="author">{author.clone()}</span>
                         <time class="at">{move || time.get()}</time>
                     </div>
-                    <p class="text"><MessageText text/></p>
+                    {body}
                 </li>
             }
             .into_any()

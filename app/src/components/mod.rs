@@ -5,6 +5,7 @@ pub mod chat_room;
 pub mod composer;
 pub mod join_room;
 pub mod member_list;
+pub mod message_actions;
 pub mod message_log;
 pub mod nickname;
 pub mod room_list;

@@ -92,7 +92,10 @@ mod tests {
             epoch: 77,
             seq: 3,
             author: nick("ann"),
-            text: MessageText::parse("<b>hi</b>\nthere").unwrap(),
+            body: crate::store::Body::Text {
+                text: MessageText::parse("<b>hi</b>\nthere").unwrap(),
+                edited: None,
+            },
             at: 5,
             client_id: Some(ClientId::parse("c-1").unwrap()),
         };

@@ -58,6 +58,13 @@ pub fn message(author: &Nickname, text: &MessageText) -> Vec<String> {
     text.lines().filter(|line| !line.trim().is_empty()).map(|line| format!("{author}:{line}")).collect()
 }
 
+/// Sent to the whole room when a message is edited: `<name>:* <line>` for each line of its new
+/// text, the correction people write by hand on IRC. Deletions have no line: a page that shows
+/// lines as they come cannot take one back.
+pub fn correction(author: &Nickname, text: &MessageText) -> Vec<String> {
+    text.lines().filter(|line| !line.trim().is_empty()).map(|line| format!("{author}:* {line}")).collect()
+}
+
 /// One line as a frame.
 pub fn line(text: &str, lines: Lines) -> Frame {
     Frame::text(&lines.render(text))
@@ -65,7 +72,16 @@ pub fn line(text: &str, lines: Lines) -> Frame {
 
 /// A message's lines as frames, in one buffer: they are always written together.
 pub fn message_frames(author: &Nickname, text: &MessageText, lines: Lines) -> Frame {
-    let frames: Vec<Frame> = message(author, text).iter().map(|l| line(l, lines)).collect();
+    frames(&message(author, text), lines)
+}
+
+/// An edit's lines as frames, in one buffer.
+pub fn correction_frames(author: &Nickname, text: &MessageText, lines: Lines) -> Frame {
+    frames(&correction(author, text), lines)
+}
+
+fn frames(texts: &[String], lines: Lines) -> Frame {
+    let frames: Vec<Frame> = texts.iter().map(|l| line(l, lines)).collect();
     Frame::concat(&frames)
 }
 

@@ -4,7 +4,7 @@
 use super::presence::Change;
 use crate::clock;
 use crate::codec::{json, plain, tornado, Dialect, Lines};
-use crate::store::StoredMessage;
+use crate::store::{Body, StoredMessage};
 use crate::ws::Frame;
 use app::names::{Nickname, RoomName};
 use app::protocol::{Seq, ServerEvent};
@@ -14,6 +14,9 @@ use std::sync::OnceLock;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
     Message,
+    /// An edit or a deletion: numbered like a message, shown by the JSON dialect (and the plain
+    /// one's correction line for an edit) only.
+    Change,
     Joined(Nickname),
     Left(Nickname),
     Typing,
@@ -52,17 +55,28 @@ pub struct RoomEvent {
 }
 
 impl RoomEvent {
-    /// The frames of a stored message: for live delivery and for history alike.
+    /// The frames of a stored entry (a message, or a change to one): for live delivery and for
+    /// history alike.
     pub fn message(stored: &StoredMessage) -> Self {
         let event = stored.event();
-        let (plain, plain_html) = plain_frames(stored.text.as_str(), |lines| {
-            plain::message_frames(&stored.author, &stored.text, lines)
-        });
+        let (plain, plain_html) = match &stored.body {
+            Body::Text { text, .. } => {
+                both(plain_frames(text.as_str(), |lines| plain::message_frames(&stored.author, text, lines)))
+            }
+            Body::Edit { text: Some(text), .. } => both(plain_frames(text.as_str(), |lines| {
+                plain::correction_frames(&stored.author, text, lines)
+            })),
+            Body::Deleted | Body::Edit { text: None, .. } | Body::Delete { .. } => (None, None),
+        };
+        let kind = match stored.body {
+            Body::Text { .. } | Body::Deleted => Kind::Message,
+            Body::Edit { .. } | Body::Delete { .. } => Kind::Change,
+        };
         Self {
             seq: Some(stored.seq),
-            kind: Kind::Message,
-            plain: Some(plain),
-            plain_html: Some(plain_html),
+            kind,
+            plain,
+            plain_html,
             json: Some(json::encode(&event)),
             relay: None,
             tornado: OnceLock::new(),
@@ -115,18 +129,26 @@ impl RoomEvent {
             return None;
         }
         match ServerEvent::from_json(self.json.as_ref()?.payload_text()) {
-            Ok(ServerEvent::Message { author, text, .. }) => Some(tornado::fragment(&author, &text)),
+            Ok(ServerEvent::Message { author, text, deleted: false, .. }) => {
+                Some(tornado::fragment(&author, &text))
+            }
             _ => None,
         }
     }
 
-    /// A stored message's frame for one connection of `dialect` (history, catch-up): only that
-    /// dialect's encoding is made.
-    pub fn logged(stored: &StoredMessage, dialect: Dialect) -> Frame {
-        match dialect {
-            Dialect::Plain(lines) => plain::message_frames(&stored.author, &stored.text, lines),
-            Dialect::Json | Dialect::Relay => json::encode(&stored.event()),
-            Dialect::Tornado => tornado::fragment(&stored.author, &stored.text),
+    /// A stored entry's frame for one connection of `dialect` (history, catch-up), if that
+    /// dialect shows it: only that dialect's encoding is made.
+    pub fn logged(stored: &StoredMessage, dialect: Dialect) -> Option<Frame> {
+        match (dialect, &stored.body) {
+            (Dialect::Json | Dialect::Relay, _) => Some(json::encode(&stored.event())),
+            (Dialect::Plain(lines), Body::Text { text, .. }) => {
+                Some(plain::message_frames(&stored.author, text, lines))
+            }
+            (Dialect::Plain(lines), Body::Edit { text: Some(text), .. }) => {
+                Some(plain::correction_frames(&stored.author, text, lines))
+            }
+            (Dialect::Tornado, Body::Text { text, .. }) => Some(tornado::fragment(&stored.author, text)),
+            _ => None,
         }
     }
 
@@ -160,4 +182,8 @@ fn plain_frames(text: &str, encode: impl Fn(plain::Lines) -> Frame) -> (Frame, F
     let verbatim = encode(plain::Lines::Verbatim);
     let html = if plain::Lines::Html.changes(text) { encode(plain::Lines::Html) } else { verbatim.clone() };
     (verbatim, html)
+}
+
+fn both((verbatim, html): (Frame, Frame)) -> (Option<Frame>, Option<Frame>) {
+    (Some(verbatim), Some(html))
 }

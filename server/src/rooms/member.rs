@@ -190,7 +190,12 @@ impl Member {
                 }
                 continue;
             }
-            let Some(frame) = event.frame(self.dialect) else { continue };
+            // A numbered event this dialect does not show (a deletion, for the plain dialect)
+            // still moves the member on: otherwise the next message would look like a gap.
+            let frame = event.frame(self.dialect);
+            if frame.is_none() && event.seq.is_none() {
+                continue;
+            }
             match event.turn_after(state.delivered) {
                 Turn::Seen => continue,
                 Turn::Gap => {
@@ -207,7 +212,7 @@ impl Member {
                 }
                 Turn::Next => {}
             }
-            if state.out.len() >= self.limit {
+            if frame.is_some() && state.out.len() >= self.limit {
                 // Its socket has not taken the last `limit` frames: it catches up from the log
                 // once it has.
                 state.phase = Phase::behind();
@@ -217,7 +222,9 @@ impl Member {
             if let Some(seq) = event.seq {
                 state.delivered = seq;
             }
-            state.out.queue(frame);
+            if let Some(frame) = frame {
+                state.out.queue(frame);
+            }
         }
         let mut write = false;
         if now && idle && !state.out.is_empty() {
@@ -338,12 +345,15 @@ impl Member {
         (state.delivered, missed)
     }
 
-    /// Queues messages read from the log, skipping those already delivered.
-    pub fn queue_logged<'m>(&self, messages: impl IntoIterator<Item = (Seq, &'m Frame)>) {
+    /// Queues entries read from the log, skipping those already delivered (and moving on past
+    /// those this dialect does not show, `None`).
+    pub fn queue_logged<'m>(&self, messages: impl IntoIterator<Item = (Seq, Option<&'m Frame>)>) {
         let mut state = self.state();
         for (seq, frame) in messages {
             if seq > state.delivered {
-                state.out.queue(frame);
+                if let Some(frame) = frame {
+                    state.out.queue(frame);
+                }
                 state.delivered = seq;
             }
         }
@@ -386,7 +396,10 @@ impl Member {
             Phase::CatchingUp { kept, .. } => std::mem::take(kept),
         };
         while let Some(event) = kept.pop_front() {
-            let Some(frame) = event.frame(self.dialect) else { continue };
+            let frame = event.frame(self.dialect);
+            if frame.is_none() && event.seq.is_none() {
+                continue;
+            }
             match event.turn_after(state.delivered) {
                 Turn::Seen => continue,
                 Turn::Gap => {
@@ -401,7 +414,9 @@ impl Member {
             if let Some(seq) = event.seq {
                 state.delivered = seq;
             }
-            state.out.queue(frame);
+            if let Some(frame) = frame {
+                state.out.queue(frame);
+            }
         }
         state.phase = Phase::Live;
         true
@@ -517,7 +532,7 @@ mod tests {
         member.deliver(&[message(1, "a"), message(2, "b"), message(3, "c")], false);
         assert_eq!(member.begin_catch_up(), (0, false));
         let logged = [Frame::text("a"), Frame::text("b")];
-        member.queue_logged([(1, &logged[0]), (2, &logged[1])]);
+        member.queue_logged([(1, Some(&logged[0])), (2, Some(&logged[1]))]);
         assert!(member.go_live());
         member.flush(Duration::from_secs(1)).await.unwrap();
         assert_eq!(received(&mut client, 3).await, ["a", "b", "c"]);
@@ -538,7 +553,7 @@ mod tests {
         // The log has 2 and 3; 5 came meanwhile.
         member.deliver(&[message(5, "e")], false);
         let logged = [Frame::text("b"), Frame::text("c")];
-        member.queue_logged([(2, &logged[0]), (3, &logged[1])]);
+        member.queue_logged([(2, Some(&logged[0])), (3, Some(&logged[1]))]);
         assert!(member.go_live());
         member.flush(Duration::from_secs(1)).await.unwrap();
         assert_eq!(received(&mut client, 5).await, ["a", "b", "c", "d", "e"]);
@@ -551,7 +566,7 @@ mod tests {
         assert!(!member.go_live());
         assert_eq!(member.begin_catch_up(), (1, false));
         let logged = Frame::text("b");
-        member.queue_logged([(2, &logged)]);
+        member.queue_logged([(2, Some(&logged))]);
         assert!(member.go_live(), "what was kept is delivered after the log");
     }
 

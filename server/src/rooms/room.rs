@@ -303,7 +303,7 @@ mod tests {
             epoch: 9,
             seq,
             author: nick("ann"),
-            text: MessageText::parse(text).unwrap(),
+            body: crate::store::Body::Text { text: MessageText::parse(text).unwrap(), edited: None },
             at: 5,
             client_id: None,
         }

@@ -5,7 +5,7 @@ use super::{End, Session};
 use crate::clock::now_millis;
 use crate::codec::{json, plain, tornado, Dialect};
 use crate::rooms::Room;
-use crate::store::{NewMessage, WriteError};
+use crate::store::{Alteration, NewChange, NewMessage, Refusal as ChangeRefusal, WriteError};
 use crate::ws::{Frame, Inbound, Refusal};
 use app::names::{ClientId, MessageText};
 use app::protocol::{ClientMessage, ErrorCode, Seq, ServerEvent};
@@ -47,6 +47,12 @@ impl Session {
                     }
                     let stored = self.store_message(room, text, Some(id.clone())).await;
                     self.reply(&json_reply(id, stored)).await
+                }
+                Ok(ClientMessage::Edit { target, text }) => {
+                    self.change_message(room, target, Alteration::Edit(text)).await
+                }
+                Ok(ClientMessage::Delete { target }) => {
+                    self.change_message(room, target, Alteration::Delete).await
                 }
                 Ok(ClientMessage::Ping { nonce }) => self.reply(&ServerEvent::Pong { nonce }).await,
                 Ok(ClientMessage::Typing {}) => {
@@ -125,6 +131,32 @@ impl Session {
         Ok(self.deps.writer.append(message).await?.message().seq)
     }
 
+    /// Edits or deletes a message, within the same flood control as sending one. Everyone in the
+    /// room, this client included, is shown the change once it is stored; only a refusal is
+    /// answered here.
+    async fn change_message(&mut self, room: &Room, target: Seq, alteration: Alteration) -> Option<End> {
+        if let Some(end) = self.admit_message().await {
+            return Some(end);
+        }
+        let change = NewChange {
+            room: room.name().clone(),
+            by: self.identity.nickname.clone(),
+            session: self.identity.session,
+            target,
+            alteration,
+            moderator: false,
+            at: now_millis(),
+        };
+        match self.deps.writer.change(change).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(refusal)) => self.reply(&change_refused(refusal)).await,
+            Err(err) => {
+                self.reply(&ServerEvent::Error { code: ErrorCode::Unavailable, message: err.to_string() })
+                    .await
+            }
+        }
+    }
+
     /// Announces the logout, and sends it to this client too, as the seeds' room sends
     /// `<name> Logout` to everyone before closing. (When the member stays through another
     /// connection nothing is announced: the line goes to this one alone.)
@@ -168,6 +200,15 @@ fn json_reply(client_id: ClientId, stored: Result<Seq, WriteError>) -> ServerEve
             ServerEvent::Error { code, message: err.to_string() }
         }
     }
+}
+
+/// What a JSON client is told of a change that was not allowed.
+pub(crate) fn change_refused(refusal: ChangeRefusal) -> ServerEvent {
+    let code = match refusal {
+        ChangeRefusal::NotFound => ErrorCode::NotFound,
+        ChangeRefusal::NotYoursToEdit | ChangeRefusal::NotYoursToDelete => ErrorCode::Forbidden,
+    };
+    ServerEvent::Error { code, message: refusal.to_string() }
 }
 
 /// How a plain client, which has no error line, learns that its message was not stored: a

@@ -72,7 +72,12 @@ impl Session {
         let recent = self.deps.store.read_before(room.name(), None, self.deps.limits.history_on_join).await;
         let recent = recent.map_err(unavailable)?;
         self.member().start_after(recent.first().map_or(position.seq, |m| m.seq.saturating_sub(1)));
-        self.send_logged(&recent).await
+        self.send_logged(&recent).await?;
+        // The page shows each message as it reads now: the changes numbered up to the position
+        // read before it are in it already, and are not sent again.
+        let shown = recent.last().map_or(0, |m| m.seq);
+        self.member().start_after(shown.max(position.seq));
+        Ok(())
     }
 
     /// Sends every stored message after the last one delivered, then turns the member live with
@@ -120,13 +125,14 @@ impl Session {
 
     /// Queues messages read from the log (those not delivered yet), and flushes.
     pub(super) async fn send_logged(&mut self, messages: &[StoredMessage]) -> Result<(), End> {
-        let frames: Vec<(Seq, Frame)> = messages.iter().map(|m| (m.seq, self.logged_frame(m))).collect();
-        self.member().queue_logged(frames.iter().map(|(seq, frame)| (*seq, frame)));
+        let frames: Vec<(Seq, Option<Frame>)> =
+            messages.iter().map(|m| (m.seq, self.logged_frame(m))).collect();
+        self.member().queue_logged(frames.iter().map(|(seq, frame)| (*seq, frame.as_ref())));
         self.flush().await
     }
 
-    /// A stored message in this connection's dialect.
-    pub(super) fn logged_frame(&self, stored: &StoredMessage) -> Frame {
+    /// A stored entry in this connection's dialect, if it shows it.
+    pub(super) fn logged_frame(&self, stored: &StoredMessage) -> Option<Frame> {
         RoomEvent::logged(stored, self.dialect)
     }
 

@@ -8,12 +8,14 @@
 //! them to whoever publishes them (the rooms, which sit above the store).
 
 pub mod accounts;
+mod change;
 mod plan;
 mod postgres;
 mod sqlite;
 pub mod writer;
 
 pub use accounts::{Account, AccountStore, Login, Standing};
+pub use change::{Alteration, NewChange, Refusal};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use writer::{DynPublish, Publish, WriteError, Writer};
@@ -44,31 +46,80 @@ pub struct NewMessage {
     pub client_id: Option<ClientId>,
 }
 
-/// A message in the log. Serialised as the nodes of a cluster tell each other what they
-/// committed (every field checked again when read).
+/// An entry of the log: a message, or a change to one. Serialised as the nodes of a cluster
+/// tell each other what they committed (every field checked again when read).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredMessage {
     pub room: RoomName,
     pub epoch: Epoch,
     pub seq: Seq,
+    /// Who wrote the message, or who made the change.
     pub author: Nickname,
-    pub text: MessageText,
+    pub body: Body,
     pub at: Millis,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<ClientId>,
 }
 
+/// What an entry of the log holds. Edits and deletions are entries of their own, numbered like
+/// messages, so that live delivery, catch-up and resume carry them as they carry messages; the
+/// message they change is changed in place too, so that history reads each message as it is now.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Body {
+    /// A message as it reads now; `edited`: when its text was last replaced.
+    Text { text: MessageText, edited: Option<Millis> },
+    /// A message deleted since: its text is gone from the log.
+    Deleted,
+    /// `target`'s text replaced; `None` once `target` was deleted (the edit's text is gone too).
+    Edit { target: Seq, text: Option<MessageText> },
+    /// `target` deleted.
+    Delete { target: Seq },
+}
+
 impl StoredMessage {
-    /// The protocol's event for this message: live, in history, and in the JSON API alike.
+    /// The protocol's event for this entry: live, in history, and in the JSON API alike.
     pub fn event(&self) -> ServerEvent {
-        ServerEvent::Message {
-            id: self.seq,
-            epoch: self.epoch,
-            room: self.room.clone(),
+        let (id, epoch, room, at) = (self.seq, self.epoch, self.room.clone(), self.at);
+        let message = |text: MessageText, edited: Option<Millis>, deleted: bool| ServerEvent::Message {
+            id,
+            epoch,
+            room: room.clone(),
             author: self.author.clone(),
-            text: self.text.clone(),
-            at: self.at,
+            text,
+            at,
             client_id: self.client_id.clone(),
+            edited,
+            deleted,
+        };
+        let by = self.author.clone();
+        match &self.body {
+            Body::Text { text, edited } => message(text.clone(), *edited, false),
+            Body::Deleted => message(MessageText::deleted(), None, true),
+            Body::Edit { target, text: Some(text) } => {
+                ServerEvent::Edited { id, epoch, room, target: *target, text: text.clone(), by, at }
+            }
+            // An edit of a message deleted since tells what became of it.
+            Body::Edit { target, text: None } | Body::Delete { target } => {
+                ServerEvent::Deleted { id, epoch, room, target: *target, by, at }
+            }
+        }
+    }
+
+    /// The text as tests compare it: empty for a deletion.
+    #[cfg(test)]
+    pub fn text_str(&self) -> &str {
+        match &self.body {
+            Body::Text { text, .. } | Body::Edit { text: Some(text), .. } => text.as_str(),
+            _ => "",
+        }
+    }
+
+    /// The message's text as it reads now; `None` for a change, or a deleted message.
+    pub fn text(&self) -> Option<&MessageText> {
+        match &self.body {
+            Body::Text { text, .. } => Some(text),
+            _ => None,
         }
     }
 }
@@ -81,7 +132,7 @@ impl NewMessage {
             epoch,
             seq: Seq::try_from(seq).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             author: self.author.clone(),
-            text: self.text.clone(),
+            body: Body::Text { text: self.text.clone(), edited: None },
             at: self.at,
             client_id: self.client_id.clone(),
         })
@@ -198,7 +249,11 @@ pub trait Store: AccountStore + Send + Sync + std::fmt::Debug {
     /// The room's log position now.
     async fn position(&self, room: &RoomName) -> Result<Position, StoreError>;
 
-    /// Up to `limit` messages after `after`, oldest first.
+    /// Edits or deletes a message, as one more entry of its room's log, if `change` is allowed:
+    /// the outer error is the store's, the inner one the refusal.
+    async fn change(&self, change: &NewChange) -> Result<Result<StoredMessage, Refusal>, StoreError>;
+
+    /// Up to `limit` entries after `after` (messages and changes), oldest first.
     async fn read_after(
         &self,
         room: &RoomName,
@@ -206,8 +261,8 @@ pub trait Store: AccountStore + Send + Sync + std::fmt::Debug {
         limit: u32,
     ) -> Result<Vec<StoredMessage>, StoreError>;
 
-    /// Up to `limit` messages before `before` (before the end for `None`), oldest first: a page
-    /// of older history.
+    /// Up to `limit` messages before `before` (before the end for `None`), oldest first, each as
+    /// it reads now (changes are not among them): a page of older history.
     async fn read_before(
         &self,
         room: &RoomName,
@@ -330,26 +385,75 @@ where
     }
 }
 
-/// Builds a stored message from a row's columns, checking what the database hands back as
-/// carefully as anything from a client.
-fn stored_from_row(
-    room: &RoomName,
+/// The columns of a log entry, as both stores read them (`m`: messages, `r`: rooms).
+const COLUMNS: &str =
+    "m.seq, m.author, m.text, m.at, m.client_id, m.kind, m.target, m.edited_at, m.deleted_at, r.epoch";
+
+/// What the `kind` column holds.
+mod kind {
+    pub const MESSAGE: i16 = 0;
+    pub const EDIT: i16 = 1;
+    pub const DELETE: i16 = 2;
+}
+
+/// A log entry's columns as read.
+struct Columns<'r> {
     epoch: Epoch,
     seq: i64,
-    author: &str,
-    text: &str,
+    author: &'r str,
+    text: &'r str,
     at: i64,
-    client_id: Option<&str>,
-) -> Result<StoredMessage, StoreError> {
+    client_id: Option<&'r str>,
+    kind: i16,
+    target: Option<i64>,
+    edited_at: Option<i64>,
+    deleted_at: Option<i64>,
+}
+
+/// Reads [`COLUMNS`] off a row, whichever the database.
+macro_rules! columns {
+    ($row:expr) => {
+        $crate::store::Columns {
+            epoch: $row.try_get("epoch")?,
+            seq: $row.try_get("seq")?,
+            author: $row.try_get("author")?,
+            text: $row.try_get("text")?,
+            at: $row.try_get("at")?,
+            client_id: $row.try_get("client_id")?,
+            kind: $row.try_get("kind")?,
+            target: $row.try_get("target")?,
+            edited_at: $row.try_get("edited_at")?,
+            deleted_at: $row.try_get("deleted_at")?,
+        }
+    };
+}
+use columns;
+
+/// Builds a log entry from a row's columns, checking what the database hands back as carefully
+/// as anything from a client.
+fn stored_from_row(room: &RoomName, row: Columns<'_>) -> Result<StoredMessage, StoreError> {
     let corrupt = |what: &str, err: &dyn std::fmt::Display| StoreError::Corrupt(format!("{what}: {err}"));
+    let text = || MessageText::parse_stored(row.text).map_err(|e| corrupt("text", &e));
+    let target = || {
+        let target = row.target.ok_or_else(|| StoreError::Corrupt("a change without its target".into()))?;
+        Seq::try_from(target).map_err(|e| corrupt("target", &e))
+    };
+    let body = match (row.kind, row.deleted_at) {
+        (kind::MESSAGE, Some(_)) => Body::Deleted,
+        (kind::MESSAGE, None) => Body::Text { text: text()?, edited: row.edited_at },
+        (kind::EDIT, _) if row.text.is_empty() => Body::Edit { target: target()?, text: None },
+        (kind::EDIT, _) => Body::Edit { target: target()?, text: Some(text()?) },
+        (kind::DELETE, _) => Body::Delete { target: target()? },
+        (other, _) => return Err(StoreError::Corrupt(format!("an entry of unknown kind {other}"))),
+    };
     Ok(StoredMessage {
         room: room.clone(),
-        epoch,
-        seq: Seq::try_from(seq).map_err(|e| corrupt("sequence number", &e))?,
-        author: Nickname::parse(author).map_err(|e| corrupt("author", &e))?,
-        text: MessageText::parse_stored(text).map_err(|e| corrupt("text", &e))?,
-        at,
-        client_id: client_id.map(ClientId::parse).transpose().map_err(|e| corrupt("client id", &e))?,
+        epoch: row.epoch,
+        seq: Seq::try_from(row.seq).map_err(|e| corrupt("sequence number", &e))?,
+        author: Nickname::parse(row.author).map_err(|e| corrupt("author", &e))?,
+        body,
+        at: row.at,
+        client_id: row.client_id.map(ClientId::parse).transpose().map_err(|e| corrupt("client id", &e))?,
     })
 }
 

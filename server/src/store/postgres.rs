@@ -4,8 +4,9 @@
 
 use super::plan::{assign, plan, resend_key, Added, ResendKey};
 use super::{
-    active_room, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row, Appended, LogRow,
-    NewMessage, Position, Store, StoreError, StoredMessage, Tenancy, ACTIVE_ROOMS, LOCK_PATIENCE, LOCK_WAIT,
+    active_room, change, columns, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row,
+    Appended, LogRow, NewChange, NewMessage, Position, Refusal, Store, StoreError, StoredMessage, Tenancy,
+    ACTIVE_ROOMS, COLUMNS, LOCK_PATIENCE, LOCK_WAIT,
 };
 use app::names::RoomName;
 use app::protocol::{Epoch, Millis, Seq};
@@ -81,18 +82,8 @@ fn millis(duration: Duration) -> String {
     format!("{}ms", duration.as_millis())
 }
 
-const COLUMNS: &str = "m.seq, m.author, m.text, m.at, m.client_id, r.epoch";
-
 fn from_row(room: &RoomName, row: &sqlx::postgres::PgRow) -> Result<StoredMessage, StoreError> {
-    stored_from_row(
-        room,
-        row.try_get("epoch")?,
-        row.try_get("seq")?,
-        row.try_get("author")?,
-        row.try_get("text")?,
-        row.try_get("at")?,
-        row.try_get("client_id")?,
-    )
+    stored_from_row(room, columns!(row))
 }
 
 /// A row of a room's log: a damaged one is named by its number, to be skipped.
@@ -209,6 +200,63 @@ async fn insert(conn: &mut PgConnection, rows: &[(&NewMessage, i64)]) -> Result<
     Ok(())
 }
 
+/// Makes `c` in one transaction, if it is allowed (see [`NewChange::judge`]).
+async fn make_change(
+    conn: &mut PgConnection,
+    c: &NewChange,
+) -> Result<Result<StoredMessage, Refusal>, StoreError> {
+    let mut tx = conn.begin().await?;
+    let row = sqlx::query(change::sql::TARGET)
+        .bind(c.room.as_str())
+        .bind(c.target_sql())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let target = match &row {
+        None => None,
+        Some(row) => Some(change::Target {
+            kind: row.try_get("kind")?,
+            session: row.try_get("session")?,
+            deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+        }),
+    };
+    if let Err(refusal) = c.judge(target) {
+        return Ok(Err(refusal));
+    }
+    let numbered = sqlx::query(change::sql::NUMBER).bind(c.room.as_str()).fetch_one(&mut *tx).await?;
+    let (epoch, seq): (i64, i64) = (numbered.try_get("epoch")?, numbered.try_get("last_seq")?);
+    let (kind, text) = c.row();
+    sqlx::query(change::sql::INSERT)
+        .bind(c.room.as_str())
+        .bind(seq)
+        .bind(c.by.as_str())
+        .bind(c.session.to_string())
+        .bind(text)
+        .bind(c.at)
+        .bind(kind)
+        .bind(c.target_sql())
+        .execute(&mut *tx)
+        .await?;
+    match &c.alteration {
+        change::Alteration::Edit(text) => sqlx::query(change::sql::EDIT)
+            .bind(c.room.as_str())
+            .bind(c.target_sql())
+            .bind(text.as_str())
+            .bind(c.at),
+        change::Alteration::Delete => {
+            sqlx::query(change::sql::FORGET_EDITS)
+                .bind(c.room.as_str())
+                .bind(c.target_sql())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(change::sql::DELETE).bind(c.room.as_str()).bind(c.target_sql()).bind(c.at)
+        }
+    }
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(c.stored(epoch, seq)?))
+}
+
 #[async_trait]
 impl Store for PgStore {
     /// Appends in one transaction of three statements whatever the batch's size (finding
@@ -226,6 +274,11 @@ impl Store for PgStore {
         insert(&mut tx, &rows).await?;
         tx.commit().await?;
         Ok(results)
+    }
+
+    async fn change(&self, c: &NewChange) -> Result<Result<StoredMessage, Refusal>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        make_change(&mut conn, c).await
     }
 
     async fn position(&self, room: &RoomName) -> Result<Position, StoreError> {
@@ -274,7 +327,7 @@ impl Store for PgStore {
         let mut newest_first = read_past_damage(room, start, limit, |cursor, n| async move {
             let rows = sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
-                 WHERE m.room = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
+                 WHERE m.room = $1 AND m.seq < $2 AND m.kind = 0 ORDER BY m.seq DESC LIMIT $3"
             ))
             .bind(room.as_str())
             .bind(cursor)
@@ -419,7 +472,7 @@ mod tests {
         let appended = store.append(&[message("after")]).await.unwrap();
         assert_eq!(appended[0].message().seq, 2);
         let texts: Vec<String> =
-            store.read_after(&lobby, 0, 10).await.unwrap().iter().map(|m| m.text.to_string()).collect();
+            store.read_after(&lobby, 0, 10).await.unwrap().iter().map(|m| m.text_str().to_string()).collect();
         assert_eq!(texts, ["before", "after"]);
     }
 }

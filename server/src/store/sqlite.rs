@@ -2,8 +2,9 @@
 
 use super::plan::{assign, plan, resend_key, Added, ResendKey};
 use super::{
-    active_room, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row, Appended, LogRow,
-    NewMessage, Position, Store, StoreError, StoredMessage, ACTIVE_ROOMS, LOCK_PATIENCE, LOCK_WAIT,
+    active_room, change, columns, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row,
+    Appended, LogRow, NewChange, NewMessage, Position, Refusal, Store, StoreError, StoredMessage,
+    ACTIVE_ROOMS, COLUMNS, LOCK_PATIENCE, LOCK_WAIT,
 };
 use app::names::RoomName;
 use app::protocol::{Epoch, Millis, Seq};
@@ -118,18 +119,8 @@ async fn set_quota(conn: &mut SqliteConnection, max_bytes: u64) -> Result<(), sq
     Ok(())
 }
 
-const COLUMNS: &str = "m.seq, m.author, m.text, m.at, m.client_id, r.epoch";
-
 fn from_row(room: &RoomName, row: &sqlx::sqlite::SqliteRow) -> Result<StoredMessage, StoreError> {
-    stored_from_row(
-        room,
-        row.try_get("epoch")?,
-        row.try_get("seq")?,
-        row.try_get("author")?,
-        row.try_get("text")?,
-        row.try_get("at")?,
-        row.try_get("client_id")?,
-    )
+    stored_from_row(room, columns!(row))
 }
 
 /// A row of a room's log: a damaged one is named by its number, to be skipped.
@@ -250,6 +241,63 @@ async fn append(conn: &mut SqliteConnection, batch: &[NewMessage]) -> Result<Vec
     Ok(results)
 }
 
+/// Makes `c` in one transaction, if it is allowed (see [`NewChange::judge`]).
+async fn make_change(
+    conn: &mut SqliteConnection,
+    c: &NewChange,
+) -> Result<Result<StoredMessage, Refusal>, StoreError> {
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let row = sqlx::query(change::sql::TARGET)
+        .bind(c.room.as_str())
+        .bind(c.target_sql())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let target = match &row {
+        None => None,
+        Some(row) => Some(change::Target {
+            kind: row.try_get("kind")?,
+            session: row.try_get("session")?,
+            deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+        }),
+    };
+    if let Err(refusal) = c.judge(target) {
+        return Ok(Err(refusal));
+    }
+    let numbered = sqlx::query(change::sql::NUMBER).bind(c.room.as_str()).fetch_one(&mut *tx).await?;
+    let (epoch, seq): (i64, i64) = (numbered.try_get("epoch")?, numbered.try_get("last_seq")?);
+    let (kind, text) = c.row();
+    sqlx::query(change::sql::INSERT)
+        .bind(c.room.as_str())
+        .bind(seq)
+        .bind(c.by.as_str())
+        .bind(c.session.to_string())
+        .bind(text)
+        .bind(c.at)
+        .bind(kind)
+        .bind(c.target_sql())
+        .execute(&mut *tx)
+        .await?;
+    match &c.alteration {
+        change::Alteration::Edit(text) => sqlx::query(change::sql::EDIT)
+            .bind(c.room.as_str())
+            .bind(c.target_sql())
+            .bind(text.as_str())
+            .bind(c.at),
+        change::Alteration::Delete => {
+            sqlx::query(change::sql::FORGET_EDITS)
+                .bind(c.room.as_str())
+                .bind(c.target_sql())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(change::sql::DELETE).bind(c.room.as_str()).bind(c.target_sql()).bind(c.at)
+        }
+    }
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(c.stored(epoch, seq)?))
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn append(&self, batch: &[NewMessage]) -> Result<Vec<Appended>, StoreError> {
@@ -264,6 +312,16 @@ impl Store for SqliteStore {
             conn.close_on_drop();
         }
         appended
+    }
+
+    async fn change(&self, c: &NewChange) -> Result<Result<StoredMessage, Refusal>, StoreError> {
+        let mut conn = self.writes.acquire().await?;
+        let changed = make_change(&mut conn, c).await;
+        if changed.is_err() {
+            // As for appends: a connection SQLite may have left mid-transaction starts again.
+            conn.close_on_drop();
+        }
+        changed
     }
 
     async fn position(&self, room: &RoomName) -> Result<Position, StoreError> {
@@ -312,7 +370,7 @@ impl Store for SqliteStore {
         let mut newest_first = read_past_damage(room, start, limit, |cursor, n| async move {
             let rows = sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
-                 WHERE m.room = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+                 WHERE m.room = ? AND m.seq < ? AND m.kind = 0 ORDER BY m.seq DESC LIMIT ?"
             ))
             .bind(room.as_str())
             .bind(cursor)
@@ -413,7 +471,7 @@ mod tests {
         assert_eq!(seqs, expected);
         let a = store.read_after(&RoomName::parse("a").unwrap(), 0, 10_000).await.unwrap();
         assert_eq!(a.len(), ROWS_PER_STATEMENT + 1);
-        assert!(a.iter().enumerate().all(|(i, m)| m.text.as_str() == format!("m{}", 2 * i)));
+        assert!(a.iter().enumerate().all(|(i, m)| m.text_str() == format!("m{}", 2 * i)));
     }
 
     /// A second server on the same file would deliver only its own messages: it is refused at
@@ -477,7 +535,7 @@ mod tests {
         assert_eq!(store.position(&lobby).await.unwrap().seq, stored as u64);
         let all = store.read_after(&lobby, 0, 1000).await.unwrap();
         assert_eq!(all.len(), stored);
-        assert!(all.iter().enumerate().all(|(i, m)| m.text.as_str().starts_with(&format!("{i:04}"))));
+        assert!(all.iter().enumerate().all(|(i, m)| m.text_str().starts_with(&format!("{i:04}"))));
         // Pages in the write-ahead log count: the file alone lags behind until a checkpoint.
         let pages: i64 = sqlx::query_scalar("PRAGMA page_count").fetch_one(&store.pool).await.unwrap();
         let page_size: i64 = sqlx::query_scalar("PRAGMA page_size").fetch_one(&store.pool).await.unwrap();

@@ -1,6 +1,8 @@
 //! One storage test suite, run against every implementation.
 
-use super::{accounts::MAX_LOGINS, Appended, NewMessage, Standing, Store};
+use super::{
+    accounts::MAX_LOGINS, Alteration, Appended, Body, NewChange, NewMessage, Refusal, Standing, Store,
+};
 use crate::identity::SessionId;
 use app::names::{ClientId, MessageText, Nickname, RoomName};
 
@@ -31,6 +33,105 @@ pub async fn run_all(store: &dyn Store) {
     rooms_by_activity(store).await;
     accounts_and_their_logins(store).await;
     logins_per_account_are_bounded(store).await;
+    edits_and_deletions(store).await;
+}
+
+fn change(by: &str, target: u64, alteration: Alteration, moderator: bool) -> NewChange {
+    NewChange {
+        room: room("changes"),
+        by: Nickname::parse(by).unwrap(),
+        session: SessionId::named(by),
+        target,
+        alteration,
+        moderator,
+        at: 1_700_000_000_500,
+    }
+}
+
+fn edit(text: &str) -> Alteration {
+    Alteration::Edit(MessageText::parse(text).unwrap())
+}
+
+/// Edits and deletions are numbered in the log like messages; the message they change reads as
+/// it is now in history; the rules of who may change what hold; a deletion takes the text of the
+/// message and of its edits out of the log.
+async fn edits_and_deletions(store: &dyn Store) {
+    let r = room("changes");
+    store
+        .append(&[
+            msg("changes", "ann", "first", None),
+            msg("changes", "bob", "second", None),
+            msg("changes", "ann", "third", None),
+        ])
+        .await
+        .unwrap();
+    let edited = store.change(&change("ann", 1, edit("first, fixed"), false)).await.unwrap().unwrap();
+    assert_eq!((edited.seq, edited.author.as_str()), (4, "ann"));
+    assert_eq!(
+        edited.body,
+        Body::Edit { target: 1, text: Some(MessageText::parse("first, fixed").unwrap()) }
+    );
+    assert_eq!(
+        store.change(&change("ann", 2, edit("not mine"), false)).await.unwrap(),
+        Err(Refusal::NotYoursToEdit)
+    );
+    assert_eq!(
+        store.change(&change("ann", 2, edit("still not"), true)).await.unwrap(),
+        Err(Refusal::NotYoursToEdit)
+    );
+    assert_eq!(
+        store.change(&change("ann", 2, Alteration::Delete, false)).await.unwrap(),
+        Err(Refusal::NotYoursToDelete)
+    );
+    assert_eq!(
+        store.change(&change("ann", 99, Alteration::Delete, false)).await.unwrap(),
+        Err(Refusal::NotFound)
+    );
+    assert_eq!(
+        store.change(&change("ann", 4, edit("an edit"), false)).await.unwrap(),
+        Err(Refusal::NotFound)
+    );
+    assert_eq!(store.position(&r).await.unwrap().seq, 4, "a refusal takes no number");
+    let deleted = store.change(&change("mod", 2, Alteration::Delete, true)).await.unwrap().unwrap();
+    assert_eq!((deleted.seq, deleted.body.clone()), (5, Body::Delete { target: 2 }));
+    store.change(&change("ann", 3, edit("third, fixed"), false)).await.unwrap().unwrap();
+    store.change(&change("ann", 3, Alteration::Delete, false)).await.unwrap().unwrap();
+    assert_eq!(
+        store.change(&change("ann", 3, Alteration::Delete, false)).await.unwrap(),
+        Err(Refusal::NotFound)
+    );
+
+    let history = store.read_before(&r, None, 10).await.unwrap();
+    let bodies: Vec<_> = history.iter().map(|m| (m.seq, m.body.clone())).collect();
+    assert_eq!(
+        bodies,
+        vec![
+            (
+                1,
+                Body::Text {
+                    text: MessageText::parse("first, fixed").unwrap(),
+                    edited: Some(1_700_000_000_500)
+                }
+            ),
+            (2, Body::Deleted),
+            (3, Body::Deleted),
+        ],
+        "history holds messages as they are now, and no changes"
+    );
+    let log: Vec<_> =
+        store.read_after(&r, 3, 10).await.unwrap().into_iter().map(|m| (m.seq, m.body)).collect();
+    assert_eq!(
+        log,
+        vec![
+            (4, Body::Edit { target: 1, text: Some(MessageText::parse("first, fixed").unwrap()) }),
+            (5, Body::Delete { target: 2 }),
+            (6, Body::Edit { target: 3, text: None }),
+            (7, Body::Delete { target: 3 }),
+        ],
+        "resume carries the changes; an edit of a deleted message lost its text"
+    );
+    let page = store.read_before(&r, Some(3), 1).await.unwrap();
+    assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), [2], "a page counts messages only");
 }
 
 async fn accounts_and_their_logins(store: &dyn Store) {
@@ -147,7 +248,7 @@ async fn duplicates_are_recognised(store: &dyn Store) {
         ])
         .await
         .unwrap();
-    assert!(matches!(&again[0], Appended::Duplicate(m) if m.seq == 1 && m.text.as_str() == "hello"));
+    assert!(matches!(&again[0], Appended::Duplicate(m) if m.seq == 1 && m.text_str() == "hello"));
     assert!(matches!(&again[1], Appended::New(m) if m.seq == 2));
     assert!(matches!(&again[2], Appended::Duplicate(m) if m.seq == 2));
 
@@ -159,7 +260,7 @@ async fn duplicates_are_recognised(store: &dyn Store) {
         |text| NewMessage { session: SessionId::named("another ann"), ..msg("d", "ann", text, Some("c1")) };
     let impostor =
         store.append(&[same_name("not a resend"), msg("d", "ann", "hello", Some("c1"))]).await.unwrap();
-    assert!(matches!(&impostor[0], Appended::New(m) if m.seq == 4 && m.text.as_str() == "not a resend"));
+    assert!(matches!(&impostor[0], Appended::New(m) if m.seq == 4 && m.text_str() == "not a resend"));
     assert!(matches!(&impostor[1], Appended::Duplicate(m) if m.seq == 1));
     let again = store.append(&[same_name("resent")]).await.unwrap();
     assert!(matches!(&again[0], Appended::Duplicate(m) if m.seq == 4), "its own resend is recognised");
@@ -171,7 +272,8 @@ async fn duplicates_are_recognised(store: &dyn Store) {
 async fn pages_of_history(store: &dyn Store) {
     let batch: Vec<_> = (1..=25).map(|i| msg("h", "ann", &format!("m{i}"), None)).collect();
     store.append(&batch).await.unwrap();
-    let texts = |page: &[super::StoredMessage]| page.iter().map(|m| m.text.to_string()).collect::<Vec<_>>();
+    let texts =
+        |page: &[super::StoredMessage]| page.iter().map(|m| m.text_str().to_string()).collect::<Vec<_>>();
 
     let after = store.read_after(&room("h"), 20, 100).await.unwrap();
     assert_eq!(texts(&after), vec!["m21", "m22", "m23", "m24", "m25"]);
@@ -195,7 +297,7 @@ pub async fn survives_reopen_before(store: &dyn Store) {
 pub async fn survives_reopen_after(store: &dyn Store) {
     let kept = store.read_after(&room("r"), 0, 10).await.unwrap();
     assert_eq!(kept.len(), 1);
-    assert_eq!(kept[0].text.as_str(), "kept");
+    assert_eq!(kept[0].text_str(), "kept");
     let again =
         store.append(&[msg("r", "ann", "kept", Some("k1")), msg("r", "ann", "new", None)]).await.unwrap();
     assert!(matches!(&again[0], Appended::Duplicate(m) if m.seq == 1));
@@ -234,7 +336,8 @@ pub const DAMAGE: [&str; 2] = [
 
 /// Reading goes on past damaged rows, and pages are filled from beyond them.
 pub async fn reads_go_on_past_damaged_rows(store: &dyn Store) {
-    let texts = |page: Vec<super::StoredMessage>| page.iter().map(|m| m.text.to_string()).collect::<Vec<_>>();
+    let texts =
+        |page: Vec<super::StoredMessage>| page.iter().map(|m| m.text_str().to_string()).collect::<Vec<_>>();
     let damaged = room("damaged");
     assert_eq!(texts(store.read_after(&damaged, 0, 10).await.unwrap()), ["m1", "m3", "m4"]);
     assert_eq!(texts(store.read_after(&damaged, 0, 2).await.unwrap()), ["m1", "m3"]);

@@ -15,8 +15,12 @@
 //! One bad message never fails another's: when the store refuses a batch for what one of its
 //! messages holds (a constraint, a value the database cannot take), the batch is stored again
 //! one message at a time, and only the culprit is refused.
+//!
+//! Edits and deletions go through the writer too, each in a transaction of its own (they are
+//! rare, and each must see the message it changes as the batches before it left it): they are
+//! numbered in the same log, so the writer publishes them in order with the messages.
 
-use crate::store::{Appended, DynStore, NewMessage, StoreError, StoredMessage};
+use crate::store::{Appended, DynStore, NewChange, NewMessage, Refusal, StoreError, StoredMessage};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -69,11 +73,45 @@ struct Job {
     done: oneshot::Sender<Result<Appended, WriteError>>,
 }
 
+/// An edit or a deletion on its way in.
+struct ChangeJob {
+    change: NewChange,
+    deadline: Instant,
+    done: oneshot::Sender<Result<Result<StoredMessage, Refusal>, WriteError>>,
+}
+
+/// What the writer's queue holds, in the order it came.
+enum Work {
+    Append(Job),
+    Change(ChangeJob),
+}
+
+impl Work {
+    fn deadline(&self) -> Instant {
+        match self {
+            Self::Append(job) => job.deadline,
+            Self::Change(job) => job.deadline,
+        }
+    }
+
+    /// Tells the sender that it was not stored.
+    fn refuse(self, refusal: WriteError) {
+        match self {
+            Self::Append(job) => {
+                let _ = job.done.send(Err(refusal));
+            }
+            Self::Change(job) => {
+                let _ = job.done.send(Err(refusal));
+            }
+        }
+    }
+}
+
 /// A handle for submitting messages; cheap to clone. The writer stops once every handle is gone
 /// and its queue is empty, so nothing accepted is dropped at shutdown.
 #[derive(Debug, Clone)]
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Work>,
     deadline: Duration,
 }
 
@@ -98,37 +136,88 @@ impl Writer {
     pub async fn append(&self, message: NewMessage) -> Result<Appended, WriteError> {
         let deadline = Instant::now() + self.deadline;
         let (done, result) = oneshot::channel();
-        // A queue full past the deadline: the message never entered it.
-        match tokio::time::timeout_at(deadline, self.jobs.send(Job { message, deadline, done })).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => return Err(WriteError::Stopped),
-            Err(_) => return Err(WriteError::Unavailable),
-        }
+        self.submit(Work::Append(Job { message, deadline, done }), deadline).await?;
         // The writer answers by the deadline.
         result.await.map_err(|_| WriteError::Stopped)?
     }
+
+    /// Edits or deletes a message; returns once the change is stored (or refused), or with
+    /// `Unavailable` once the deadline has passed.
+    pub async fn change(&self, change: NewChange) -> Result<Result<StoredMessage, Refusal>, WriteError> {
+        let deadline = Instant::now() + self.deadline;
+        let (done, result) = oneshot::channel();
+        self.submit(Work::Change(ChangeJob { change, deadline, done }), deadline).await?;
+        result.await.map_err(|_| WriteError::Stopped)?
+    }
+
+    async fn submit(&self, work: Work, deadline: Instant) -> Result<(), WriteError> {
+        // A queue full past the deadline: the work never entered it.
+        match tokio::time::timeout_at(deadline, self.jobs.send(work)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(WriteError::Stopped),
+            Err(_) => Err(WriteError::Unavailable),
+        }
+    }
 }
 
-async fn run(mut rx: mpsc::Receiver<Job>, store: DynStore, rooms: DynPublish, max_batch: usize) {
-    let mut jobs = Vec::with_capacity(max_batch);
-    while rx.recv_many(&mut jobs, max_batch).await > 0 {
+async fn run(mut rx: mpsc::Receiver<Work>, store: DynStore, rooms: DynPublish, max_batch: usize) {
+    let mut queued = Vec::with_capacity(max_batch);
+    while rx.recv_many(&mut queued, max_batch).await > 0 {
         // What waited past its deadline (behind a commit that was given up) is not stored.
         let now = Instant::now();
-        let (late, on_time): (Vec<Job>, Vec<Job>) = jobs.drain(..).partition(|job| job.deadline <= now);
-        finish(&rooms, late.into_iter().map(|job| (job, Err(WriteError::Unavailable))));
-        let Some(deadline) = on_time.iter().map(|job| job.deadline).min() else { continue };
-        let batch: Vec<NewMessage> = on_time.iter().map(|job| job.message.clone()).collect();
-        match append(&store, &batch, deadline).await {
-            Ok(results) => finish(&rooms, on_time.into_iter().zip(results.into_iter().map(Ok))),
-            Err(err) if err.is_refused_value() && on_time.len() > 1 => {
-                tracing::warn!(%err, messages = on_time.len(), "a batch was refused: storing its messages one by one");
-                one_by_one(&store, &rooms, on_time).await;
+        let (late, on_time): (Vec<Work>, Vec<Work>) =
+            queued.drain(..).partition(|work| work.deadline() <= now);
+        late.into_iter().for_each(|work| work.refuse(WriteError::Unavailable));
+        // Messages between changes are committed together; each change on its own, in turn.
+        let mut messages = Vec::new();
+        for work in on_time {
+            match work {
+                Work::Append(job) => messages.push(job),
+                Work::Change(job) => {
+                    commit_messages(&store, &rooms, std::mem::take(&mut messages)).await;
+                    commit_change(&store, &rooms, job).await;
+                }
             }
-            Err(err) => {
-                tracing::error!(%err, messages = on_time.len(), "storing a batch failed");
-                let refusal = WriteError::of(&err);
-                finish(&rooms, on_time.into_iter().map(|job| (job, Err(refusal))));
-            }
+        }
+        commit_messages(&store, &rooms, messages).await;
+    }
+}
+
+/// Stores a change and publishes it, by its deadline.
+async fn commit_change(store: &DynStore, rooms: &DynPublish, job: ChangeJob) {
+    let given = job.deadline.saturating_duration_since(Instant::now());
+    let result = tokio::time::timeout_at(job.deadline, store.change(&job.change))
+        .await
+        .unwrap_or(Err(StoreError::TimedOut(given)));
+    let result = match result {
+        Ok(Ok(stored)) => {
+            rooms.publish(&[&stored]);
+            Ok(Ok(stored))
+        }
+        Ok(Err(refusal)) => Ok(Err(refusal)),
+        Err(err) => {
+            tracing::error!(%err, room = %job.change.room, "storing a change failed");
+            Err(WriteError::of(&err))
+        }
+    };
+    let _ = job.done.send(result);
+}
+
+/// Stores a run of messages in one transaction (or, if the store refuses one of them, one by
+/// one), publishes them and answers their senders.
+async fn commit_messages(store: &DynStore, rooms: &DynPublish, on_time: Vec<Job>) {
+    let Some(deadline) = on_time.iter().map(|job| job.deadline).min() else { return };
+    let batch: Vec<NewMessage> = on_time.iter().map(|job| job.message.clone()).collect();
+    match append(store, &batch, deadline).await {
+        Ok(results) => finish(rooms, on_time.into_iter().zip(results.into_iter().map(Ok))),
+        Err(err) if err.is_refused_value() && on_time.len() > 1 => {
+            tracing::warn!(%err, messages = on_time.len(), "a batch was refused: storing its messages one by one");
+            one_by_one(store, rooms, on_time).await;
+        }
+        Err(err) => {
+            tracing::error!(%err, messages = on_time.len(), "storing a batch failed");
+            let refusal = WriteError::of(&err);
+            finish(rooms, on_time.into_iter().map(|job| (job, Err(refusal))));
         }
     }
 }
@@ -259,9 +348,9 @@ pub(crate) mod tests {
         let (writer, task) = Writer::spawn(store, rooms, 1024, 64, DEADLINE);
         let texts = ["before", "poison", "after"].map(str::to_owned);
         let results = send_all(&writer, &texts).await;
-        assert!(matches!(&results[0], Ok(Appended::New(m)) if m.text.as_str() == "before"), "{results:?}");
+        assert!(matches!(&results[0], Ok(Appended::New(m)) if m.text_str() == "before"), "{results:?}");
         assert_eq!(results[1], Err(WriteError::Refused));
-        assert!(matches!(&results[2], Ok(Appended::New(m)) if m.text.as_str() == "after"), "{results:?}");
+        assert!(matches!(&results[2], Ok(Appended::New(m)) if m.text_str() == "after"), "{results:?}");
         let published = published.0.lock().unwrap().clone();
         assert_eq!(published, [1, 2], "both stored messages, in order, and nothing else");
         drop(writer);

@@ -27,7 +27,7 @@ async fn ready_joined_message_left() {
     let stored = say_json(&mut ann, "a1", "<b>hi</b>").await;
     assert_eq!(stored, 1);
     match next_event(&mut ben).await {
-        ServerEvent::Message { id, epoch, room, author, text, at, client_id } => {
+        ServerEvent::Message { id, epoch, room, author, text, at, client_id, .. } => {
             assert_eq!(id, 1);
             assert_ne!(epoch, 0);
             assert_eq!(room.as_str(), "den");

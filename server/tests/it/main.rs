@@ -2,6 +2,7 @@
 //! that the server crate is linked once.
 
 mod accounts;
+mod changes;
 mod churn;
 mod cluster;
 mod crash;

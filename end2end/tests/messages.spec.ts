@@ -1,0 +1,71 @@
+import { test, expect, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { joinAs, say, messages, waitForHydration } from "./helpers";
+
+async function seriousViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+}
+
+test("an author edits a message by pointer and deletes one by keyboard while another person watches", async ({
+  browser,
+}) => {
+  const room = `/r/edits-${Date.now()}`;
+  const alice = await (await browser.newContext()).newPage();
+  const bob = await (await browser.newContext()).newPage();
+  await joinAs(alice, room, "alice");
+  await joinAs(bob, room, "bob");
+  await say(alice, "first");
+  await say(alice, "secnod");
+  await expect(messages(bob)).toHaveCount(2);
+  // Only the author is offered the actions.
+  await expect(messages(bob).locator(".actions-toggle")).toHaveCount(0);
+
+  // Edit, with the pointer: the menu, then the form; Enter saves.
+  const second = messages(alice).nth(1);
+  await second.hover();
+  await second.getByRole("button", { name: "Message actions" }).click();
+  expect(await seriousViolations(alice), "menu open").toEqual([]);
+  await second.getByRole("button", { name: "Edit" }).click();
+  const editor = second.getByLabel("Edit message");
+  await expect(editor).toBeFocused();
+  await expect(editor).toHaveValue("secnod");
+  await editor.fill("second");
+  await editor.press("Enter");
+  for (const page of [alice, bob]) {
+    await expect(messages(page).nth(1).locator(".text")).toHaveText("second (edited)");
+  }
+
+  // Delete, with the keyboard: the toggle, Tab to Delete, then confirm; Escape closes a menu.
+  const first = messages(alice).nth(0);
+  const toggle = first.getByRole("button", { name: "Message actions" });
+  await toggle.focus();
+  await alice.keyboard.press("Enter");
+  await expect(toggle).toHaveAttribute("aria-expanded", "true");
+  await alice.keyboard.press("Escape");
+  await expect(toggle).toHaveAttribute("aria-expanded", "false");
+  await expect(toggle).toBeFocused();
+  await alice.keyboard.press("Enter");
+  await alice.keyboard.press("Tab");
+  await alice.keyboard.press("Tab");
+  await expect(first.getByRole("button", { name: "Delete" })).toBeFocused();
+  await alice.keyboard.press("Enter");
+  const confirm = first.getByRole("group", { name: "Delete this message?" });
+  await expect(confirm.getByRole("button", { name: "Delete" })).toBeFocused();
+  await alice.keyboard.press("Enter");
+  for (const page of [alice, bob]) {
+    await expect(messages(page).nth(0).locator(".tombstone")).toHaveText("message deleted");
+    await expect(messages(page).nth(0)).not.toContainText("first");
+  }
+
+  // The page rendered by the server shows the room as it is now.
+  const carol = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+  await carol.goto(room);
+  await expect(messages(carol).nth(0).locator(".tombstone")).toHaveText("message deleted");
+  await expect(messages(carol).nth(1).locator(".text")).toHaveText("second (edited)");
+  await bob.reload();
+  await waitForHydration(bob);
+  await expect(messages(bob).nth(1).locator(".text")).toHaveText("second (edited)");
+});
