@@ -362,11 +362,14 @@ mod runtime {
                     self.runtime.update_value(|rt| rt.attempt = 0);
                     self.resend_pending();
                 }
-                // Storage failed the last message: the server keeps the connection open, so the
-                // pending messages are sent again after a pause (resends are not stored twice).
-                ServerEvent::Error { code: ErrorCode::Unavailable, .. } => {
+                // Storage failed the last message, or slow mode holds it back: the server keeps
+                // the connection open, so the pending messages are sent again after a pause
+                // (resends are not stored twice).
+                ServerEvent::Error { code: ErrorCode::Unavailable | ErrorCode::RateLimited, .. } => {
                     let _ = set_timeout_with_handle(move || self.resend_pending(), STORAGE_RETRY);
                 }
+                // Timed out: what is pending will not be posted; the notice says until when.
+                ServerEvent::Error { code: ErrorCode::TimedOut, .. } => self.outbox.update(|o| o.clear()),
                 ServerEvent::Ack { client_id, .. } => self.outbox.update(|o| o.acknowledge(client_id)),
                 ServerEvent::Message { author, text, at, client_id, deleted: false, .. } => {
                     if let Some(client_id) = client_id {

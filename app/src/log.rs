@@ -147,6 +147,15 @@ impl RoomLog {
                 return;
             }
             ServerEvent::Error { message, .. } => LineKind::Notice { text: message.clone() },
+            ServerEvent::Rules { .. } => return,
+            ServerEvent::Moderated { id, epoch, by, action, .. } => {
+                if *epoch == self.epoch && *id <= self.last_seq {
+                    return;
+                }
+                self.epoch = *epoch;
+                self.last_seq = *id;
+                LineKind::Notice { text: action.describe(by) }
+            }
         };
         self.push(kind);
     }

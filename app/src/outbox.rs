@@ -51,6 +51,11 @@ impl Outbox {
     }
 
     /// Oldest first: the order they are sent in.
+    /// Forgets every pending message: none of them will be posted.
+    pub fn clear(&mut self) {
+        self.pending.clear();
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Pending> {
         self.pending.iter()
     }

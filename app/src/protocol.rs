@@ -80,6 +80,123 @@ pub enum ClientMessage {
     /// Deletes the message numbered `target`: one of the sender's own, or anyone's for a
     /// moderator of the room. Answered by a [`ServerEvent::Deleted`] to everyone, or an error.
     Delete { target: Seq },
+    /// A moderator's (or the owner's) action on the room or one of its people: decided by the
+    /// server, answered by a [`ServerEvent::Moderated`] to everyone, or an error.
+    Moderate { action: Action },
+}
+
+/// What moderators and owners do. `name` is the person's nickname in the room: a registered
+/// one stands for its account (every session of it), a guest's for its session; bans and
+/// timeouts hold for the address its connections come from too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// Disconnects them; they may come back.
+    Kick {
+        name: Nickname,
+        #[serde(default)]
+        reason: String,
+    },
+    /// They cannot post for `seconds`.
+    Timeout {
+        name: Nickname,
+        seconds: u64,
+        #[serde(default)]
+        reason: String,
+    },
+    /// They cannot enter (and are put out) for `seconds`, or for good without it.
+    Ban {
+        name: Nickname,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seconds: Option<u64>,
+        #[serde(default)]
+        reason: String,
+    },
+    /// Lifts their ban and timeout.
+    Pardon { name: Nickname },
+    /// One message per `seconds` per member (moderators excepted); 0 turns it off.
+    SlowMode { seconds: u64 },
+    /// The room's topic; empty clears it.
+    Topic { text: String },
+    /// Makes a registered person a moderator, or a plain member again; `owner` hands the room
+    /// over (the owner only; the old owner stays a moderator).
+    Role { name: Nickname, role: Role },
+}
+
+impl Action {
+    /// The action as a sentence, for the room's log: `by` is who took it.
+    pub fn describe(&self, by: &Nickname) -> String {
+        let why = |reason: &str| if reason.is_empty() { String::new() } else { format!(": {reason}") };
+        match self {
+            Self::Kick { name, reason } => format!("{by} put {name} out of the room{}", why(reason)),
+            Self::Timeout { name, seconds, reason } => {
+                format!("{by} timed {name} out for {}{}", duration(*seconds), why(reason))
+            }
+            Self::Ban { name, seconds: Some(seconds), reason } => {
+                format!("{by} banned {name} for {}{}", duration(*seconds), why(reason))
+            }
+            Self::Ban { name, seconds: None, reason } => format!("{by} banned {name}{}", why(reason)),
+            Self::Pardon { name } => format!("{by} lifted the sanctions on {name}"),
+            Self::SlowMode { seconds: 0 } => format!("{by} turned slow mode off"),
+            Self::SlowMode { seconds } => {
+                format!("{by} turned slow mode on: one message every {}", duration(*seconds))
+            }
+            Self::Topic { text } if text.is_empty() => format!("{by} cleared the topic"),
+            Self::Topic { text } => format!("{by} set the topic: {text}"),
+            Self::Role { name, role: Role::Owner } if name == by => format!("{by} created the room"),
+            Self::Role { name, role: Role::Owner } => format!("{by} handed the room over to {name}"),
+            Self::Role { name, role: Role::Moderator } => format!("{by} made {name} a moderator"),
+            Self::Role { name, role: Role::Member } => format!("{by} made {name} a member"),
+        }
+    }
+}
+
+/// A duration as people say it: the largest whole unit.
+fn duration(seconds: u64) -> String {
+    let (count, unit) = match seconds {
+        s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s >= 3600 && s % 3600 == 0 => (s / 3600, "hour"),
+        s if s >= 60 && s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
+}
+
+/// A person's standing in a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Member,
+    Moderator,
+    Owner,
+}
+
+/// A room's rules as a member needs them: who runs it, its topic, slow mode.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomRules {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Nickname>,
+    #[serde(default)]
+    pub moderators: Vec<Nickname>,
+    #[serde(default)]
+    pub topic: String,
+    /// One message per this many seconds per member; 0: off.
+    #[serde(default)]
+    pub slow_mode: u64,
+}
+
+impl RoomRules {
+    /// `name`'s role here.
+    pub fn role_of(&self, name: &Nickname) -> Role {
+        let same = |n: &Nickname| n.as_str().eq_ignore_ascii_case(name.as_str());
+        if self.owner.as_ref().is_some_and(same) {
+            Role::Owner
+        } else if self.moderators.iter().any(same) {
+            Role::Moderator
+        } else {
+            Role::Member
+        }
+    }
 }
 
 /// What the server sends.
@@ -123,6 +240,22 @@ pub enum ServerEvent {
     /// The message numbered `target` was deleted by `by` (its author or a moderator) at `at`:
     /// clients show a tombstone in its place. Numbered in the log like a message (`id`).
     Deleted { id: Seq, epoch: Epoch, room: RoomName, target: Seq, by: Nickname, at: Millis },
+    /// The room's rules (owner, moderators, topic, slow mode): sent after `members`, and again
+    /// whenever they change.
+    Rules { room: RoomName, rules: RoomRules },
+    /// A moderator (`by`) acted: numbered in the log like a message, so that it is kept (the
+    /// room's audit log) and a client that was away learns of it. `until`: when a timeout or a
+    /// ban ends (`None` for good, or for actions without an end).
+    Moderated {
+        id: Seq,
+        epoch: Epoch,
+        room: RoomName,
+        by: Nickname,
+        action: Action,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<Millis>,
+        at: Millis,
+    },
     /// The message this client sent as `client_id` is durably stored as `id`.
     Ack { client_id: ClientId, id: Seq },
     /// The client's resume position belongs to an earlier incarnation of the room's log (it was
@@ -171,8 +304,11 @@ pub enum ErrorCode {
     /// The message an edit or a delete names is not in the room's log, or is deleted already.
     NotFound,
     /// The sender may not do this: edit another's message, or delete one without being its
-    /// author or a moderator of the room.
+    /// author or a moderator of the room, or act as a moderator without being one.
     Forbidden,
+    /// A moderator timed the sender out: nothing it sends is posted until the time `message`
+    /// names (its pending messages will not be).
+    TimedOut,
 }
 
 /// One room in the room list (`GET /api/rooms`).

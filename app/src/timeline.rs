@@ -59,6 +59,36 @@ pub fn layout<'a>(
     items
 }
 
+/// `YYYY-MM-DD HH:MM UTC`: the same on the server and in every reader's page.
+pub fn utc_stamp(at: Millis) -> String {
+    format!("{} {} UTC", utc_day(day_of(at, 0)), utc_time(at))
+}
+
+/// `HH:MM` in UTC: all the server knows.
+pub fn utc_time(at: Millis) -> String {
+    let minutes = at.div_euclid(60_000);
+    format!("{:02}:{:02}", minutes.div_euclid(60).rem_euclid(24), minutes.rem_euclid(60))
+}
+
+/// A day as the server names it: its UTC date.
+pub fn utc_day(day: i64) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The calendar date of a day number (days since 1970-01-01), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

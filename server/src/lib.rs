@@ -131,16 +131,17 @@ pub async fn run(
     );
     let limits = Arc::new(config.limits.clone());
     let quotas = Arc::new(session::quota::Quotas::new(&limits));
+    let accounts = accounts::Accounts::open(store.clone(), keys.clone(), &limits)
+        .await
+        .context("reading the registered nicknames")?;
     let session_deps = Arc::new(session::SessionDeps {
         rooms: rooms.clone(),
         store: store.clone(),
         writer: writer.clone(),
         limits: limits.clone(),
         quotas: quotas.clone(),
+        accounts: accounts.clone(),
     });
-    let accounts = accounts::Accounts::open(store.clone(), keys.clone(), &limits)
-        .await
-        .context("reading the registered nicknames")?;
     // With other nodes, the names they register; alone, this process registers every one.
     let registrations = cluster.as_ref().map(|_| tokio::spawn(accounts.clone().keep_up(REGISTRATIONS_EVERY)));
     let endpoints = transport::Endpoints {

@@ -169,7 +169,7 @@ fn SessionRow(session: SessionView, end: ServerAction<EndSession>) -> impl IntoV
         if session.agent.is_empty() { "Unknown browser or program".to_owned() } else { session.agent };
     // Every row has its button: each says whose session it ends.
     let label = format!("Log out the session of {agent}");
-    let since = super::message_log::utc_stamp(session.created_at);
+    let since = crate::timeline::utc_stamp(session.created_at);
     view! {
         <li class="session" data-current=session.current.then_some("")>
             <span class="agent">{agent}</span>

@@ -139,6 +139,23 @@ impl Accounts {
         }
     }
 
+    /// The key of the account `identity` acts for in the rooms (as [`Accounts::admit`] made
+    /// it), if it is one: roles in rooms belong to accounts.
+    pub fn acting_account(&self, identity: &Identity) -> Option<String> {
+        let key = same_name(&identity.nickname);
+        (self.keys.person(&key) == identity.session).then_some(key)
+    }
+
+    /// The account registered under `name`, if any: its key and the session that is it in the
+    /// rooms.
+    pub async fn registered(&self, name: &Nickname) -> Result<Option<(String, SessionId)>, StoreError> {
+        let key = same_name(name);
+        if !self.registered.may_be(&key) {
+            return Ok(None);
+        }
+        Ok(self.store.account(&key).await?.map(|_| (key.clone(), self.keys.person(&key))))
+    }
+
     /// Registers `nickname` with `password` and logs the new account in (a new session).
     pub async fn register(
         &self,

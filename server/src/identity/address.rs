@@ -26,6 +26,21 @@ impl From<IpAddr> for AddressKey {
     }
 }
 
+/// As the store keeps it (in a ban), and other server processes name it: 16 hex digits.
+impl std::fmt::Display for AddressKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl std::str::FromStr for AddressKey {
+    type Err = std::num::ParseIntError;
+
+    fn from_str(hex: &str) -> Result<Self, Self::Err> {
+        u64::from_str_radix(hex, 16).map(Self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,5 +56,7 @@ mod tests {
         assert_eq!(key("192.0.2.1"), key("::ffff:192.0.2.1"), "mapped IPv4 is IPv4");
         assert_ne!(key("192.0.2.1"), key("192.0.2.2"));
         assert_ne!(key("0.0.0.0"), key("::"), "IPv4 lies outside every block a client can have");
+        let written = key("192.0.2.1").to_string();
+        assert_eq!(written.parse::<AddressKey>(), Ok(key("192.0.2.1")));
     }
 }

@@ -14,8 +14,8 @@ use std::sync::OnceLock;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
     Message,
-    /// An edit or a deletion: numbered like a message, shown by the JSON dialect (and the plain
-    /// one's correction line for an edit) only.
+    /// An edit, a deletion or a moderator's action: numbered like a message, shown by the JSON
+    /// and plain dialects only.
     Change,
     Joined(Nickname),
     Left(Nickname),
@@ -66,11 +66,15 @@ impl RoomEvent {
             Body::Edit { text: Some(text), .. } => both(plain_frames(text.as_str(), |lines| {
                 plain::correction_frames(&stored.author, text, lines)
             })),
+            Body::Moderation(record) => {
+                let line = record.action.describe(&stored.author);
+                both(plain_frames(&line, |lines| plain::line(&line, lines)))
+            }
             Body::Deleted | Body::Edit { text: None, .. } | Body::Delete { .. } => (None, None),
         };
         let kind = match stored.body {
             Body::Text { .. } | Body::Deleted => Kind::Message,
-            Body::Edit { .. } | Body::Delete { .. } => Kind::Change,
+            Body::Edit { .. } | Body::Delete { .. } | Body::Moderation(_) => Kind::Change,
         };
         Self {
             seq: Some(stored.seq),
@@ -100,6 +104,20 @@ impl RoomEvent {
         let json = Some(json::encode(&event));
         let (plain, plain_html) = plain.map(|l| plain_frames(&l, |lines| plain::line(&l, lines))).unzip();
         Self { seq: None, kind, plain, plain_html, json, relay: None, tornado: OnceLock::new() }
+    }
+
+    /// The room's rules, for the JSON dialect (the others had the action's line).
+    pub(super) fn rules(room: &RoomName, rules: &app::protocol::RoomRules) -> Self {
+        let event = ServerEvent::Rules { room: room.clone(), rules: rules.clone() };
+        Self {
+            seq: None,
+            kind: Kind::Typing,
+            plain: None,
+            plain_html: None,
+            json: Some(json::encode(&event)),
+            relay: None,
+            tornado: OnceLock::new(),
+        }
     }
 
     /// Where this event stands for a member whose last message is `delivered`.
@@ -146,6 +164,9 @@ impl RoomEvent {
             }
             (Dialect::Plain(lines), Body::Edit { text: Some(text), .. }) => {
                 Some(plain::correction_frames(&stored.author, text, lines))
+            }
+            (Dialect::Plain(lines), Body::Moderation(record)) => {
+                Some(plain::line(&record.action.describe(&stored.author), lines))
             }
             (Dialect::Tornado, Body::Text { text, .. }) => Some(tornado::fragment(&stored.author, text)),
             _ => None,

@@ -44,6 +44,8 @@ pub enum Attention {
     Shutdown,
     /// The session the connection belongs to was ended (logged out, revoked): it is closed.
     Ended,
+    /// A moderator put the person out of the room (a kick, a ban): it is closed.
+    Removed,
 }
 
 #[derive(Debug)]
@@ -52,6 +54,9 @@ pub struct Member {
     dialect: Dialect,
     /// The session the connection belongs to, so that ending a session closes its connections.
     session: Option<SessionId>,
+    /// The person it is in the room (for an account, the account's one session), so that a
+    /// moderator's kick or ban closes their connections.
+    person: Option<SessionId>,
     /// At most this many frames queued, and as many events kept while catching up.
     limit: usize,
     /// Something came from the peer since the last ping: set by the session on every frame,
@@ -107,6 +112,8 @@ pub(super) enum Course {
     ShuttingDown,
     /// The connection's session was ended: the session is to close it.
     Ended,
+    /// A moderator put the person out: the session is to close it.
+    Removed,
     /// The session is closing the connection: the room gives it nothing more.
     Closing,
     /// A write failed, or the peer did not answer a ping in time.
@@ -139,6 +146,7 @@ impl Member {
             tcp,
             dialect,
             session: None,
+            person: None,
             limit: limit.max(1),
             heard: AtomicBool::new(false),
             state: Mutex::new(state),
@@ -148,6 +156,21 @@ impl Member {
     /// A connection of `session`'s.
     pub fn of_session(self, session: SessionId) -> Self {
         Self { session: Some(session), ..self }
+    }
+
+    /// A connection of `person` in the room.
+    pub fn as_person(self, person: SessionId) -> Self {
+        Self { person: Some(person), ..self }
+    }
+
+    /// Whether the connection is `person`'s.
+    pub fn is_person(&self, person: SessionId) -> bool {
+        self.person == Some(person)
+    }
+
+    /// Where the connection comes from, as bans count it.
+    pub fn address(&self) -> Option<crate::identity::AddressKey> {
+        self.tcp.peer_addr().ok().map(|peer| crate::identity::AddressKey::from(peer.ip()))
     }
 
     /// Whether the connection belongs to `session`.
@@ -263,6 +286,8 @@ impl Member {
             Poll::Ready(Attention::Shutdown)
         } else if state.course == Course::Ended {
             Poll::Ready(Attention::Ended)
+        } else if state.course == Course::Removed {
+            Poll::Ready(Attention::Removed)
         } else if let Phase::CatchingUp { missed, .. } = state.phase {
             Poll::Ready(Attention::Behind(missed))
         } else if !state.out.is_empty() {
@@ -291,9 +316,18 @@ impl Member {
 
     /// The connection's session was ended: the session is woken to close the connection.
     pub fn end(&self) {
+        self.close_as(Course::Ended);
+    }
+
+    /// A moderator put the person out: the session is woken to close the connection.
+    pub fn remove(&self) {
+        self.close_as(Course::Removed);
+    }
+
+    fn close_as(&self, course: Course) {
         let mut state = self.state();
         if matches!(state.course, Course::Open | Course::ShuttingDown) {
-            state.course = Course::Ended;
+            state.course = course;
         }
         wake_if(state, true);
     }

@@ -8,14 +8,16 @@
 //! - [`presence`]: who is in a room and who is typing, without timers.
 //! - [`keepalive`]: one pass over every member for pings, instead of a timer per connection.
 //! - [`federation`]: what a room tells the other server processes sharing it (presence).
+//! - [`moderation`]: a live room's rules and sanctions.
 //!
 //! Sessions join rooms and publish to them; the store's writer publishes what it has stored.
-//! Nothing here reads or writes the store.
+//! Nothing here writes the store; a room reads its rules from it once, when it comes to life.
 
 mod event;
 pub mod federation;
 pub mod keepalive;
 mod member;
+pub mod moderation;
 mod passes;
 mod presence;
 mod registry;

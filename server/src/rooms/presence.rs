@@ -96,6 +96,11 @@ impl Presence {
         names.into_iter().map(|(_, name)| name.clone()).collect()
     }
 
+    /// The session of the member named `name`, if there is one (here or on another node).
+    pub fn session_of(&self, name: &Nickname) -> Option<SessionId> {
+        self.members.get(&same_name(name)).map(|m| m.session)
+    }
+
     /// Whether a session other than `session` holds `name` here now.
     pub fn held_by_other(&self, name: &Nickname, session: SessionId) -> bool {
         self.members.get(&same_name(name)).is_some_and(|m| m.session != session && m.connected())

@@ -9,12 +9,14 @@
 //! Presence (joins, leaves, typing) is decided here under the same lock; it is not stored.
 
 use super::federation::{DynFederation, NodeId};
+use super::moderation::RoomModeration;
 use super::presence::{Change, Exit, Held, NameTaken, Presence};
 use super::{Member, RoomEvent};
 use crate::identity::{Identity, SessionId};
-use crate::store::StoredMessage;
+use crate::store::{Body, Record, StoredMessage, Subject};
 use crate::ws::Frame;
 use app::names::{Nickname, RoomName};
+use app::protocol::Action;
 use app::protocol::Seq;
 use futures_util::future::BoxFuture;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -27,6 +29,7 @@ pub struct Room {
     inner: Mutex<Inner>,
     /// The other nodes sharing the room, if any.
     federation: Option<DynFederation>,
+    moderation: RoomModeration,
 }
 
 #[derive(Debug, Default)]
@@ -64,7 +67,7 @@ impl Inner {
 
 impl Room {
     pub fn new(name: RoomName) -> Self {
-        Self { name, inner: Mutex::default(), federation: None }
+        Self { name, inner: Mutex::default(), federation: None, moderation: RoomModeration::default() }
     }
 
     /// A room shared with other nodes: it starts with the members they hold in it.
@@ -74,7 +77,12 @@ impl Room {
             presence.hold_remote(hold.node, &hold.name, hold.session);
         }
         let inner = Inner { presence, ..Inner::default() };
-        Self { name, inner: Mutex::new(inner), federation: Some(federation) }
+        Self {
+            name,
+            inner: Mutex::new(inner),
+            federation: Some(federation),
+            moderation: RoomModeration::default(),
+        }
     }
 
     /// Tells the other nodes what this one started or stopped holding; under the lock, so in
@@ -92,6 +100,11 @@ impl Room {
 
     pub fn name(&self) -> &RoomName {
         &self.name
+    }
+
+    /// Its rules and sanctions.
+    pub fn moderation(&self) -> &RoomModeration {
+        &self.moderation
     }
 
     pub(super) fn inner(&self) -> MutexGuard<'_, Inner> {
@@ -124,6 +137,18 @@ impl Room {
         self.inner().presence.names()
     }
 
+    /// The person named `name` in the room: their session, and where their connections to this
+    /// node come from.
+    pub fn person_named(&self, name: &Nickname) -> Option<(SessionId, Vec<crate::identity::AddressKey>)> {
+        let inner = self.inner();
+        let session = inner.presence.session_of(name)?;
+        let mut addresses: Vec<_> =
+            inner.members.iter().filter(|m| m.is_person(session)).filter_map(|m| m.address()).collect();
+        addresses.sort_unstable_by_key(|a| a.to_string());
+        addresses.dedup();
+        Some((session, addresses))
+    }
+
     /// Whether a session other than `session` holds `name` here now.
     pub fn held_by_other(&self, name: &Nickname, session: SessionId) -> bool {
         self.inner().presence.held_by_other(name, session)
@@ -136,10 +161,33 @@ impl Room {
         let mut inner = self.inner();
         inner.fan_out(&events, false);
         for message in messages {
-            let changes = inner.presence.stop_typing(&message.author);
-            inner.announce(&self.name, changes);
+            match &message.body {
+                Body::Moderation(record) => self.moderated(&mut inner, record, &message.author),
+                _ => {
+                    let changes = inner.presence.stop_typing(&message.author);
+                    inner.announce(&self.name, changes);
+                }
+            }
         }
         self.release(inner);
+    }
+
+    /// A moderator's action was published: the room's rules change (and members are shown the
+    /// new ones), and whoever a kick or a ban is about is put out.
+    fn moderated(&self, inner: &mut Inner, record: &Record, by: &Nickname) {
+        if self.moderation.apply(record, by) {
+            if let Some(state) = self.moderation.current() {
+                let event = RoomEvent::rules(&self.name, &state.rules);
+                inner.fan_out(&[Arc::new(event)], false);
+            }
+        }
+        if matches!(record.action, Action::Kick { .. } | Action::Ban { .. }) {
+            for subject in &record.subjects {
+                if let Subject::Session(person) = subject {
+                    inner.members.iter().filter(|m| m.is_person(*person)).for_each(|m| m.remove());
+                }
+            }
+        }
     }
 
     /// Passes a relay connection's frame to every relay connection in the room. It is not

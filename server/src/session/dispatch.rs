@@ -8,7 +8,7 @@ use crate::rooms::Room;
 use crate::store::{Alteration, NewChange, NewMessage, Refusal as ChangeRefusal, WriteError};
 use crate::ws::{Frame, Inbound, Refusal};
 use app::names::{ClientId, MessageText};
-use app::protocol::{ClientMessage, ErrorCode, Seq, ServerEvent};
+use app::protocol::{ClientMessage, ErrorCode, Role, Seq, ServerEvent};
 use std::sync::Arc;
 
 impl Session {
@@ -45,6 +45,11 @@ impl Session {
                         };
                         return self.reply(&error).await;
                     }
+                    if let Err(not_now) = self.may_post(room) {
+                        return self
+                            .reply(&ServerEvent::Error { code: not_now.code, message: not_now.why })
+                            .await;
+                    }
                     let stored = self.store_message(room, text, Some(id.clone())).await;
                     self.reply(&json_reply(id, stored)).await
                 }
@@ -54,6 +59,7 @@ impl Session {
                 Ok(ClientMessage::Delete { target }) => {
                     self.change_message(room, target, Alteration::Delete).await
                 }
+                Ok(ClientMessage::Moderate { action }) => self.moderate(room, action).await,
                 Ok(ClientMessage::Ping { nonce }) => self.reply(&ServerEvent::Pong { nonce }).await,
                 Ok(ClientMessage::Typing {}) => {
                     self.membership.room().typing(&self.identity.nickname, self.deps.limits.typing_ttl);
@@ -109,6 +115,10 @@ impl Session {
         if let Err(too_fast) = self.take_room() {
             return Some(End::Refused(Refusal::policy(too_fast.to_string())));
         }
+        // The dialect has no error line: the close says why.
+        if let Err(not_now) = self.may_post(room) {
+            return Some(End::Refused(Refusal::policy(not_now.why)));
+        }
         let stored = self.store_message(room, text, None).await;
         stored.err().map(|err| End::Refused(plain_refusal(err)))
     }
@@ -143,8 +153,8 @@ impl Session {
             by: self.identity.nickname.clone(),
             session: self.identity.session,
             target,
+            moderator: matches!(alteration, Alteration::Delete) && self.role(room) >= Role::Moderator,
             alteration,
-            moderator: false,
             at: now_millis(),
         };
         match self.deps.writer.change(change).await {

@@ -39,6 +39,14 @@ impl Session {
             self.send_event(&ready).await?;
             let members = ServerEvent::Members { room: room.name().clone(), names: room.members() };
             self.send_event(&members).await?;
+            // Only for a room someone runs, or with rules set: the rest have none to show.
+            if let Some(state) = room.moderation().current().filter(|s| s.rules != Default::default()) {
+                self.send_event(&ServerEvent::Rules {
+                    room: room.name().clone(),
+                    rules: state.rules.clone(),
+                })
+                .await?;
+            }
         }
         self.send_history_for(room, position, resume).await?;
         if !first && self.dialect.is_plain() {

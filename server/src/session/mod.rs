@@ -9,6 +9,7 @@ mod admission;
 mod dispatch;
 pub mod flood;
 mod greeting;
+mod moderation;
 pub mod quota;
 mod resume;
 
@@ -66,6 +67,7 @@ pub struct SessionDeps {
     pub writer: Writer,
     pub limits: Arc<Limits>,
     pub quotas: Arc<Quotas>,
+    pub accounts: crate::accounts::Accounts,
 }
 
 impl Session {
@@ -87,7 +89,8 @@ impl Session {
         }
         let member = Member::new(Arc::clone(socket.tcp()), dialect, deps.limits.room_backlog)
             .framed(framing)
-            .of_session(login);
+            .of_session(login)
+            .as_person(identity.session);
         let membership = deps.rooms.join(room, Arc::new(member));
         Self {
             socket,
@@ -129,6 +132,10 @@ impl Session {
         if self.dialect == Dialect::Relay {
             return Some((self, room));
         }
+        if let Err(end) = self.may_enter(&room).await {
+            self.end(&room, end).await;
+            return None;
+        }
         let tries = other_guest_names_to_try(self.deps.limits.guest_names);
         let mut tried = 0;
         let first = loop {
@@ -152,7 +159,10 @@ impl Session {
         };
         self.welcome_pending = first && self.dialect.is_plain();
         match self.greet(&room, first, resume).await {
-            Ok(()) => Some((self, room)),
+            Ok(()) => {
+                self.claim_if_new(&room).await;
+                Some((self, room))
+            }
             Err(end) => {
                 self.end(&room, end).await;
                 None
@@ -244,6 +254,7 @@ impl Session {
             Err(Attention::Gone) => Err(End::Gone),
             Err(Attention::Shutdown) => Err(End::Shutdown),
             Err(Attention::Ended) => Err(End::Refused(Refusal::policy("this session was logged out"))),
+            Err(Attention::Removed) => Err(End::Refused(self.removal(room))),
             Ok(Err(ReadError::Gone)) => Err(End::Gone),
             Ok(Err(ReadError::Fault(fault))) => Err(End::Refused(fault)),
             Ok(Ok(message)) => {

@@ -9,6 +9,8 @@
 
 pub mod accounts;
 mod change;
+pub mod moderation;
+mod ops;
 mod plan;
 mod postgres;
 mod sqlite;
@@ -16,6 +18,7 @@ pub mod writer;
 
 pub use accounts::{Account, AccountStore, Login, Standing};
 pub use change::{Alteration, NewChange, Refusal};
+pub use moderation::{ModerationRefusal, NewModeration, Person, Record, RoomState, SanctionKind, Subject};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use writer::{DynPublish, Publish, WriteError, Writer};
@@ -75,6 +78,8 @@ pub enum Body {
     Edit { target: Seq, text: Option<MessageText> },
     /// `target` deleted.
     Delete { target: Seq },
+    /// A moderator's action (its author's).
+    Moderation(Box<Record>),
 }
 
 impl StoredMessage {
@@ -103,6 +108,15 @@ impl StoredMessage {
             Body::Edit { target, text: None } | Body::Delete { target } => {
                 ServerEvent::Deleted { id, epoch, room, target: *target, by, at }
             }
+            Body::Moderation(record) => ServerEvent::Moderated {
+                id,
+                epoch,
+                room,
+                by,
+                action: record.action.clone(),
+                until: record.until,
+                at,
+            },
         }
     }
 
@@ -253,7 +267,17 @@ pub trait Store: AccountStore + Send + Sync + std::fmt::Debug {
     /// the outer error is the store's, the inner one the refusal.
     async fn change(&self, change: &NewChange) -> Result<Result<StoredMessage, Refusal>, StoreError>;
 
-    /// Up to `limit` entries after `after` (messages and changes), oldest first.
+    /// Takes a moderator's action, as one more entry of its room's log, if it is allowed: the
+    /// outer error is the store's, the inner one the refusal.
+    async fn moderate(
+        &self,
+        action: &NewModeration,
+    ) -> Result<Result<StoredMessage, ModerationRefusal>, StoreError>;
+
+    /// A room's rules and the sanctions in force now.
+    async fn room_state(&self, room: &RoomName) -> Result<RoomState, StoreError>;
+
+    /// Up to `limit` entries after `after` (messages, changes, moderation), oldest first.
     async fn read_after(
         &self,
         room: &RoomName,
@@ -337,7 +361,7 @@ pub async fn open(
 
 /// A fresh epoch: random, so that a log that is reset (or a database that is replaced) is
 /// never mistaken for the old one. Never 0, which means "no log".
-fn new_epoch() -> Epoch {
+pub(crate) fn new_epoch() -> Epoch {
     fastrand::i64(1..i64::MAX)
 }
 
@@ -394,6 +418,7 @@ mod kind {
     pub const MESSAGE: i16 = 0;
     pub const EDIT: i16 = 1;
     pub const DELETE: i16 = 2;
+    pub const MODERATION: i16 = 3;
 }
 
 /// A log entry's columns as read.
@@ -444,6 +469,9 @@ fn stored_from_row(room: &RoomName, row: Columns<'_>) -> Result<StoredMessage, S
         (kind::EDIT, _) if row.text.is_empty() => Body::Edit { target: target()?, text: None },
         (kind::EDIT, _) => Body::Edit { target: target()?, text: Some(text()?) },
         (kind::DELETE, _) => Body::Delete { target: target()? },
+        (kind::MODERATION, _) => {
+            Body::Moderation(Box::new(serde_json::from_str(row.text).map_err(|e| corrupt("moderation", &e))?))
+        }
         (other, _) => return Err(StoreError::Corrupt(format!("an entry of unknown kind {other}"))),
     };
     Ok(StoredMessage {

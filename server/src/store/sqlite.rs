@@ -2,9 +2,9 @@
 
 use super::plan::{assign, plan, resend_key, Added, ResendKey};
 use super::{
-    active_room, change, columns, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row,
-    Appended, LogRow, NewChange, NewMessage, Position, Refusal, Store, StoreError, StoredMessage,
-    ACTIVE_ROOMS, COLUMNS, LOCK_PATIENCE, LOCK_WAIT,
+    active_room, columns, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row, Appended,
+    LogRow, ModerationRefusal, NewChange, NewMessage, NewModeration, Position, Refusal, RoomState, Store,
+    StoreError, StoredMessage, ACTIVE_ROOMS, COLUMNS, LOCK_PATIENCE, LOCK_WAIT,
 };
 use app::names::RoomName;
 use app::protocol::{Epoch, Millis, Seq};
@@ -241,62 +241,7 @@ async fn append(conn: &mut SqliteConnection, batch: &[NewMessage]) -> Result<Vec
     Ok(results)
 }
 
-/// Makes `c` in one transaction, if it is allowed (see [`NewChange::judge`]).
-async fn make_change(
-    conn: &mut SqliteConnection,
-    c: &NewChange,
-) -> Result<Result<StoredMessage, Refusal>, StoreError> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let row = sqlx::query(change::sql::TARGET)
-        .bind(c.room.as_str())
-        .bind(c.target_sql())
-        .fetch_optional(&mut *tx)
-        .await?;
-    let target = match &row {
-        None => None,
-        Some(row) => Some(change::Target {
-            kind: row.try_get("kind")?,
-            session: row.try_get("session")?,
-            deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
-        }),
-    };
-    if let Err(refusal) = c.judge(target) {
-        return Ok(Err(refusal));
-    }
-    let numbered = sqlx::query(change::sql::NUMBER).bind(c.room.as_str()).fetch_one(&mut *tx).await?;
-    let (epoch, seq): (i64, i64) = (numbered.try_get("epoch")?, numbered.try_get("last_seq")?);
-    let (kind, text) = c.row();
-    sqlx::query(change::sql::INSERT)
-        .bind(c.room.as_str())
-        .bind(seq)
-        .bind(c.by.as_str())
-        .bind(c.session.to_string())
-        .bind(text)
-        .bind(c.at)
-        .bind(kind)
-        .bind(c.target_sql())
-        .execute(&mut *tx)
-        .await?;
-    match &c.alteration {
-        change::Alteration::Edit(text) => sqlx::query(change::sql::EDIT)
-            .bind(c.room.as_str())
-            .bind(c.target_sql())
-            .bind(text.as_str())
-            .bind(c.at),
-        change::Alteration::Delete => {
-            sqlx::query(change::sql::FORGET_EDITS)
-                .bind(c.room.as_str())
-                .bind(c.target_sql())
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(change::sql::DELETE).bind(c.room.as_str()).bind(c.target_sql()).bind(c.at)
-        }
-    }
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Ok(c.stored(epoch, seq)?))
-}
+super::ops::log_ops!(SqliteConnection, "BEGIN IMMEDIATE");
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -322,6 +267,23 @@ impl Store for SqliteStore {
             conn.close_on_drop();
         }
         changed
+    }
+
+    async fn moderate(
+        &self,
+        m: &NewModeration,
+    ) -> Result<Result<StoredMessage, ModerationRefusal>, StoreError> {
+        let mut conn = self.writes.acquire().await?;
+        let taken = make_moderation(&mut conn, m).await;
+        if taken.is_err() {
+            conn.close_on_drop();
+        }
+        taken
+    }
+
+    async fn room_state(&self, room: &RoomName) -> Result<RoomState, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        load_room_state(&mut conn, room, crate::clock::now_millis()).await
     }
 
     async fn position(&self, room: &RoomName) -> Result<Position, StoreError> {

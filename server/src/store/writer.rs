@@ -20,7 +20,10 @@
 //! rare, and each must see the message it changes as the batches before it left it): they are
 //! numbered in the same log, so the writer publishes them in order with the messages.
 
-use crate::store::{Appended, DynStore, NewChange, NewMessage, Refusal, StoreError, StoredMessage};
+use crate::store::{
+    Appended, DynStore, ModerationRefusal, NewChange, NewMessage, NewModeration, Refusal, StoreError,
+    StoredMessage,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -80,10 +83,18 @@ struct ChangeJob {
     done: oneshot::Sender<Result<Result<StoredMessage, Refusal>, WriteError>>,
 }
 
+/// A moderator's action on its way in.
+struct ModerationJob {
+    moderation: NewModeration,
+    deadline: Instant,
+    done: oneshot::Sender<Result<Result<StoredMessage, ModerationRefusal>, WriteError>>,
+}
+
 /// What the writer's queue holds, in the order it came.
 enum Work {
     Append(Job),
     Change(ChangeJob),
+    Moderation(ModerationJob),
 }
 
 impl Work {
@@ -91,6 +102,7 @@ impl Work {
         match self {
             Self::Append(job) => job.deadline,
             Self::Change(job) => job.deadline,
+            Self::Moderation(job) => job.deadline,
         }
     }
 
@@ -101,6 +113,9 @@ impl Work {
                 let _ = job.done.send(Err(refusal));
             }
             Self::Change(job) => {
+                let _ = job.done.send(Err(refusal));
+            }
+            Self::Moderation(job) => {
                 let _ = job.done.send(Err(refusal));
             }
         }
@@ -150,6 +165,18 @@ impl Writer {
         result.await.map_err(|_| WriteError::Stopped)?
     }
 
+    /// Takes a moderator's action; returns once it is stored (or refused), or with
+    /// `Unavailable` once the deadline has passed.
+    pub async fn moderate(
+        &self,
+        moderation: NewModeration,
+    ) -> Result<Result<StoredMessage, ModerationRefusal>, WriteError> {
+        let deadline = Instant::now() + self.deadline;
+        let (done, result) = oneshot::channel();
+        self.submit(Work::Moderation(ModerationJob { moderation, deadline, done }), deadline).await?;
+        result.await.map_err(|_| WriteError::Stopped)?
+    }
+
     async fn submit(&self, work: Work, deadline: Instant) -> Result<(), WriteError> {
         // A queue full past the deadline: the work never entered it.
         match tokio::time::timeout_at(deadline, self.jobs.send(work)).await {
@@ -175,7 +202,16 @@ async fn run(mut rx: mpsc::Receiver<Work>, store: DynStore, rooms: DynPublish, m
                 Work::Append(job) => messages.push(job),
                 Work::Change(job) => {
                     commit_messages(&store, &rooms, std::mem::take(&mut messages)).await;
-                    commit_change(&store, &rooms, job).await;
+                    let result =
+                        commit_one(&rooms, &job.change.room, job.deadline, store.change(&job.change)).await;
+                    let _ = job.done.send(result);
+                }
+                Work::Moderation(job) => {
+                    commit_messages(&store, &rooms, std::mem::take(&mut messages)).await;
+                    let room = &job.moderation.room;
+                    let result =
+                        commit_one(&rooms, room, job.deadline, store.moderate(&job.moderation)).await;
+                    let _ = job.done.send(result);
                 }
             }
         }
@@ -183,24 +219,27 @@ async fn run(mut rx: mpsc::Receiver<Work>, store: DynStore, rooms: DynPublish, m
     }
 }
 
-/// Stores a change and publishes it, by its deadline.
-async fn commit_change(store: &DynStore, rooms: &DynPublish, job: ChangeJob) {
-    let given = job.deadline.saturating_duration_since(Instant::now());
-    let result = tokio::time::timeout_at(job.deadline, store.change(&job.change))
-        .await
-        .unwrap_or(Err(StoreError::TimedOut(given)));
-    let result = match result {
+/// Stores an edit, a deletion or an action (`store`, a transaction of its own) by its deadline,
+/// and publishes it unless it was refused.
+async fn commit_one<R>(
+    rooms: &DynPublish,
+    room: &app::names::RoomName,
+    deadline: Instant,
+    store: impl std::future::Future<Output = Result<Result<StoredMessage, R>, StoreError>>,
+) -> Result<Result<StoredMessage, R>, WriteError> {
+    let given = deadline.saturating_duration_since(Instant::now());
+    let result = tokio::time::timeout_at(deadline, store).await.unwrap_or(Err(StoreError::TimedOut(given)));
+    match result {
         Ok(Ok(stored)) => {
             rooms.publish(&[&stored]);
             Ok(Ok(stored))
         }
         Ok(Err(refusal)) => Ok(Err(refusal)),
         Err(err) => {
-            tracing::error!(%err, room = %job.change.room, "storing a change failed");
+            tracing::error!(%err, %room, "storing a change to a room failed");
             Err(WriteError::of(&err))
         }
-    };
-    let _ = job.done.send(result);
+    }
 }
 
 /// Stores a run of messages in one transaction (or, if the store refuses one of them, one by

@@ -7,6 +7,7 @@ use super::state::AppState;
 use crate::accounts::{AccountError, LoggedIn, NotAdmitted};
 use crate::clock::now_millis;
 use crate::identity::{self, AddressKey, Identity, SessionId};
+use crate::rooms::moderation::{RoomModeration, Who};
 use crate::session::quota::TooFast;
 use crate::store::{NewMessage, StoredMessage};
 use app::api::{AccountView, Backend, BackendContext};
@@ -194,6 +195,30 @@ impl Backend for PageBackend {
             if position.epoch == 0 {
                 state.quotas.take_room(address, Instant::now()).map_err(not_sent)?;
             }
+            // The room's rules hold here as on the WebSocket: a ban, a timeout, slow mode.
+            let live = state.rooms.get(&room);
+            let standalone;
+            let moderation = match &live {
+                Some(live) => live.moderation(),
+                None => {
+                    standalone = RoomModeration::default();
+                    &standalone
+                }
+            };
+            moderation.load(&room, &state.store).await.map_err(|err| {
+                tracing::error!(%err, "reading a room's rules failed");
+                "Not sent: storage is unavailable, try again.".to_owned()
+            })?;
+            let who = Who {
+                name: &identity.nickname,
+                person: identity.session,
+                address,
+                account: state.accounts.acting_account(&identity).is_some(),
+            };
+            if let Some(why) = moderation.keeps_out(&room, who) {
+                return Err(format!("Not sent: {why}."));
+            }
+            moderation.may_post(&room, who).map_err(|not_now| format!("Not sent: {}", not_now.why))?;
             let message = NewMessage {
                 room,
                 author: identity.nickname,

@@ -9,7 +9,12 @@ use std::net::SocketAddr;
 const JSON: &str = "Content-Type: application/json\r\n";
 
 /// `POST` of a JSON body, with extra header lines.
-async fn post_json(addr: SocketAddr, path: &str, headers: &str, body: serde_json::Value) -> HttpResponse {
+pub(crate) async fn post_json(
+    addr: SocketAddr,
+    path: &str,
+    headers: &str,
+    body: serde_json::Value,
+) -> HttpResponse {
     http_request(addr, "POST", path, &format!("{JSON}{headers}"), &body.to_string()).await
 }
 
@@ -18,7 +23,7 @@ fn bearer(token: &str) -> String {
 }
 
 /// Registers `nickname`; returns its token.
-async fn register(addr: SocketAddr, nickname: &str, password: &str) -> String {
+pub(crate) async fn register(addr: SocketAddr, nickname: &str, password: &str) -> String {
     let response =
         post_json(addr, "/api/accounts", "", serde_json::json!({"nickname": nickname, "password": password}))
             .await;
@@ -37,7 +42,7 @@ async fn log_in(addr: SocketAddr, nickname: &str, password: &str) -> HttpRespons
 }
 
 /// The close a connection refused after its handshake gets.
-async fn refused(server: &TestServer, path: &str) -> (u16, String) {
+pub(crate) async fn refused(server: &TestServer, path: &str) -> (u16, String) {
     let mut ws = server.plain(path).await;
     let frame = expect_close(&mut ws).await;
     (u16::from(frame.code), frame.reason.to_string())
@@ -97,6 +102,7 @@ async fn a_registered_nickname_is_its_owners_on_every_way_in() {
 
 #[tokio::test]
 async fn logging_in_out_and_ending_sessions_reach_open_connections() {
+    // In the lobby, which nobody owns: a new room would tell its creator that it is theirs.
     let server = spawn_with_limits(|limits| limits.logins_per_minute = 100).await;
     let addr = server.addr;
     let laptop = register(addr, "cy", "first password").await;
@@ -121,8 +127,8 @@ async fn logging_in_out_and_ending_sessions_reach_open_connections() {
     );
 
     // Logging out closes the session's connections, and its token names nobody any more.
-    let (mut on_phone, _, _) = server.json_as(&format!("/chat/den?token={phone}"), &[]).await;
-    let (mut on_laptop, _, members) = server.json_as(&format!("/chat/den?token={laptop}"), &[]).await;
+    let (mut on_phone, _, _) = server.json_as(&format!("/chat/lobby?token={phone}"), &[]).await;
+    let (mut on_laptop, _, members) = server.json_as(&format!("/chat/lobby?token={laptop}"), &[]).await;
     assert_eq!(members, vec!["cy"], "one person on two devices is one member");
     let response = http_request(addr, "POST", "/api/logout", &bearer(&phone), "").await;
     assert_eq!(response.status, 204, "{response:?}");
@@ -132,13 +138,13 @@ async fn logging_in_out_and_ending_sessions_reach_open_connections() {
         (u16::from(frame.code), frame.reason.as_str()),
         (close::POLICY, "this session was logged out")
     );
-    assert_eq!(refused(&server, &format!("/chat/den?token={phone}")).await.0, close::POLICY);
+    assert_eq!(refused(&server, &format!("/chat/lobby?token={phone}")).await.0, close::POLICY);
     assert_eq!(http_request(addr, "POST", "/api/logout", &bearer(&phone), "").await.status, 401);
     expect_silence(&mut on_laptop).await;
 
     // Ending a session from another one.
     let tablet = token_of(&log_in(addr, "cy", "first password").await);
-    let (mut on_tablet, _, _) = server.json_as(&format!("/chat/den?token={tablet}"), &[]).await;
+    let (mut on_tablet, _, _) = server.json_as(&format!("/chat/lobby?token={tablet}"), &[]).await;
     let listed = http_request(addr, "GET", "/api/sessions", &bearer(&laptop), "").await;
     let sessions: Vec<serde_json::Value> = serde_json::from_str(&listed.body).expect("JSON");
     let other = sessions.iter().find(|s| s["current"] == false).expect("the tablet's");
@@ -149,7 +155,7 @@ async fn logging_in_out_and_ending_sessions_reach_open_connections() {
 
     // Changing the password ends every other session.
     let desktop = token_of(&log_in(addr, "cy", "first password").await);
-    let (mut on_desktop, _, _) = server.json_as(&format!("/chat/den?token={desktop}"), &[]).await;
+    let (mut on_desktop, _, _) = server.json_as(&format!("/chat/lobby?token={desktop}"), &[]).await;
     let change = |current: &str, new: &str| serde_json::json!({"current": current, "new": new});
     let response =
         post_json(addr, "/api/password", &bearer(&laptop), change("wrong one", "second password")).await;

@@ -216,7 +216,11 @@ pub async fn say_json(ws: &mut Ws, id: &str, text: &str) -> u64 {
             ServerEvent::Message { id: seq, client_id: Some(c), .. } if c.as_str() == id => {
                 echoed = Some(seq)
             }
-            ServerEvent::Joined { .. } | ServerEvent::Left { .. } | ServerEvent::Typing { .. } => {}
+            ServerEvent::Joined { .. }
+            | ServerEvent::Left { .. }
+            | ServerEvent::Typing { .. }
+            | ServerEvent::Rules { .. }
+            | ServerEvent::Moderated { .. } => {}
             other => panic!("unexpected {other:?} while sending {id}"),
         }
     }

@@ -17,6 +17,7 @@ mod identity;
 mod json_dialect;
 mod limits;
 mod mixed_room;
+mod moderation;
 mod plain_dialect;
 mod postgres;
 mod relay;
