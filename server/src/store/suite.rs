@@ -34,6 +34,78 @@ pub async fn run_all(store: &dyn Store) {
     accounts_and_their_logins(store).await;
     logins_per_account_are_bounded(store).await;
     edits_and_deletions(store).await;
+    rooms_run_by_people(store).await;
+}
+
+fn person(name: &str, account: bool) -> super::Person {
+    super::Person {
+        name: Nickname::parse(name).unwrap(),
+        account: account.then(|| name.to_owned()),
+        session: SessionId::named(name),
+        addresses: vec!["ffffffff7f000001".parse().unwrap()],
+    }
+}
+
+fn action(by: &str, action: app::protocol::Action, target: Option<super::Person>) -> super::NewModeration {
+    super::NewModeration {
+        room: room("runs"),
+        by: Nickname::parse(by).unwrap(),
+        by_session: SessionId::named(by),
+        by_account: Some(by.to_owned()),
+        operator: false,
+        action,
+        target,
+        // Now: the store reads back the sanctions in force now.
+        at: crate::clock::now_millis(),
+    }
+}
+
+/// A room is claimed once; roles, settings and sanctions are kept and read back; each action is
+/// an entry of the log; refusals change nothing.
+async fn rooms_run_by_people(store: &dyn Store) {
+    use app::protocol::{Action, Role};
+    let r = room("runs");
+    let nick = |n: &str| Nickname::parse(n).unwrap();
+    let claim =
+        |by: &str| action(by, Action::Role { name: nick(by), role: Role::Owner }, Some(person(by, true)));
+    let created = store.moderate(&claim("olga")).await.unwrap().unwrap();
+    assert_eq!(created.seq, 1, "the claim creates the room's log");
+    assert_eq!(store.moderate(&claim("mallory")).await.unwrap(), Err(super::ModerationRefusal::Taken));
+    let made = Action::Role { name: nick("mo"), role: Role::Moderator };
+    store.moderate(&action("olga", made.clone(), Some(person("mo", true)))).await.unwrap().unwrap();
+    assert_eq!(
+        store.moderate(&action("mo", made, Some(person("mo", true)))).await.unwrap(),
+        Err(super::ModerationRefusal::NotOwner)
+    );
+    store.moderate(&action("mo", Action::Topic { text: "be nice".into() }, None)).await.unwrap().unwrap();
+    store.moderate(&action("mo", Action::SlowMode { seconds: 5 }, None)).await.unwrap().unwrap();
+    let ban = Action::Ban { name: nick("gus"), seconds: None, reason: "spam".into() };
+    store.moderate(&action("mo", ban, Some(person("gus", false)))).await.unwrap().unwrap();
+    let timeout = Action::Timeout { name: nick("tim"), seconds: 60, reason: String::new() };
+    store.moderate(&action("mo", timeout, Some(person("tim", false)))).await.unwrap().unwrap();
+
+    let state = store.room_state(&r).await.unwrap();
+    assert_eq!(state.rules.owner, Some(nick("olga")));
+    assert_eq!(state.rules.moderators, vec![nick("mo")]);
+    assert_eq!((state.rules.topic.as_str(), state.rules.slow_mode), ("be nice", 5));
+    assert_eq!(state.sanctions.len(), 3, "the ban by session and address, the timeout by session: {state:?}");
+    let gus = [super::Subject::Session(SessionId::named("gus"))];
+    assert!(state
+        .sanction(super::SanctionKind::Ban, &gus, crate::clock::now_millis())
+        .is_some_and(|b| b.until.is_none()));
+
+    store.moderate(&action("mo", Action::Pardon { name: nick("GUS") }, None)).await.unwrap().unwrap();
+    let handover = Action::Role { name: nick("mo"), role: Role::Owner };
+    store.moderate(&action("olga", handover, Some(person("mo", true)))).await.unwrap().unwrap();
+    let state = store.room_state(&r).await.unwrap();
+    assert_eq!(state.sanctions.len(), 1, "the pardon lifted the ban: {state:?}");
+    assert_eq!((state.rules.owner, state.rules.moderators), (Some(nick("mo")), vec![nick("olga")]));
+    let log = store.read_after(&r, 0, 100).await.unwrap();
+    assert_eq!(log.len(), 8, "each action an entry, refusals none");
+    assert!(
+        matches!(&log[0].body, super::Body::Moderation(record) if record.action == Action::Role { name: nick("olga"), role: Role::Owner })
+    );
+    assert!(store.read_before(&r, None, 10).await.unwrap().is_empty(), "history holds messages only");
 }
 
 fn change(by: &str, target: u64, alteration: Alteration, moderator: bool) -> NewChange {

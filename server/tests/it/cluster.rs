@@ -744,3 +744,55 @@ async fn an_account_is_one_on_every_node_and_logging_out_on_one_closes_it_on_all
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL and Redis: run scripts/test.sh")]
+async fn a_moderators_action_on_one_node_holds_on_every_node() {
+    let (_redis, a, b) = two_nodes().await;
+    let token = crate::accounts::register(a.addr, "owl", "the password").await;
+    let (mut owner, _, _) = a.json_as(&format!("/chat/hq?token={token}"), &[]).await;
+    let mut guest = b.plain("/chat/hq?name=gus").await;
+    let (mut watcher, _) = b.json("/chat/hq?name=wat").await;
+    // Node B learns of the owner's room from the log: the rules reach its members.
+    let owned = tokio::time::Instant::now();
+    while owner_rules(&mut watcher).await.as_deref() != Some("owl") {
+        assert!(owned.elapsed() < SLOW, "node B never learned who owns the room");
+    }
+    let moderate =
+        |action: serde_json::Value| serde_json::json!({"type": "moderate", "action": action}).to_string();
+    // A timeout taken on A holds on B: the plain guest there is closed when it posts.
+    send_text(&mut owner, &moderate(serde_json::json!({"kind": "timeout", "name": "gus", "seconds": 60})))
+        .await;
+    loop {
+        if let ServerEvent::Moderated { action: app::protocol::Action::Timeout { .. }, .. } =
+            next_event(&mut watcher).await
+        {
+            break;
+        }
+    }
+    send_text(&mut guest, "hello from B").await;
+    let close = skip_to_close_within(&mut guest, PATIENCE).await;
+    assert!(close.reason.contains("timed out"), "{close:?}");
+    // A ban taken on A puts the person out on B.
+    let mut guest = b.plain("/chat/hq?name=gus2").await;
+    let _welcome = first_word(&mut guest).await;
+    send_text(&mut owner, &moderate(serde_json::json!({"kind": "ban", "name": "gus2", "reason": "spam"})))
+        .await;
+    let close = skip_to_close_within(&mut guest, PATIENCE).await;
+    assert!(close.reason.contains("banned from #hq"), "{close:?}");
+    a.stop().await;
+    b.stop().await;
+}
+
+/// Reads the next `rules` event a JSON client gets, if one comes soon: its owner.
+async fn owner_rules(ws: &mut Ws) -> Option<String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(300);
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, ws.next()).await {
+        if let Ok(ServerEvent::Rules { rules, .. }) =
+            ServerEvent::from_json(frame.to_text().unwrap_or_default())
+        {
+            return rules.owner.map(|o| o.to_string());
+        }
+    }
+    None
+}
