@@ -8,8 +8,9 @@
 //! initial "connecting" state and never connects.
 
 use crate::log::RoomLog;
-use crate::names::{MessageText, RoomName};
+use crate::names::{MessageText, Nickname, RoomName};
 use crate::outbox::{NotQueued, Outbox};
+use crate::protocol::{Role, RoomRules};
 use crate::roster::Roster;
 use leptos::prelude::*;
 
@@ -55,6 +56,8 @@ pub struct RoomLink {
     pub close_reason: RwSignal<Option<String>>,
     /// An older page of history is on its way.
     pub loading_older: RwSignal<bool>,
+    /// Who runs the room, its topic and slow mode.
+    pub rules: RwSignal<RoomRules>,
     #[cfg(feature = "hydrate")]
     runtime: StoredValue<runtime::Runtime, LocalStorage>,
 }
@@ -79,6 +82,7 @@ impl RoomLink {
             announcement: RwSignal::new(String::new()),
             close_reason: RwSignal::new(None),
             loading_older: RwSignal::new(false),
+            rules: RwSignal::new(RoomRules::default()),
             #[cfg(feature = "hydrate")]
             runtime: StoredValue::new_local(runtime::Runtime::default()),
         };
@@ -144,6 +148,12 @@ impl RoomLink {
             let _ = request;
             false
         }
+    }
+
+    /// The reader's role in the room, as the page shows what it may do (the server decides).
+    pub fn my_role(self) -> Role {
+        let me = self.me.with(|me| Nickname::parse(me).ok());
+        me.map_or(Role::Member, |me| self.rules.with(|rules| rules.role_of(&me)))
     }
 
     /// The reader is typing: tells the room, at most once every few seconds.
@@ -383,6 +393,7 @@ mod runtime {
                         }
                     }
                 }
+                ServerEvent::Rules { rules, .. } => self.rules.set(rules.clone()),
                 ServerEvent::Members { .. }
                 | ServerEvent::Joined { .. }
                 | ServerEvent::Left { .. }

@@ -71,9 +71,20 @@ pub struct Config {
     #[command(flatten)]
     pub overrides: LimitOverrides,
 
+    /// Instead of serving: ask the server running on this data directory to do something.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Every limit, with `overrides` applied by [`Config::from_args`].
     #[arg(skip)]
     pub limits: Limits,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// The operator's commands, sent to the running server (see `server admin --help`).
+    #[command(subcommand)]
+    Admin(crate::admin::Request),
 }
 
 /// The limits that can be set from the command line (the rest keep their defaults). Raising them
@@ -163,6 +174,7 @@ impl Config {
             echo_addr: None,
             tornado_addr: None,
             redis_url: None,
+            command: None,
             overrides: LimitOverrides::default(),
             // Tests wait for leaves: a short grace period keeps them quick.
             limits: Limits { presence_grace: Duration::from_millis(200), ..Limits::default() },

@@ -21,6 +21,7 @@
 //! writes it to every member's socket.
 
 pub mod accounts;
+pub mod admin;
 mod clock;
 pub mod cluster;
 pub mod codec;
@@ -179,6 +180,21 @@ pub async fn run(
         told.cancelled().await;
         rooms.shut_down();
     });
+    // The operator's socket, beside the data it administers.
+    // Without it the server still serves (a data directory whose path is too long for a
+    // socket's, say); the operator is told why `server admin` cannot reach it.
+    match admin::listener::bind(&config.data_dir) {
+        Ok(socket) => {
+            let operator = admin::handler::Admin {
+                store: state.store.clone(),
+                writer: state.writer.clone(),
+                rooms: state.rooms.clone(),
+                accounts: state.accounts.clone(),
+            };
+            tokio::spawn(admin::listener::serve(socket, operator, shutdown.clone()));
+        }
+        Err(err) => tracing::warn!(%err, "no admin socket: `server admin` cannot reach this server"),
+    }
     let app = web::app(state.clone());
     let limits = &config.limits;
     let serving = transport::listen::Serving {

@@ -10,15 +10,18 @@ use tracing_subscriber::EnvFilter;
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<std::process::ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         // Colours for a person at a terminal; a log file or a collector gets plain text.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
+    let config = Config::from_args();
+    if let Some(server::config::Command::Admin(request)) = &config.command {
+        return server::admin::client::run(&config.data_dir, request).await;
+    }
     give_back_freed_memory();
     open_files_up_to_the_hard_limit();
-    let config = Config::from_args();
     let main = listen(config.addr).with_context(|| format!("binding {}", config.addr))?;
     tracing::info!("listening on http://{}", main.local_addr()?);
     let legacy = |addr: Option<std::net::SocketAddr>, what: &str| -> anyhow::Result<Option<TcpListener>> {
@@ -33,7 +36,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     server::run(config, server::Listeners { main, echo, tornado }, shutdown).await?;
     tracing::info!("stopped");
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 /// Connections the kernel completes while the server has not accepted them yet. The default

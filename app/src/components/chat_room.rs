@@ -47,6 +47,10 @@ fn RoomView(room: RoomName, link: RoomLink) -> impl IntoView {
         <Title text=title/>
         <header class="room-header">
             <h1>{format!("#{room}")}</h1>
+            {move || {
+                let topic = link.rules.with(|r| r.topic.clone());
+                (!topic.is_empty()).then(|| view! { <p class="topic">{topic}</p> })
+            }}
             <ConnectionStatus link/>
         </header>
         <div class="room-body">

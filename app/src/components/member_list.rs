@@ -1,6 +1,9 @@
 //! Who is in the room now.
 
+use crate::components::member_actions::MemberActions;
 use crate::connection::RoomLink;
+use crate::names::Nickname;
+use crate::protocol::Role;
 use leptos::prelude::*;
 
 #[component]
@@ -20,13 +23,26 @@ pub fn MemberList(link: RoomLink) -> impl IntoView {
                             let name = name.clone();
                             move || link.me.with(|me| *me == name)
                         };
+                        let role = {
+                            let name = name.clone();
+                            move || {
+                                let role = Nickname::parse(&name).map(|n| link.rules.with(|r| r.role_of(&n)));
+                                match role {
+                                    Ok(Role::Owner) => " (owner)",
+                                    Ok(Role::Moderator) => " (moderator)",
+                                    _ => "",
+                                }
+                            }
+                        };
                         view! {
                             <li class="member">
                                 <span class="presence-dot" aria-hidden="true"></span>
                                 {name.clone()}
+                                <span class="muted">{role}</span>
                                 <Show when=you>
                                     <span class="muted">" (you)"</span>
                                 </Show>
+                                <MemberActions link name=name.clone()/>
                             </li>
                         }
                     }

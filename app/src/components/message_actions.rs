@@ -1,10 +1,10 @@
-//! What a reader may do to a message: its author edits or deletes it. The actions sit behind a
-//! disclosure button on the message (reachable by keyboard as by pointer); the server decides
-//! in the end, and the page offers only what it would allow.
+//! What a reader may do to a message: its author edits or deletes it, a moderator deletes it.
+//! The actions sit behind a disclosure button on the message (reachable by keyboard as by
+//! pointer); the server decides in the end, and the page offers only what it would allow.
 
 use crate::connection::RoomLink;
 use crate::names::MessageText;
-use crate::protocol::{ClientMessage, Seq};
+use crate::protocol::{ClientMessage, Role, Seq};
 use leptos::prelude::*;
 
 /// The actions on one message, and its edit form while it is being edited.
@@ -20,7 +20,10 @@ pub fn MessageActions(link: RoomLink, seq: Seq, author: String, editing: RwSigna
             let _ = button.focus();
         }
     });
-    let mine = move || link.me.with(|me| !me.is_empty() && *me == author);
+    let author = StoredValue::new(author);
+    let mine = move || link.me.with(|me| !me.is_empty() && author.with_value(|a| me == a));
+    // Moderators delete anyone's message, but edit only their own.
+    let may_delete = move || mine() || link.my_role() >= Role::Moderator;
     let close = move || {
         open.set(false);
         confirming.set(false);
@@ -40,7 +43,7 @@ pub fn MessageActions(link: RoomLink, seq: Seq, author: String, editing: RwSigna
         }
     };
     move || {
-        mine().then(|| {
+        may_delete().then(|| {
             view! {
                 <div class="actions" on:keydown=on_keydown>
                     <button
@@ -58,15 +61,17 @@ pub fn MessageActions(link: RoomLink, seq: Seq, author: String, editing: RwSigna
                     </button>
                     <Show when=move || open.get() && !confirming.get()>
                         <div class="actions-menu">
-                            <button
-                                type="button"
-                                on:click=move |_| {
-                                    open.set(false);
-                                    editing.set(true);
-                                }
-                            >
-                                "Edit"
-                            </button>
+                            <Show when=mine>
+                                <button
+                                    type="button"
+                                    on:click=move |_| {
+                                        open.set(false);
+                                        editing.set(true);
+                                    }
+                                >
+                                    "Edit"
+                                </button>
+                            </Show>
                             <button type="button" on:click=move |_| confirming.set(true)>"Delete"</button>
                         </div>
                     </Show>

@@ -4,6 +4,7 @@ pub mod account;
 pub mod chat_room;
 pub mod composer;
 pub mod join_room;
+pub mod member_actions;
 pub mod member_list;
 pub mod message_actions;
 pub mod message_log;

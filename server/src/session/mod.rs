@@ -9,7 +9,7 @@ mod admission;
 mod dispatch;
 pub mod flood;
 mod greeting;
-mod moderation;
+pub(crate) mod moderation;
 pub mod quota;
 mod resume;
 

@@ -56,7 +56,7 @@ impl Session {
         if let Some(end) = self.admit_message().await {
             return Some(end);
         }
-        let target = match self.person(room, &action).await {
+        let target = match person(&self.deps.accounts, Some(room), &action).await {
             Ok(target) => target,
             Err(refusal) => return self.reply(&moderation_refused(&refusal)).await,
         };
@@ -78,30 +78,6 @@ impl Session {
                     .await
             }
         }
-    }
-
-    /// Whom an action is about: someone in the room, or (for a registered name) its account.
-    async fn person(&self, room: &Room, action: &Action) -> Result<Option<Person>, ModerationRefusal> {
-        let name = match action {
-            Action::Kick { name, .. }
-            | Action::Timeout { name, .. }
-            | Action::Ban { name, .. }
-            | Action::Pardon { name }
-            | Action::Role { name, .. } => name,
-            Action::SlowMode { .. } | Action::Topic { .. } => return Ok(None),
-        };
-        let account = self.deps.accounts.registered(name).await.map_err(|err| {
-            tracing::error!(%err, "looking up an account failed");
-            ModerationRefusal::Invalid("storage is unavailable, try again".into())
-        })?;
-        let here = room.person_named(name);
-        let (session, addresses) = match (&account, here) {
-            (Some((_, person)), here) => (*person, here.map(|(_, addresses)| addresses).unwrap_or_default()),
-            (None, Some(here)) => here,
-            (None, None) if matches!(action, Action::Pardon { .. }) => return Ok(None),
-            (None, None) => return Err(ModerationRefusal::NotHere(name.clone())),
-        };
-        Ok(Some(Person { name: name.clone(), account: account.map(|(key, _)| key), session, addresses }))
     }
 
     /// A registered person entering a room nobody created takes it: they own it from now on.
@@ -142,4 +118,33 @@ fn moderation_refused(refusal: &ModerationRefusal) -> ServerEvent {
         _ => ErrorCode::Forbidden,
     };
     ServerEvent::Error { code, message: refusal.to_string() }
+}
+
+/// Whom an action is about: someone in the room (if it is live here), or, for a registered
+/// name, its account wherever they are.
+pub(crate) async fn person(
+    accounts: &crate::accounts::Accounts,
+    room: Option<&Room>,
+    action: &Action,
+) -> Result<Option<Person>, ModerationRefusal> {
+    let name = match action {
+        Action::Kick { name, .. }
+        | Action::Timeout { name, .. }
+        | Action::Ban { name, .. }
+        | Action::Pardon { name }
+        | Action::Role { name, .. } => name,
+        Action::SlowMode { .. } | Action::Topic { .. } => return Ok(None),
+    };
+    let account = accounts.registered(name).await.map_err(|err| {
+        tracing::error!(%err, "looking up an account failed");
+        ModerationRefusal::Invalid("storage is unavailable, try again".into())
+    })?;
+    let here = room.and_then(|room| room.person_named(name));
+    let (session, addresses) = match (&account, here) {
+        (Some((_, person)), here) => (*person, here.map(|(_, addresses)| addresses).unwrap_or_default()),
+        (None, Some(here)) => here,
+        (None, None) if matches!(action, Action::Pardon { .. }) => return Ok(None),
+        (None, None) => return Err(ModerationRefusal::NotHere(name.clone())),
+    };
+    Ok(Some(Person { name: name.clone(), account: account.map(|(key, _)| key), session, addresses }))
 }

@@ -2,6 +2,7 @@
 //! that the server crate is linked once.
 
 mod accounts;
+mod admin;
 mod changes;
 mod churn;
 mod cluster;

@@ -1,0 +1,195 @@
+//! What the operator's requests do: the same actions as a room's owner's, taken as the server's
+//! operator (who may do anything anywhere), and read-outs of the rooms, accounts and audit.
+
+use super::{Reply, Request};
+use crate::accounts::Accounts;
+use crate::clock::now_millis;
+use crate::identity::SessionId;
+use crate::rooms::Rooms;
+use crate::session::moderation::person;
+use crate::store::{Alteration, Body, DynStore, NewChange, NewModeration, Writer};
+use app::names::{Nickname, RoomName};
+use app::protocol::{Action, Role};
+use app::timeline::utc_stamp;
+
+/// The name the operator's actions go by in the rooms' logs.
+const OPERATOR: &str = "operator";
+/// The most entries an audit reads.
+const AUDIT_LIMIT: u32 = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct Admin {
+    pub store: DynStore,
+    pub writer: Writer,
+    pub rooms: Rooms,
+    pub accounts: Accounts,
+}
+
+impl Admin {
+    pub async fn handle(&self, request: Request) -> Reply {
+        match self.answer(request).await {
+            Ok(reply) => reply,
+            Err(why) => Reply::refused(why),
+        }
+    }
+
+    async fn answer(&self, request: Request) -> Result<Reply, String> {
+        let action = match request {
+            Request::Rooms => return self.list_rooms().await,
+            Request::Accounts => {
+                let keys = self.store.account_keys().await.map_err(unavailable)?;
+                return Ok(Reply::done(keys));
+            }
+            Request::Room { room } => return self.room(&parse_room(&room)?).await,
+            Request::Audit { room } => return self.audit(&parse_room(&room)?).await,
+            Request::Delete { room, id } => return self.delete(parse_room(&room)?, id).await,
+            Request::Grant { room, name, role } => {
+                let role = match role.as_str() {
+                    "owner" => Role::Owner,
+                    "moderator" => Role::Moderator,
+                    "member" => Role::Member,
+                    other => return Err(format!("no such role {other:?}: owner, moderator or member")),
+                };
+                (room, Action::Role { name: parse_name(&name)?, role })
+            }
+            Request::Kick { room, name, reason } => (room, Action::Kick { name: parse_name(&name)?, reason }),
+            Request::Timeout { room, name, seconds, reason } => {
+                (room, Action::Timeout { name: parse_name(&name)?, seconds, reason })
+            }
+            Request::Ban { room, name, seconds, reason } => {
+                (room, Action::Ban { name: parse_name(&name)?, seconds, reason })
+            }
+            Request::Pardon { room, name } => (room, Action::Pardon { name: parse_name(&name)? }),
+            Request::Topic { room, text } => (room, Action::Topic { text }),
+            Request::SlowMode { room, seconds } => (room, Action::SlowMode { seconds }),
+        };
+        self.act(parse_room(&action.0)?, action.1).await
+    }
+
+    /// Takes an action as the operator.
+    async fn act(&self, room: RoomName, action: Action) -> Result<Reply, String> {
+        let live = self.rooms.get(&room);
+        let target = person(&self.accounts, live.as_deref(), &action).await.map_err(|e| e.to_string())?;
+        let by = operator();
+        let moderation = NewModeration {
+            room,
+            by: by.clone(),
+            by_session: SessionId::random(),
+            by_account: None,
+            operator: true,
+            action,
+            target,
+            at: now_millis(),
+        };
+        match self.writer.moderate(moderation).await {
+            Ok(Ok(stored)) => match &stored.body {
+                Body::Moderation(record) => Ok(Reply::done(vec![format!(
+                    "#{} {}: {}",
+                    stored.room,
+                    stored.seq,
+                    record.action.describe(&by)
+                )])),
+                _ => Ok(Reply::done(Vec::new())),
+            },
+            Ok(Err(refusal)) => Err(refusal.to_string()),
+            Err(err) => Err(err.to_string()),
+        }
+    }
+
+    async fn delete(&self, room: RoomName, target: u64) -> Result<Reply, String> {
+        let change = NewChange {
+            room,
+            by: operator(),
+            session: SessionId::random(),
+            target,
+            alteration: Alteration::Delete,
+            moderator: true,
+            at: now_millis(),
+        };
+        match self.writer.change(change).await {
+            Ok(Ok(stored)) => {
+                Ok(Reply::done(vec![format!("#{} {}: deleted message {target}", stored.room, stored.seq)]))
+            }
+            Ok(Err(refusal)) => Err(refusal.to_string()),
+            Err(err) => Err(err.to_string()),
+        }
+    }
+
+    async fn list_rooms(&self) -> Result<Reply, String> {
+        let rooms = self.store.active_rooms(1000).await.map_err(unavailable)?;
+        let occupancy: std::collections::HashMap<RoomName, usize> =
+            self.rooms.occupancy().into_iter().collect();
+        let lines = rooms
+            .into_iter()
+            .map(|(room, last)| {
+                let here = occupancy.get(&room).copied().unwrap_or(0);
+                format!("#{room}\t{here} here\tlast active {}", utc_stamp(last))
+            })
+            .collect();
+        Ok(Reply::done(lines))
+    }
+
+    async fn room(&self, room: &RoomName) -> Result<Reply, String> {
+        let state = self.store.room_state(room).await.map_err(unavailable)?;
+        let rules = &state.rules;
+        let mut lines = vec![
+            format!("owner: {}", rules.owner.as_ref().map_or("(the operator)".to_owned(), |o| o.to_string())),
+            format!(
+                "moderators: {}",
+                rules.moderators.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            format!("topic: {}", rules.topic),
+            format!(
+                "slow mode: {}",
+                if rules.slow_mode == 0 { "off".to_owned() } else { format!("{} s", rules.slow_mode) }
+            ),
+        ];
+        for sanction in &state.sanctions {
+            let until =
+                sanction.until.map_or_else(|| "for good".to_owned(), |u| format!("until {}", utc_stamp(u)));
+            lines.push(format!(
+                "{:?} of {} ({}) {until}: {}",
+                sanction.kind, sanction.name, sanction.subject, sanction.reason
+            ));
+        }
+        Ok(Reply::done(lines))
+    }
+
+    async fn audit(&self, room: &RoomName) -> Result<Reply, String> {
+        let mut lines = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self.store.read_after(room, after, 500).await.map_err(unavailable)?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for entry in &page {
+                let line = match &entry.body {
+                    Body::Moderation(record) => record.action.describe(&entry.author),
+                    Body::Delete { target } => format!("{} deleted message {target}", entry.author),
+                    _ => continue,
+                };
+                lines.push(format!("{}\t{}\t{line}", entry.seq, utc_stamp(entry.at)));
+            }
+            if page.len() < 500 || after >= u64::from(AUDIT_LIMIT) * 100 {
+                break;
+            }
+        }
+        Ok(Reply::done(lines))
+    }
+}
+
+fn operator() -> Nickname {
+    Nickname::parse(OPERATOR).unwrap_or_else(|_| Nickname::guest(0))
+}
+
+fn parse_room(room: &str) -> Result<RoomName, String> {
+    RoomName::parse(room.trim_start_matches('#')).map_err(|e| format!("bad room name: {e}"))
+}
+
+fn parse_name(name: &str) -> Result<Nickname, String> {
+    Nickname::parse(name).map_err(|e| format!("bad nickname: {e}"))
+}
+
+fn unavailable(err: crate::store::StoreError) -> String {
+    format!("storage is unavailable: {err}")
+}
