@@ -21,7 +21,7 @@ pub use backend::{Backend, BackendContext};
 mod backend {
     use super::AccountView;
     use crate::names::{ClientId, MessageText, Nickname, RoomName};
-    use crate::protocol::{RoomSummary, ServerEvent};
+    use crate::protocol::{RoomSummary, Seq, ServerEvent};
     use http::{request::Parts, HeaderValue};
     use std::future::Future;
     use std::pin::Pin;
@@ -57,6 +57,9 @@ mod backend {
             text: MessageText,
             client_id: Option<ClientId>,
         ) -> BoxFuture<Result<(), String>>;
+        /// Deletes the message numbered `target` in `room` for the request's session (its
+        /// author's, or a moderator's); `Ok` once the deletion is stored.
+        fn delete(&self, request: &Parts, room: RoomName, target: Seq) -> BoxFuture<Result<(), String>>;
         /// The account the request's session is logged in to, with its sessions.
         fn account(&self, request: &Parts) -> BoxFuture<Option<AccountView>>;
         /// Registers `nickname` with `password` and logs in: the `Set-Cookie` value, or why not.
@@ -149,6 +152,16 @@ pub async fn post_message(room: String, text: String, id: Option<String>) -> Res
     let id = id.map_err(|e| ServerFnError::new(format!("Not sent: {e}.")))?;
     let (backend, request) = backend()?;
     backend.0.post(&request, room, text, id).await.map_err(ServerFnError::new)
+}
+
+/// Deletes one of the reader's messages: what the message's form does without JavaScript. (With
+/// JavaScript the page asks over the WebSocket instead.)
+#[server(prefix = "/fn", endpoint = "delete")]
+pub async fn delete_message(room: String, target: u64) -> Result<(), ServerFnError> {
+    use crate::names::RoomName;
+    let room = RoomName::parse(&room).map_err(|e| ServerFnError::new(format!("Not deleted: {e}.")))?;
+    let (backend, request) = backend()?;
+    backend.0.delete(&request, room, target).await.map_err(ServerFnError::new)
 }
 
 /// An account as its owner sees it.

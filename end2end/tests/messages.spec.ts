@@ -69,3 +69,25 @@ test("an author edits a message by pointer and deletes one by keyboard while ano
   await waitForHydration(bob);
   await expect(messages(bob).nth(1).locator(".text")).toHaveText("second (edited)");
 });
+
+test("without JavaScript a person deletes their own message, and only their own", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const room = `/r/nojs-delete-${Date.now()}`;
+  await page.goto(room);
+  await page.getByLabel("Choose a nickname to start chatting").fill("formdel");
+  await page.getByRole("button", { name: "Start chatting" }).click();
+  await page.getByLabel("Message", { exact: true }).fill("oops, wrong room");
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(messages(page).locator(".text")).toHaveText(["oops, wrong room"]);
+  const other = await (await browser.newContext()).newPage();
+  await joinAs(other, room, "someone");
+  await say(other, "not yours");
+  await page.reload();
+  await expect(messages(page)).toHaveCount(2);
+  await expect(messages(page).nth(1).getByRole("button", { name: "Delete" })).toHaveCount(0);
+  await messages(page).nth(0).getByRole("button", { name: "Delete" }).click();
+  await expect(messages(page).nth(0).locator(".tombstone")).toHaveText("message deleted");
+  await expect(messages(other).nth(0).locator(".tombstone")).toHaveText("message deleted");
+  await context.close();
+});

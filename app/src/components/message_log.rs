@@ -160,6 +160,7 @@ fn Line(item: Item, link: RoomLink) -> impl IntoView {
                         <EditForm link seq text=text.clone() editing/>
                     </Show>
                     <MessageActions link seq author=author.clone() editing/>
+                    <DeleteForm link seq author=author.clone()/>
                 }
                 .into_any()
             };
@@ -185,6 +186,24 @@ fn Line(item: Item, link: RoomLink) -> impl IntoView {
         LineKind::Notice { text } => view! { <li class="line notice">{text}</li> }.into_any(),
     };
     view! { {separator} {line} }
+}
+
+/// Without JavaScript, the reader's own messages have a delete button of their own: a form the
+/// server answers (the menu above needs the script). Hidden once the page is hydrated.
+#[component]
+fn DeleteForm(link: RoomLink, seq: crate::protocol::Seq, author: String) -> impl IntoView {
+    let session = crate::session::use_session();
+    let own = move || session.nickname.with(|n| n.as_deref() == Some(author.as_str()));
+    let room = link.room.get_value().to_string();
+    view! {
+        <Show when=own>
+            <form class="nojs-only delete-form" method="post" action="/fn/delete">
+                <input type="hidden" name="room" value=room.clone()/>
+                <input type="hidden" name="target" value=seq.to_string()/>
+                <button type="submit">"Delete"</button>
+            </form>
+        </Show>
+    }
 }
 
 /// A message's text: web links become links that open apart from this page and tell the target

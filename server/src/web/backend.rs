@@ -9,10 +9,10 @@ use crate::clock::now_millis;
 use crate::identity::{self, AddressKey, Identity, SessionId};
 use crate::rooms::moderation::{RoomModeration, Who};
 use crate::session::quota::TooFast;
-use crate::store::{NewMessage, StoredMessage};
+use crate::store::{Alteration, NewChange, NewMessage, StoredMessage};
 use app::api::{AccountView, Backend, BackendContext};
 use app::names::{ClientId, MessageText, Nickname, RoomName};
-use app::protocol::{RoomSummary, ServerEvent};
+use app::protocol::{Role, RoomSummary, Seq, ServerEvent};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, request::Parts, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -61,6 +61,33 @@ impl std::fmt::Display for NotBound {
 /// Why a registered nickname is refused, as a sentence.
 fn registered(nickname: &Nickname) -> String {
     format!("The nickname {nickname} is registered: log in to use it")
+}
+
+/// A room's rules for a request: the live room's, or read from the store for a room nobody is
+/// in on this node.
+enum RoomRules {
+    Live(Arc<crate::rooms::Room>),
+    Read(RoomModeration),
+}
+
+impl RoomRules {
+    async fn of(state: &AppState, room: &RoomName) -> Result<Self, crate::store::StoreError> {
+        let rules = match state.rooms.get(room) {
+            Some(live) => Self::Live(live),
+            None => Self::Read(RoomModeration::default()),
+        };
+        rules.get().load(room, &state.store).await.inspect_err(|err| {
+            tracing::error!(%err, "reading a room's rules failed");
+        })?;
+        Ok(rules)
+    }
+
+    fn get(&self) -> &RoomModeration {
+        match self {
+            Self::Live(room) => room.moderation(),
+            Self::Read(rules) => rules,
+        }
+    }
 }
 
 /// The client address of a request (as the listener saw it). Unknown, it counts as one address
@@ -196,19 +223,10 @@ impl Backend for PageBackend {
                 state.quotas.take_room(address, Instant::now()).map_err(not_sent)?;
             }
             // The room's rules hold here as on the WebSocket: a ban, a timeout, slow mode.
-            let live = state.rooms.get(&room);
-            let standalone;
-            let moderation = match &live {
-                Some(live) => live.moderation(),
-                None => {
-                    standalone = RoomModeration::default();
-                    &standalone
-                }
-            };
-            moderation.load(&room, &state.store).await.map_err(|err| {
-                tracing::error!(%err, "reading a room's rules failed");
-                "Not sent: storage is unavailable, try again.".to_owned()
-            })?;
+            let rules = RoomRules::of(&state, &room)
+                .await
+                .map_err(|_| "Not sent: storage is unavailable, try again.".to_owned())?;
+            let moderation = rules.get();
             let who = Who {
                 name: &identity.nickname,
                 person: identity.session,
@@ -228,6 +246,43 @@ impl Backend for PageBackend {
                 client_id,
             };
             state.writer.append(message).await.map(|_| ()).map_err(|e| e.to_string())
+        })
+    }
+
+    fn delete(&self, request: &Parts, room: RoomName, target: Seq) -> Answer<Result<(), String>> {
+        let state = self.0.clone();
+        let identity = self.0.keys.from_cookies(&request.headers);
+        let address = address_of(request);
+        Box::pin(async move {
+            let identity = identity.ok_or_else(|| "Not deleted: choose a nickname first.".to_owned())?;
+            let identity =
+                state.accounts.admit(&identity).await.map_err(|why| format!("Not deleted: {why}."))?;
+            let not_now = |too_fast: TooFast| format!("Not deleted: {too_fast}.");
+            state.quotas.take_message(identity.session, address, Instant::now()).map_err(not_now)?;
+            let rules = RoomRules::of(&state, &room)
+                .await
+                .map_err(|_| "Not deleted: storage is unavailable.".to_owned())?;
+            let moderation = rules.get();
+            let who = Who {
+                name: &identity.nickname,
+                person: identity.session,
+                address,
+                account: state.accounts.acting_account(&identity).is_some(),
+            };
+            let change = NewChange {
+                room,
+                by: identity.nickname.clone(),
+                session: identity.session,
+                target,
+                alteration: Alteration::Delete,
+                moderator: moderation.role(who) >= Role::Moderator,
+                at: now_millis(),
+            };
+            match state.writer.change(change).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(refusal)) => Err(format!("Not deleted: {refusal}.")),
+                Err(err) => Err(format!("Not deleted: {err}.")),
+            }
         })
     }
 
