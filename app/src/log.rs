@@ -242,14 +242,11 @@ mod tests {
     }
 
     fn line(seq: Seq, text: &str) -> LineKind {
-        LineKind::Message {
-            seq,
-            author: "alice".into(),
-            text: text.into(),
-            at: 3,
-            edited: false,
-            deleted: false,
-        }
+        changed(seq, text, false, false)
+    }
+
+    fn changed(seq: Seq, text: &str, edited: bool, deleted: bool) -> LineKind {
+        LineKind::Message { seq, author: "alice".into(), text: text.into(), at: 3, edited, deleted }
     }
 
     #[test]
@@ -307,23 +304,14 @@ mod tests {
         // Delivered again across a reconnect: nothing changes.
         log.apply(&edit);
         let kinds: Vec<_> = log.lines().map(|l| l.kind.clone()).collect();
-        assert_eq!(
-            kinds,
-            vec![
-                LineKind::Message { edited: true, ..line(1, "fixed") },
-                LineKind::Message { deleted: true, ..line(2, "") },
-            ]
-        );
+        assert_eq!(kinds, vec![changed(1, "fixed", true, false), changed(2, "", false, true),]);
         assert_eq!(log.resume_position(), Some((7, 4)), "changes move the resume position");
         let mut tombstone = message(5, 7, "message deleted");
         if let ServerEvent::Message { deleted, .. } = &mut tombstone {
             *deleted = true;
         }
         log.apply(&tombstone);
-        assert_eq!(
-            log.lines().last().map(|l| l.kind.clone()),
-            Some(LineKind::Message { deleted: true, ..line(5, "") })
-        );
+        assert_eq!(log.lines().last().map(|l| l.kind.clone()), Some(changed(5, "", false, true)));
     }
 
     #[test]

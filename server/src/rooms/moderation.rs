@@ -4,6 +4,7 @@
 
 use crate::clock::now_millis;
 use crate::identity::{AddressKey, SessionId};
+use crate::store::moderation::Sanction;
 use crate::store::{DynStore, Record, RoomState, SanctionKind, StoreError, Subject};
 use app::names::{Nickname, RoomName};
 use app::protocol::{ErrorCode, Millis, Role};
@@ -17,14 +18,20 @@ pub struct Who<'a> {
     pub name: &'a Nickname,
     /// The session that is them in the room (for an account, every device of it).
     pub person: SessionId,
-    pub address: AddressKey,
+    /// Where they come from; bans hold there too (timeouts do not: `None` will do for them).
+    pub address: Option<AddressKey>,
     /// Whether they act for an account (roles belong to accounts: a guest is a member).
     pub account: bool,
 }
 
 impl Who<'_> {
-    fn subjects(&self) -> [Subject; 2] {
-        [Subject::Session(self.person), Subject::Address(self.address)]
+    /// The sanction of `kind` that holds for them in `state` now.
+    fn sanction<'s>(&self, state: &'s RoomState, kind: SanctionKind, now: Millis) -> Option<&'s Sanction> {
+        let session = Subject::Session(self.person);
+        match self.address {
+            Some(address) => state.sanction(kind, &[session, Subject::Address(address)], now),
+            None => state.sanction(kind, &[session], now),
+        }
     }
 }
 
@@ -90,11 +97,11 @@ impl RoomModeration {
     /// Why `who` may not enter `room` (a ban), if they may not. Those who run the room always
     /// may: a ban by address would otherwise keep out a moderator behind the same one.
     pub fn keeps_out(&self, room: &RoomName, who: Who<'_>) -> Option<String> {
+        let state = self.current()?;
+        let ban = who.sanction(&state, SanctionKind::Ban, now_millis())?;
         if self.role(who) >= Role::Moderator {
             return None;
         }
-        let state = self.current()?;
-        let ban = state.sanction(SanctionKind::Ban, &who.subjects(), now_millis())?;
         Some(format!("You are banned from #{room} {}{}", until(ban.until), reason(&ban.reason)))
     }
 
@@ -103,7 +110,7 @@ impl RoomModeration {
     pub fn may_post(&self, room: &RoomName, who: Who<'_>) -> Result<(), NotNow> {
         let Some(state) = self.current() else { return Ok(()) };
         let now = now_millis();
-        if let Some(timeout) = state.sanction(SanctionKind::Timeout, &who.subjects(), now) {
+        if let Some(timeout) = who.sanction(&state, SanctionKind::Timeout, now) {
             let why =
                 format!("You are timed out in #{room} {}{}.", until(timeout.until), reason(&timeout.reason));
             return Err(NotNow { code: ErrorCode::TimedOut, why });

@@ -54,6 +54,9 @@ pub struct Session {
     /// The room had no log when this connection joined: its first message creates one, which
     /// counts against the address's new rooms.
     room_is_new: bool,
+    /// The connection acts for an account (roles in rooms belong to accounts): decided once, as
+    /// it costs a keyed hash.
+    for_account: bool,
     /// A plain-dialect newcomer's own `Welcome` was announced while it was catching up: if the
     /// connection fell behind the room meanwhile, and missed it, it is sent directly.
     welcome_pending: bool,
@@ -92,9 +95,11 @@ impl Session {
             .of_session(login)
             .as_person(identity.session);
         let membership = deps.rooms.join(room, Arc::new(member));
+        let for_account = deps.accounts.acting_account(&identity).is_some();
         Self {
             socket,
             dialect,
+            for_account,
             identity,
             membership,
             flood: Bucket::new(FloodPolicy::from(&*deps.limits), Instant::now()),

@@ -12,13 +12,14 @@ use app::names::RoomName;
 use app::protocol::{Action, ErrorCode, Role, ServerEvent};
 
 impl Session {
-    /// Who this connection is, as the room's rules see it.
-    fn who(&self) -> Who<'_> {
+    /// Who this connection is, as the room's rules see it; `at`: with its address (for bans),
+    /// which costs a system call.
+    fn who(&self, at: bool) -> Who<'_> {
         Who {
             name: &self.identity.nickname,
             person: self.identity.session,
-            address: self.address(),
-            account: self.deps.accounts.acting_account(&self.identity).is_some(),
+            address: at.then(|| self.address()),
+            account: self.for_account,
         }
     }
 
@@ -29,7 +30,7 @@ impl Session {
             tracing::error!(%err, "reading a room's rules failed");
             End::Refused(Refusal::try_again("storage is unavailable, try again"))
         })?;
-        match room.moderation().keeps_out(room.name(), self.who()) {
+        match room.moderation().keeps_out(room.name(), self.who(true)) {
             Some(why) => Err(End::Refused(Refusal::policy(why))),
             None => Ok(()),
         }
@@ -37,18 +38,18 @@ impl Session {
 
     /// Why a moderator put this connection out.
     pub(super) fn removal(&self, room: &Room) -> Refusal {
-        let why = room.moderation().keeps_out(room.name(), self.who());
+        let why = room.moderation().keeps_out(room.name(), self.who(true));
         Refusal::policy(why.unwrap_or_else(|| "a moderator put you out of the room".to_owned()))
     }
 
     /// This person's role in the room.
     pub(super) fn role(&self, room: &Room) -> Role {
-        room.moderation().role(self.who())
+        room.moderation().role(self.who(false))
     }
 
     /// Whether the person may post now (see [`RoomModeration::may_post`]).
     pub(super) fn may_post(&self, room: &Room) -> Result<(), NotNow> {
-        room.moderation().may_post(room.name(), self.who())
+        room.moderation().may_post(room.name(), self.who(false))
     }
 
     /// A moderator's (or owner's) request: taken as an action if the store allows it.

@@ -230,7 +230,7 @@ impl Backend for PageBackend {
             let who = Who {
                 name: &identity.nickname,
                 person: identity.session,
-                address,
+                address: Some(address),
                 account: state.accounts.acting_account(&identity).is_some(),
             };
             if let Some(why) = moderation.keeps_out(&room, who) {
@@ -266,7 +266,7 @@ impl Backend for PageBackend {
             let who = Who {
                 name: &identity.nickname,
                 person: identity.session,
-                address,
+                address: Some(address),
                 account: state.accounts.acting_account(&identity).is_some(),
             };
             let change = NewChange {
