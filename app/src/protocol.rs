@@ -319,6 +319,9 @@ pub struct RoomSummary {
     pub members: u32,
     /// When its last message was posted; `None` if it has none.
     pub last_at: Option<Millis>,
+    /// Its topic; empty for none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub topic: String,
 }
 
 impl ClientMessage {

@@ -1,4 +1,5 @@
 import { expect, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
 
 /** Opens a room page, chooses `nickname` (the first visit asks for one), and waits until the
  * page is connected under it. */
@@ -30,4 +31,12 @@ export function messages(page: Page) {
 /** The members listed in the room. */
 export function members(page: Page) {
   return page.locator(".members .member");
+}
+
+/** The accessibility scan's serious and critical violations, one line each (none: an empty list). */
+export async function seriousViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
 }

@@ -1,6 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-import { joinAs, say, waitForHydration } from "./helpers";
+import { joinAs, say, waitForHydration, seriousViolations } from "./helpers";
 
 const PHONE = { width: 360, height: 740 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -13,12 +12,6 @@ async function populatedRoom(page: Page, room: string, nickname: string) {
   await expect(page.locator(".log .pending")).toHaveCount(0);
 }
 
-async function seriousViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-}
 
 test("an accessibility scan finds nothing serious, in both themes", async ({ page }) => {
   await populatedRoom(page, `/r/a11y-${Date.now()}`, "reader");

@@ -1,13 +1,5 @@
-import { test, expect, type Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-import { joinAs, say, messages, waitForHydration } from "./helpers";
-
-async function seriousViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-}
+import { test, expect } from "@playwright/test";
+import { joinAs, say, messages, waitForHydration, seriousViolations } from "./helpers";
 
 test("an author edits a message by pointer and deletes one by keyboard while another person watches", async ({
   browser,

@@ -1,13 +1,5 @@
-import { test, expect, type Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-import { joinAs, say, messages, waitForHydration } from "./helpers";
-
-async function seriousViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-}
+import { test, expect } from "@playwright/test";
+import { joinAs, say, messages, waitForHydration, seriousViolations } from "./helpers";
 
 test("the owner of a room deletes a message and times a guest out while both watch", async ({ browser }) => {
   const owner = `own${Date.now() % 100_000_000}`;
@@ -60,4 +52,18 @@ test("the owner of a room deletes a message and times a guest out while both wat
   await expect(guest.locator(".log .notice").last()).toContainText("no ads");
   await expect(guest.locator(".log .pending")).toHaveCount(0);
   await expect(messages(mod).filter({ hasText: "one more" })).toHaveCount(0);
+
+  // The owner sets the topic: the header shows it to everyone, the room list to newcomers.
+  await expect(guest.getByRole("button", { name: "Room settings" })).toHaveCount(0);
+  await mod.getByRole("button", { name: "Room settings" }).click();
+  const settings = mod.getByRole("group", { name: "Room settings" });
+  await settings.getByLabel("Topic").fill("Watches are off topic");
+  await settings.getByRole("button", { name: "Set topic" }).click();
+  for (const page of [mod, guest]) {
+    await expect(page.locator(".room-header .topic")).toHaveText("Watches are off topic");
+  }
+  await guest.reload();
+  await waitForHydration(guest);
+  const listed = guest.locator(".room-list a", { hasText: room.slice(3) });
+  await expect(listed.locator(".room-topic")).toHaveText("Watches are off topic");
 });

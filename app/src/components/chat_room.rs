@@ -3,7 +3,7 @@
 
 use super::{
     composer::Composer, member_list::MemberList, message_log::MessageLog, nickname::NicknameForm,
-    status::ConnectionStatus, typing::TypingIndicator,
+    room_settings::RoomSettings, status::ConnectionStatus, typing::TypingIndicator,
 };
 use crate::connection::RoomLink;
 use crate::names::RoomName;
@@ -51,6 +51,7 @@ fn RoomView(room: RoomName, link: RoomLink) -> impl IntoView {
                 let topic = link.rules.with(|r| r.topic.clone());
                 (!topic.is_empty()).then(|| view! { <p class="topic">{topic}</p> })
             }}
+            <RoomSettings link/>
             <ConnectionStatus link/>
         </header>
         <div class="room-body">

@@ -11,6 +11,7 @@ pub mod message_log;
 pub mod nickname;
 pub mod room_list;
 pub mod room_page;
+pub mod room_settings;
 pub mod shell;
 pub mod status;
 pub mod theme;

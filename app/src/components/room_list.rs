@@ -59,6 +59,8 @@ pub fn RoomList() -> impl IntoView {
                                             <a href=href.clone() aria-current=current>
                                                 <span class="room-name">"#" {room.name.to_string()}</span>
                                                 <span class="room-meta">{summary(&room)}</span>
+                                                {(!room.topic.is_empty())
+                                                    .then(|| view! { <span class="room-topic">{room.topic.clone()}</span> })}
                                             </a>
                                         </li>
                                     }

@@ -14,8 +14,8 @@ use app::timeline::utc_stamp;
 
 /// The name the operator's actions go by in the rooms' logs.
 const OPERATOR: &str = "operator";
-/// The most entries an audit reads.
-const AUDIT_LIMIT: u32 = 10_000;
+/// The most actions an audit lists: a room's log is read until it has them.
+const AUDIT_LIMIT: usize = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct Admin {
@@ -121,9 +121,14 @@ impl Admin {
             self.rooms.occupancy().into_iter().collect();
         let lines = rooms
             .into_iter()
-            .map(|(room, last)| {
-                let here = occupancy.get(&room).copied().unwrap_or(0);
-                format!("#{room}\t{here} here\tlast active {}", utc_stamp(last))
+            .map(|room| {
+                let here = occupancy.get(&room.name).copied().unwrap_or(0);
+                format!(
+                    "#{}\t{here} here\tlast active {}\t{}",
+                    room.name,
+                    utc_stamp(room.last_at),
+                    room.topic
+                )
             })
             .collect();
         Ok(Reply::done(lines))
@@ -170,7 +175,7 @@ impl Admin {
                 };
                 lines.push(format!("{}\t{}\t{line}", entry.seq, utc_stamp(entry.at)));
             }
-            if page.len() < 500 || after >= u64::from(AUDIT_LIMIT) * 100 {
+            if page.len() < 500 || lines.len() >= AUDIT_LIMIT {
                 break;
             }
         }

@@ -20,6 +20,8 @@ pub enum Kind {
     Joined(Nickname),
     Left(Nickname),
     Typing,
+    /// Who runs the room, its topic, slow mode: for the JSON dialect.
+    Rules,
     Relay,
 }
 
@@ -111,7 +113,7 @@ impl RoomEvent {
         let event = ServerEvent::Rules { room: room.clone(), rules: rules.clone() };
         Self {
             seq: None,
-            kind: Kind::Typing,
+            kind: Kind::Rules,
             plain: None,
             plain_html: None,
             json: Some(json::encode(&event)),

@@ -294,19 +294,31 @@ pub trait Store: AccountStore + Send + Sync + std::fmt::Debug {
         limit: u32,
     ) -> Result<Vec<StoredMessage>, StoreError>;
 
-    /// Up to `limit` rooms with a log, the most recently active first, each with the time of
-    /// its last message.
-    async fn active_rooms(&self, limit: u32) -> Result<Vec<(RoomName, Millis)>, StoreError>;
+    /// Up to `limit` rooms with a log, the most recently active first, each with the time its
+    /// log last grew and its topic.
+    async fn active_rooms(&self, limit: u32) -> Result<Vec<ActiveRoom>, StoreError>;
 }
 
 /// The active-rooms query; `$1` is the limit (SQLite reads `$1` as its first parameter too). An
-/// index on `(last_at DESC, name)` answers it without reading the other rooms.
-const ACTIVE_ROOMS: &str = "SELECT name, last_at FROM rooms ORDER BY last_at DESC, name LIMIT $1";
+/// index on `(last_at DESC, name)` answers it without reading the other rooms; each room's topic
+/// is one lookup by its key.
+const ACTIVE_ROOMS: &str = "SELECT r.name, r.last_at, COALESCE(s.topic, '') AS topic
+    FROM rooms r LEFT JOIN room_settings s ON s.room = r.name
+    ORDER BY r.last_at DESC, r.name LIMIT $1";
+
+/// A room in the room list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveRoom {
+    pub name: RoomName,
+    /// When its log last grew.
+    pub last_at: Millis,
+    pub topic: String,
+}
 
 /// A row of [`ACTIVE_ROOMS`]; a damaged one is left out of the list, and named in the log.
-fn active_room(name: &str, last_at: Millis) -> Option<(RoomName, Millis)> {
+fn active_room(name: &str, last_at: Millis, topic: String) -> Option<ActiveRoom> {
     match RoomName::parse(name) {
-        Ok(room) => Some((room, last_at)),
+        Ok(name) => Some(ActiveRoom { name, last_at, topic }),
         Err(err) => {
             tracing::warn!(name, %err, "skipped a damaged room in the room list");
             None

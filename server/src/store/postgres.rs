@@ -4,9 +4,9 @@
 
 use super::plan::{assign, plan, resend_key, Added, ResendKey};
 use super::{
-    active_room, columns, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row, Appended,
-    LogRow, ModerationRefusal, NewChange, NewMessage, NewModeration, Position, Refusal, RoomState, Store,
-    StoreError, StoredMessage, Tenancy, ACTIVE_ROOMS, COLUMNS, LOCK_PATIENCE, LOCK_WAIT,
+    active_room, columns, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row, ActiveRoom,
+    Appended, LogRow, ModerationRefusal, NewChange, NewMessage, NewModeration, Position, Refusal, RoomState,
+    Store, StoreError, StoredMessage, Tenancy, ACTIVE_ROOMS, COLUMNS, LOCK_PATIENCE, LOCK_WAIT,
 };
 use app::names::RoomName;
 use app::protocol::{Epoch, Millis, Seq};
@@ -299,11 +299,11 @@ impl Store for PgStore {
         Ok(newest_first)
     }
 
-    async fn active_rooms(&self, limit: u32) -> Result<Vec<(RoomName, Millis)>, StoreError> {
+    async fn active_rooms(&self, limit: u32) -> Result<Vec<ActiveRoom>, StoreError> {
         let rows = sqlx::query(ACTIVE_ROOMS).bind(i64::from(limit)).fetch_all(&self.pool).await?;
         let mut rooms = Vec::with_capacity(rows.len());
         for row in &rows {
-            rooms.extend(active_room(row.try_get("name")?, row.try_get("last_at")?));
+            rooms.extend(active_room(row.try_get("name")?, row.try_get("last_at")?, row.try_get("topic")?));
         }
         Ok(rooms)
     }

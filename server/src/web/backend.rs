@@ -90,6 +90,45 @@ impl RoomRules {
     }
 }
 
+/// Someone posting or deleting by form: admitted under their nickname, within the message rate
+/// the WebSocket has too (the session's and the address's), with the room's rules.
+struct Poster {
+    identity: Identity,
+    address: AddressKey,
+    account: bool,
+    rules: RoomRules,
+}
+
+impl Poster {
+    /// `verb`: how a refusal begins ("Not sent").
+    async fn admit(
+        state: &AppState,
+        identity: Option<Identity>,
+        address: AddressKey,
+        room: &RoomName,
+        verb: &str,
+    ) -> Result<Self, String> {
+        let identity = identity.ok_or_else(|| format!("{verb}: choose a nickname first."))?;
+        let identity = state.accounts.admit(&identity).await.map_err(|why| format!("{verb}: {why}."))?;
+        let too_fast = |too_fast: TooFast| format!("{verb}: {too_fast}.");
+        state.quotas.take_message(identity.session, address, Instant::now()).map_err(too_fast)?;
+        let rules = RoomRules::of(state, room)
+            .await
+            .map_err(|_| format!("{verb}: storage is unavailable, try again."))?;
+        let account = state.accounts.acting_account(&identity).is_some();
+        Ok(Self { identity, address, account, rules })
+    }
+
+    fn who(&self) -> Who<'_> {
+        Who {
+            name: &self.identity.nickname,
+            person: self.identity.session,
+            address: Some(self.address),
+            account: self.account,
+        }
+    }
+}
+
 /// The client address of a request (as the listener saw it). Unknown, it counts as one address
 /// with every other unknown one.
 pub(super) fn address_of(request: &Parts) -> AddressKey {
@@ -126,14 +165,21 @@ async fn bind(
 
 async fn room_list(state: &AppState) -> Vec<RoomSummary> {
     fn entry(rooms: &mut BTreeMap<RoomName, RoomSummary>, name: RoomName) -> &mut RoomSummary {
-        rooms.entry(name.clone()).or_insert(RoomSummary { name, members: 0, last_at: None })
+        rooms.entry(name.clone()).or_insert(RoomSummary {
+            name,
+            members: 0,
+            last_at: None,
+            topic: String::new(),
+        })
     }
     let mut rooms = BTreeMap::new();
     entry(&mut rooms, RoomName::lobby());
     match state.store.active_rooms(ROOM_LIST_LIMIT).await {
         Ok(active) => {
-            for (name, at) in active {
-                entry(&mut rooms, name).last_at = Some(at);
+            for room in active {
+                let listed = entry(&mut rooms, room.name);
+                listed.last_at = Some(room.last_at);
+                listed.topic = room.topic;
             }
         }
         // The live rooms are still worth showing.
@@ -205,38 +251,29 @@ impl Backend for PageBackend {
         let identity = self.0.keys.from_cookies(&request.headers);
         let address = address_of(request);
         Box::pin(async move {
-            let identity = identity.ok_or_else(|| "Not sent: choose a nickname first.".to_owned())?;
-            let identity =
-                state.accounts.admit(&identity).await.map_err(|why| format!("Not sent: {why}."))?;
+            let poster = Poster::admit(&state, identity, address, &room, "Not sent").await?;
+            let identity = &poster.identity;
             if state.rooms.held_by_other_in(&room, &identity.nickname, identity.session) {
                 return Err(in_use(&identity.nickname));
             }
-            // The same limits as the WebSocket's: the session's and the address's messages, and
-            // the address's new rooms.
-            let not_sent = |too_fast: TooFast| format!("Not sent: {too_fast}.");
-            state.quotas.take_message(identity.session, address, Instant::now()).map_err(not_sent)?;
             let position = state.store.position(&room).await.map_err(|err| {
                 tracing::error!(%err, "reading a room's position failed");
                 "Not sent: storage is unavailable, try again.".to_owned()
             })?;
+            // A message to a room without a log creates it: the address's new rooms.
             if position.epoch == 0 {
+                let not_sent = |too_fast: TooFast| format!("Not sent: {too_fast}.");
                 state.quotas.take_room(address, Instant::now()).map_err(not_sent)?;
             }
             // The room's rules hold here as on the WebSocket: a ban, a timeout, slow mode.
-            let rules = RoomRules::of(&state, &room)
-                .await
-                .map_err(|_| "Not sent: storage is unavailable, try again.".to_owned())?;
-            let moderation = rules.get();
-            let who = Who {
-                name: &identity.nickname,
-                person: identity.session,
-                address: Some(address),
-                account: state.accounts.acting_account(&identity).is_some(),
-            };
-            if let Some(why) = moderation.keeps_out(&room, who) {
+            let moderation = poster.rules.get();
+            if let Some(why) = moderation.keeps_out(&room, poster.who()) {
                 return Err(format!("Not sent: {why}."));
             }
-            moderation.may_post(&room, who).map_err(|not_now| format!("Not sent: {}", not_now.why))?;
+            moderation
+                .may_post(&room, poster.who())
+                .map_err(|not_now| format!("Not sent: {}", not_now.why))?;
+            let identity = poster.identity;
             let message = NewMessage {
                 room,
                 author: identity.nickname,
@@ -254,28 +291,16 @@ impl Backend for PageBackend {
         let identity = self.0.keys.from_cookies(&request.headers);
         let address = address_of(request);
         Box::pin(async move {
-            let identity = identity.ok_or_else(|| "Not deleted: choose a nickname first.".to_owned())?;
-            let identity =
-                state.accounts.admit(&identity).await.map_err(|why| format!("Not deleted: {why}."))?;
-            let not_now = |too_fast: TooFast| format!("Not deleted: {too_fast}.");
-            state.quotas.take_message(identity.session, address, Instant::now()).map_err(not_now)?;
-            let rules = RoomRules::of(&state, &room)
-                .await
-                .map_err(|_| "Not deleted: storage is unavailable.".to_owned())?;
-            let moderation = rules.get();
-            let who = Who {
-                name: &identity.nickname,
-                person: identity.session,
-                address: Some(address),
-                account: state.accounts.acting_account(&identity).is_some(),
-            };
+            let poster = Poster::admit(&state, identity, address, &room, "Not deleted").await?;
+            let moderator = poster.rules.get().role(poster.who()) >= Role::Moderator;
+            let identity = poster.identity;
             let change = NewChange {
                 room,
                 by: identity.nickname.clone(),
                 session: identity.session,
                 target,
                 alteration: Alteration::Delete,
-                moderator: moderation.role(who) >= Role::Moderator,
+                moderator,
                 at: now_millis(),
             };
             match state.writer.change(change).await {
