@@ -284,6 +284,50 @@ pub struct HistoryPage {
     pub more: bool,
 }
 
+/// One entry of a room's audit: an action a moderator took, or a deletion (by its author or a
+/// moderator). `GET /api/rooms/{room}/audit` returns them, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Its number in the room's log.
+    pub seq: Seq,
+    pub at: Millis,
+    /// Who took it.
+    pub by: Nickname,
+    #[serde(flatten)]
+    pub what: Audited,
+}
+
+/// What an [`AuditEntry`] records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Audited {
+    Moderated {
+        action: Action,
+    },
+    /// The message numbered `target` was deleted.
+    Deleted {
+        target: Seq,
+    },
+}
+
+impl AuditEntry {
+    /// The entry as a sentence.
+    pub fn describe(&self) -> String {
+        match &self.what {
+            Audited::Moderated { action } => action.describe(&self.by),
+            Audited::Deleted { target } => format!("{} deleted message {target}", self.by),
+        }
+    }
+}
+
+/// A page of a room's audit, newest first; `more` when older entries remain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub room: RoomName,
+    pub entries: Vec<AuditEntry>,
+    pub more: bool,
+}
+
 /// Machine-readable reason of an [`ServerEvent::Error`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -25,7 +25,7 @@ pub use writer::{DynPublish, Publish, WriteError, Writer};
 
 use crate::identity::SessionId;
 use app::names::{ClientId, MessageText, Nickname, RoomName};
-use app::protocol::{Epoch, Millis, Seq, ServerEvent};
+use app::protocol::{AuditEntry, Audited, Epoch, Millis, Seq, ServerEvent};
 use async_trait::async_trait;
 use std::path::Path;
 use std::sync::Arc;
@@ -83,6 +83,16 @@ pub enum Body {
 }
 
 impl StoredMessage {
+    /// This entry as one of the room's audit, if it is an action (a deletion or a moderator's).
+    pub fn audited(&self) -> Option<AuditEntry> {
+        let what = match &self.body {
+            Body::Moderation(record) => Audited::Moderated { action: record.action.clone() },
+            Body::Delete { target } => Audited::Deleted { target: *target },
+            Body::Text { .. } | Body::Deleted | Body::Edit { .. } => return None,
+        };
+        Some(AuditEntry { seq: self.seq, at: self.at, by: self.author.clone(), what })
+    }
+
     /// The protocol's event for this entry: live, in history, and in the JSON API alike.
     pub fn event(&self) -> ServerEvent {
         let (id, epoch, room, at) = (self.seq, self.epoch, self.room.clone(), self.at);
@@ -294,6 +304,25 @@ pub trait Store: AccountStore + Send + Sync + std::fmt::Debug {
         limit: u32,
     ) -> Result<Vec<StoredMessage>, StoreError>;
 
+    /// The session that wrote the newest of `room`'s last `within` entries by `author` (a
+    /// nickname, compared as [`same_name`](crate::identity::lookalike::same_name) does), if
+    /// any: whom a guest who posted and left is, for a moderator's action.
+    async fn recent_session_of(
+        &self,
+        room: &RoomName,
+        author: &Nickname,
+        within: u32,
+    ) -> Result<Option<SessionId>, StoreError>;
+
+    /// Up to `limit` of the actions taken in a room before `before` (before the end for
+    /// `None`), newest first: moderators' actions and deletions, the room's audit.
+    async fn read_actions(
+        &self,
+        room: &RoomName,
+        before: Option<Seq>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
+
     /// Up to `limit` rooms with a log, the most recently active first, each with the time its
     /// log last grew and its topic.
     async fn active_rooms(&self, limit: u32) -> Result<Vec<ActiveRoom>, StoreError>;
@@ -421,11 +450,22 @@ where
     }
 }
 
+/// The session of the first of `rows` (author and session, newest first) by `author`.
+fn session_of(author: &Nickname, rows: Vec<(String, Option<String>)>) -> Option<SessionId> {
+    let wanted = crate::identity::lookalike::same_name(author);
+    rows.into_iter()
+        .find(|(name, _)| {
+            Nickname::parse(name).is_ok_and(|name| crate::identity::lookalike::same_name(&name) == wanted)
+        })
+        .and_then(|(_, session)| session?.parse().ok())
+}
+
 /// The columns of a log entry, as both stores read them (`m`: messages, `r`: rooms).
 const COLUMNS: &str =
     "m.seq, m.author, m.text, m.at, m.client_id, m.kind, m.target, m.edited_at, m.deleted_at, r.epoch";
 
-/// What the `kind` column holds.
+/// What the `kind` column holds. Kinds from `DELETE` on are actions, the room's audit (read
+/// through an index on `kind >= 2`).
 mod kind {
     pub const MESSAGE: i16 = 0;
     pub const EDIT: i16 = 1;

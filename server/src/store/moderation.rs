@@ -53,7 +53,7 @@ pub enum ModerationRefusal {
     NotOwner,
     #[error("{0} runs this room too: only someone above them may do that")]
     Above(Nickname),
-    #[error("{0} is not in this room")]
+    #[error("{0} is not in this room and wrote nothing here lately")]
     NotHere(Nickname),
     #[error("{0} is not a registered nickname: only accounts can run rooms")]
     NotRegistered(Nickname),

@@ -8,7 +8,8 @@ use super::{
     Appended, LogRow, ModerationRefusal, NewChange, NewMessage, NewModeration, Position, Refusal, RoomState,
     Store, StoreError, StoredMessage, Tenancy, ACTIVE_ROOMS, COLUMNS, LOCK_PATIENCE, LOCK_WAIT,
 };
-use app::names::RoomName;
+use crate::identity::SessionId;
+use app::names::{Nickname, RoomName};
 use app::protocol::{Epoch, Millis, Seq};
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -297,6 +298,45 @@ impl Store for PgStore {
         .await?;
         newest_first.reverse();
         Ok(newest_first)
+    }
+
+    async fn recent_session_of(
+        &self,
+        room: &RoomName,
+        author: &Nickname,
+        within: u32,
+    ) -> Result<Option<SessionId>, StoreError> {
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT author, session FROM messages WHERE room = $1 AND kind = 0
+             ORDER BY seq DESC LIMIT $2",
+        )
+        .bind(room.as_str())
+        .bind(i64::from(within))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(super::session_of(author, rows))
+    }
+
+    async fn read_actions(
+        &self,
+        room: &RoomName,
+        before: Option<Seq>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let start = before.map_or(i64::MAX, seq_to_sql);
+        read_past_damage(room, start, limit, |cursor, n| async move {
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+                 WHERE m.room = $1 AND m.seq < $2 AND m.kind >= 2 ORDER BY m.seq DESC LIMIT $3"
+            ))
+            .bind(room.as_str())
+            .bind(cursor)
+            .bind(i64::from(n))
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter().map(|row| log_row(room, row)).collect()
+        })
+        .await
     }
 
     async fn active_rooms(&self, limit: u32) -> Result<Vec<ActiveRoom>, StoreError> {

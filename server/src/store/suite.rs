@@ -108,6 +108,10 @@ async fn rooms_run_by_people(store: &dyn Store) {
         matches!(&log[0].body, super::Body::Moderation(record) if record.action == Action::Role { name: nick("olga"), role: Role::Owner })
     );
     assert!(store.read_before(&r, None, 10).await.unwrap().is_empty(), "history holds messages only");
+    let newest = store.read_actions(&r, None, 3).await.unwrap();
+    assert_eq!(newest.iter().map(|m| m.seq).collect::<Vec<_>>(), [8, 7, 6], "the audit, newest first");
+    let older = store.read_actions(&r, Some(6), 100).await.unwrap();
+    assert_eq!(older.iter().map(|m| m.seq).collect::<Vec<_>>(), [5, 4, 3, 2, 1], "and page by page");
 }
 
 fn change(by: &str, target: u64, alteration: Alteration, moderator: bool) -> NewChange {
@@ -206,6 +210,17 @@ async fn edits_and_deletions(store: &dyn Store) {
     );
     let page = store.read_before(&r, Some(3), 1).await.unwrap();
     assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), [2], "a page counts messages only");
+    let audit: Vec<_> =
+        store.read_actions(&r, None, 10).await.unwrap().into_iter().map(|m| (m.seq, m.body)).collect();
+    assert_eq!(
+        audit,
+        vec![(7, Body::Delete { target: 3 }), (5, Body::Delete { target: 2 })],
+        "the audit holds the deletions, newest first, and no messages or edits"
+    );
+    let nick = |n: &str| Nickname::parse(n).unwrap();
+    assert_eq!(store.recent_session_of(&r, &nick("BOB"), 100).await.unwrap(), Some(SessionId::named("bob")));
+    assert_eq!(store.recent_session_of(&r, &nick("bob"), 1).await.unwrap(), None, "only so far back");
+    assert_eq!(store.recent_session_of(&r, &nick("mod"), 100).await.unwrap(), None, "messages only");
 }
 
 async fn accounts_and_their_logins(store: &dyn Store) {
