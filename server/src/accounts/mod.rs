@@ -18,7 +18,7 @@ pub mod password;
 mod registered;
 
 use crate::clock::now_millis;
-use crate::identity::lookalike::{reserved_for_guests, same_name};
+use crate::identity::lookalike::{is_operators, is_operators_form, reserved_for_guests, same_name};
 use crate::identity::{AddressKey, Identity, SessionId, SessionKeys};
 use crate::store::{DynStore, Login, Standing, StoreError};
 use app::names::Nickname;
@@ -46,7 +46,7 @@ pub struct Accounts {
 pub enum AccountError {
     #[error("Not taken: {0}.")]
     BadPassword(String),
-    #[error("Guest names (guest-…) cannot be registered; choose another.")]
+    #[error("Guest names (guest-…) and the operator's cannot be registered; choose another.")]
     Reserved,
     #[error("The nickname {0} is registered already; choose another.")]
     Registered(Nickname),
@@ -82,6 +82,8 @@ pub enum NotAdmitted {
     Registered(Nickname),
     #[error("accounts are unavailable, try again later")]
     Unavailable,
+    #[error("the nickname {0} is the operator's: choose another")]
+    Operators(Nickname),
 }
 
 /// A session logged in to an account: its identity and the token that proves it.
@@ -123,6 +125,9 @@ impl Accounts {
     /// person, so that a phone and a laptop are one member, not two people with one name.
     pub async fn admit(&self, identity: &Identity) -> Result<Identity, NotAdmitted> {
         let key = same_name(&identity.nickname);
+        if is_operators_form(&key) {
+            return Err(NotAdmitted::Operators(identity.nickname.clone()));
+        }
         if !self.registered.may_be(&key) {
             return Ok(identity.clone());
         }
@@ -164,7 +169,7 @@ impl Accounts {
         address: AddressKey,
         agent: &str,
     ) -> Result<LoggedIn, AccountError> {
-        if reserved_for_guests(&nickname) {
+        if reserved_for_guests(&nickname) || is_operators(&nickname) {
             return Err(AccountError::Reserved);
         }
         password::check(password).map_err(AccountError::BadPassword)?;

@@ -24,6 +24,21 @@ pub fn reserved_for_guests(name: &Nickname) -> bool {
     same_name(name).starts_with(&form_of("guest"))
 }
 
+/// The name the operator's actions go by in the rooms' logs (`server admin …`).
+pub const OPERATOR: &str = "operator";
+
+/// Whether `name` is, or looks like, the operator's: nobody may register or use it, or anyone
+/// could pass for the one who runs the server.
+pub fn is_operators(name: &Nickname) -> bool {
+    is_operators_form(&same_name(name))
+}
+
+/// [`is_operators`] of a name already in [`same_name`]'s form.
+pub fn is_operators_form(form: &str) -> bool {
+    static OPERATORS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| form_of(OPERATOR));
+    form == OPERATORS.as_str()
+}
+
 /// [`same_name`] of any text (the form itself need not be a nickname).
 pub fn form_of(text: &str) -> String {
     let mut form = text.to_owned();
@@ -55,6 +70,14 @@ mod tests {
 
     fn key(name: &str) -> String {
         same_name(&Nickname::parse(name).unwrap())
+    }
+
+    #[test]
+    fn the_operators_name_and_its_lookalikes_are_the_operators() {
+        for name in ["operator", "Operator", "0perator", "\u{43E}perator"] {
+            assert!(is_operators(&Nickname::parse(name).unwrap()), "{name}");
+        }
+        assert!(!is_operators(&Nickname::parse("operators").unwrap()));
     }
 
     #[test]

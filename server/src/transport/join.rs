@@ -148,7 +148,9 @@ fn identify(
 async fn admit(state: &Endpoints, identity: Identity) -> Result<(Identity, SessionId), Refusal> {
     match state.accounts.admit(&identity).await {
         Ok(acting) => Ok((acting, identity.session)),
-        Err(why @ NotAdmitted::Registered(_)) => Err(Refusal::policy(why.to_string())),
+        Err(why @ (NotAdmitted::Registered(_) | NotAdmitted::Operators(_))) => {
+            Err(Refusal::policy(why.to_string()))
+        }
         Err(why @ NotAdmitted::Unavailable) => Err(Refusal::try_again(why.to_string())),
     }
 }
