@@ -4,6 +4,7 @@
 use super::{Reply, Request};
 use crate::accounts::Accounts;
 use crate::clock::now_millis;
+use crate::identity::lookalike::OPERATOR;
 use crate::identity::SessionId;
 use crate::rooms::Rooms;
 use crate::session::moderation::person;
@@ -12,10 +13,9 @@ use app::names::{Nickname, RoomName};
 use app::protocol::{Action, Role};
 use app::timeline::utc_stamp;
 
-/// The name the operator's actions go by in the rooms' logs.
-const OPERATOR: &str = "operator";
-/// The most actions an audit lists: a room's log is read until it has them.
+/// The most actions an audit lists (the newest), read a page at a time.
 const AUDIT_LIMIT: usize = 10_000;
+const AUDIT_PAGE: u32 = 500;
 
 #[derive(Debug, Clone)]
 pub struct Admin {
@@ -69,7 +69,9 @@ impl Admin {
     /// Takes an action as the operator.
     async fn act(&self, room: RoomName, action: Action) -> Result<Reply, String> {
         let live = self.rooms.get(&room);
-        let target = person(&self.accounts, live.as_deref(), &action).await.map_err(|e| e.to_string())?;
+        let target = person(&self.accounts, &self.store, &room, live.as_deref(), &action)
+            .await
+            .map_err(|e| e.to_string())?;
         let by = operator();
         let moderation = NewModeration {
             room,
@@ -160,25 +162,26 @@ impl Admin {
         Ok(Reply::done(lines))
     }
 
+    /// The newest actions (at most `AUDIT_LIMIT`), oldest first as a log reads.
     async fn audit(&self, room: &RoomName) -> Result<Reply, String> {
-        let mut lines = Vec::new();
-        let mut after = 0;
-        loop {
-            let page = self.store.read_after(room, after, 500).await.map_err(unavailable)?;
-            let Some(last) = page.last() else { break };
-            after = last.seq;
-            for entry in &page {
-                let line = match &entry.body {
-                    Body::Moderation(record) => record.action.describe(&entry.author),
-                    Body::Delete { target } => format!("{} deleted message {target}", entry.author),
-                    _ => continue,
-                };
-                lines.push(format!("{}\t{}\t{line}", entry.seq, utc_stamp(entry.at)));
-            }
-            if page.len() < 500 || lines.len() >= AUDIT_LIMIT {
+        let mut entries = Vec::new();
+        let mut before = None;
+        while entries.len() < AUDIT_LIMIT {
+            let wanted = AUDIT_PAGE.min(u32::try_from(AUDIT_LIMIT - entries.len()).unwrap_or(AUDIT_PAGE));
+            let page = self.store.read_actions(room, before, wanted).await.map_err(unavailable)?;
+            let Some(oldest) = page.last() else { break };
+            before = Some(oldest.seq);
+            let full = page.len() == wanted as usize;
+            entries.extend(page.iter().filter_map(crate::store::StoredMessage::audited));
+            if !full {
                 break;
             }
         }
+        let lines = entries
+            .iter()
+            .rev()
+            .map(|entry| format!("{}\t{}\t{}", entry.seq, utc_stamp(entry.at), entry.describe()))
+            .collect();
         Ok(Reply::done(lines))
     }
 }

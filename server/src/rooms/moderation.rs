@@ -40,6 +40,8 @@ impl Who<'_> {
 pub struct NotNow {
     pub code: ErrorCode,
     pub why: String,
+    /// When a post would go again (slow mode); `None` while timed out (the reason says until).
+    pub retry_after: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Default)]
@@ -113,7 +115,7 @@ impl RoomModeration {
         if let Some(timeout) = who.sanction(&state, SanctionKind::Timeout, now) {
             let why =
                 format!("You are timed out in #{room} {}{}.", until(timeout.until), reason(&timeout.reason));
-            return Err(NotNow { code: ErrorCode::TimedOut, why });
+            return Err(NotNow { code: ErrorCode::TimedOut, why, retry_after: None });
         }
         let every = state.rules.slow_mode;
         if every == 0 || self.role(who) >= Role::Moderator {
@@ -125,6 +127,7 @@ impl RoomModeration {
                 "Slow mode: one message every {every} s in #{room}; the next in {} s.",
                 wait.div_ceil(1000)
             ),
+            retry_after: Some(std::time::Duration::from_millis(wait)),
         })
     }
 

@@ -57,10 +57,11 @@ impl Session {
         if let Some(end) = self.admit_message().await {
             return Some(end);
         }
-        let target = match person(&self.deps.accounts, Some(room), &action).await {
-            Ok(target) => target,
-            Err(refusal) => return self.reply(&moderation_refused(&refusal)).await,
-        };
+        let target =
+            match person(&self.deps.accounts, &self.deps.store, room.name(), Some(room), &action).await {
+                Ok(target) => target,
+                Err(refusal) => return self.reply(&moderation_refused(&refusal)).await,
+            };
         let moderation = NewModeration {
             room: room.name().clone(),
             by: self.identity.nickname.clone(),
@@ -121,10 +122,16 @@ fn moderation_refused(refusal: &ModerationRefusal) -> ServerEvent {
     ServerEvent::Error { code, message: refusal.to_string() }
 }
 
-/// Whom an action is about: someone in the room (if it is live here), or, for a registered
-/// name, its account wherever they are.
+/// How far back in a room's log a guest who left is looked for, by the entries they wrote.
+const RECENT_ENTRIES: u32 = 1000;
+
+/// Whom an action is about: someone in the room (if it is live here); for a registered name,
+/// its account wherever they are; for a guest who is not here, the session that wrote their
+/// latest message among the room's recent ones.
 pub(crate) async fn person(
     accounts: &crate::accounts::Accounts,
+    store: &crate::store::DynStore,
+    room_name: &app::names::RoomName,
     room: Option<&Room>,
     action: &Action,
 ) -> Result<Option<Person>, ModerationRefusal> {
@@ -136,16 +143,21 @@ pub(crate) async fn person(
         | Action::Role { name, .. } => name,
         Action::SlowMode { .. } | Action::Topic { .. } => return Ok(None),
     };
-    let account = accounts.registered(name).await.map_err(|err| {
-        tracing::error!(%err, "looking up an account failed");
+    let unavailable = |err: crate::store::StoreError| {
+        tracing::error!(%err, "looking up whom an action is about failed");
         ModerationRefusal::Invalid("storage is unavailable, try again".into())
-    })?;
+    };
+    let account = accounts.registered(name).await.map_err(unavailable)?;
     let here = room.and_then(|room| room.person_named(name));
     let (session, addresses) = match (&account, here) {
         (Some((_, person)), here) => (*person, here.map(|(_, addresses)| addresses).unwrap_or_default()),
         (None, Some(here)) => here,
         (None, None) if matches!(action, Action::Pardon { .. }) => return Ok(None),
-        (None, None) => return Err(ModerationRefusal::NotHere(name.clone())),
+        (None, None) => match store.recent_session_of(room_name, name, RECENT_ENTRIES).await {
+            Ok(Some(session)) => (session, Vec::new()),
+            Ok(None) => return Err(ModerationRefusal::NotHere(name.clone())),
+            Err(err) => return Err(unavailable(err)),
+        },
     };
     Ok(Some(Person { name: name.clone(), account: account.map(|(key, _)| key), session, addresses }))
 }

@@ -9,8 +9,8 @@
 //! - `GET /api/sessions`: the sessions logged in to the account, this one marked.
 //! - `DELETE /api/sessions/{id}`: ends one of them, and closes its connections (204, 404).
 
-use super::backend::address_of;
 use super::json;
+use super::peer::address_of;
 use super::state::AppState;
 use crate::accounts::{AccountError, LoggedIn};
 use crate::identity::{self, Identity};

@@ -3,24 +3,24 @@
 //! and `GET /api/rooms` (the room list).
 
 use super::accounts;
+use super::peer::address_of;
+use super::posting::{in_use, Poster};
 use super::state::AppState;
 use crate::accounts::{AccountError, LoggedIn, NotAdmitted};
 use crate::clock::now_millis;
 use crate::identity::{self, AddressKey, Identity, SessionId};
-use crate::rooms::moderation::{RoomModeration, Who};
 use crate::session::quota::TooFast;
-use crate::store::{Alteration, NewChange, NewMessage, StoredMessage};
+use crate::store::{Alteration, NewChange, StoredMessage};
 use app::api::{AccountView, Backend, BackendContext};
 use app::names::{ClientId, MessageText, Nickname, RoomName};
 use app::protocol::{Role, RoomSummary, Seq, ServerEvent};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, request::Parts, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -34,15 +34,11 @@ pub fn context(state: AppState) -> BackendContext {
 
 struct PageBackend(AppState);
 
-/// Why a nickname could not be had.
-fn in_use(nickname: &Nickname) -> String {
-    format!("The nickname {nickname} is in use right now; choose another.")
-}
-
 /// Why a session could not be bound to a nickname.
 enum NotBound {
     InUse(Nickname),
     Registered(Nickname),
+    Operators(Nickname),
     Unavailable,
     TooFast(TooFast),
 }
@@ -50,8 +46,11 @@ enum NotBound {
 impl std::fmt::Display for NotBound {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::InUse(nickname) => f.write_str(&in_use(nickname)),
+            Self::InUse(nickname) => write!(f, "{}.", in_use(nickname)),
             Self::Registered(nickname) => write!(f, "{}.", registered(nickname)),
+            Self::Operators(nickname) => {
+                write!(f, "The nickname {nickname} is the operator's; choose another.")
+            }
             Self::Unavailable => f.write_str("Not now: accounts are unavailable, try again later."),
             Self::TooFast(too_fast) => write!(f, "Not now: {too_fast}."),
         }
@@ -61,80 +60,6 @@ impl std::fmt::Display for NotBound {
 /// Why a registered nickname is refused, as a sentence.
 fn registered(nickname: &Nickname) -> String {
     format!("The nickname {nickname} is registered: log in to use it")
-}
-
-/// A room's rules for a request: the live room's, or read from the store for a room nobody is
-/// in on this node.
-enum RoomRules {
-    Live(Arc<crate::rooms::Room>),
-    Read(RoomModeration),
-}
-
-impl RoomRules {
-    async fn of(state: &AppState, room: &RoomName) -> Result<Self, crate::store::StoreError> {
-        let rules = match state.rooms.get(room) {
-            Some(live) => Self::Live(live),
-            None => Self::Read(RoomModeration::default()),
-        };
-        rules.get().load(room, &state.store).await.inspect_err(|err| {
-            tracing::error!(%err, "reading a room's rules failed");
-        })?;
-        Ok(rules)
-    }
-
-    fn get(&self) -> &RoomModeration {
-        match self {
-            Self::Live(room) => room.moderation(),
-            Self::Read(rules) => rules,
-        }
-    }
-}
-
-/// Someone posting or deleting by form: admitted under their nickname, within the message rate
-/// the WebSocket has too (the session's and the address's), with the room's rules.
-struct Poster {
-    identity: Identity,
-    address: AddressKey,
-    account: bool,
-    rules: RoomRules,
-}
-
-impl Poster {
-    /// `verb`: how a refusal begins ("Not sent").
-    async fn admit(
-        state: &AppState,
-        identity: Option<Identity>,
-        address: AddressKey,
-        room: &RoomName,
-        verb: &str,
-    ) -> Result<Self, String> {
-        let identity = identity.ok_or_else(|| format!("{verb}: choose a nickname first."))?;
-        let identity = state.accounts.admit(&identity).await.map_err(|why| format!("{verb}: {why}."))?;
-        let too_fast = |too_fast: TooFast| format!("{verb}: {too_fast}.");
-        state.quotas.take_message(identity.session, address, Instant::now()).map_err(too_fast)?;
-        let rules = RoomRules::of(state, room)
-            .await
-            .map_err(|_| format!("{verb}: storage is unavailable, try again."))?;
-        let account = state.accounts.acting_account(&identity).is_some();
-        Ok(Self { identity, address, account, rules })
-    }
-
-    fn who(&self) -> Who<'_> {
-        Who {
-            name: &self.identity.nickname,
-            person: self.identity.session,
-            address: Some(self.address),
-            account: self.account,
-        }
-    }
-}
-
-/// The client address of a request (as the listener saw it). Unknown, it counts as one address
-/// with every other unknown one.
-pub(super) fn address_of(request: &Parts) -> AddressKey {
-    let ip =
-        request.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
-    AddressKey::from(ip)
 }
 
 /// Binds the session of `request` (a new one without) to `nickname`, unless another session
@@ -151,6 +76,7 @@ async fn bind(
     let acting = match state.accounts.admit(&Identity { session, nickname: nickname.clone() }).await {
         Ok(acting) => acting,
         Err(NotAdmitted::Registered(nickname)) => return Err(NotBound::Registered(nickname)),
+        Err(NotAdmitted::Operators(nickname)) => return Err(NotBound::Operators(nickname)),
         Err(NotAdmitted::Unavailable) => return Err(NotBound::Unavailable),
     };
     if room.is_some_and(|room| state.rooms.held_by_other_in(room, &nickname, acting.session)) {
@@ -251,38 +177,9 @@ impl Backend for PageBackend {
         let identity = self.0.keys.from_cookies(&request.headers);
         let address = address_of(request);
         Box::pin(async move {
-            let poster = Poster::admit(&state, identity, address, &room, "Not sent").await?;
-            let identity = &poster.identity;
-            if state.rooms.held_by_other_in(&room, &identity.nickname, identity.session) {
-                return Err(in_use(&identity.nickname));
-            }
-            let position = state.store.position(&room).await.map_err(|err| {
-                tracing::error!(%err, "reading a room's position failed");
-                "Not sent: storage is unavailable, try again.".to_owned()
-            })?;
-            // A message to a room without a log creates it: the address's new rooms.
-            if position.epoch == 0 {
-                let not_sent = |too_fast: TooFast| format!("Not sent: {too_fast}.");
-                state.quotas.take_room(address, Instant::now()).map_err(not_sent)?;
-            }
-            // The room's rules hold here as on the WebSocket: a ban, a timeout, slow mode.
-            let moderation = poster.rules.get();
-            if let Some(why) = moderation.keeps_out(&room, poster.who()) {
-                return Err(format!("Not sent: {why}."));
-            }
-            moderation
-                .may_post(&room, poster.who())
-                .map_err(|not_now| format!("Not sent: {}", not_now.why))?;
-            let identity = poster.identity;
-            let message = NewMessage {
-                room,
-                author: identity.nickname,
-                session: identity.session,
-                text,
-                at: now_millis(),
-                client_id,
-            };
-            state.writer.append(message).await.map(|_| ()).map_err(|e| e.to_string())
+            let poster =
+                Poster::admit(&state, identity, address, &room).await.map_err(|r| r.told("Not sent"))?;
+            poster.post(&state, room, text, client_id).await.map(|_| ()).map_err(|r| r.told("Not sent"))
         })
     }
 
@@ -291,7 +188,8 @@ impl Backend for PageBackend {
         let identity = self.0.keys.from_cookies(&request.headers);
         let address = address_of(request);
         Box::pin(async move {
-            let poster = Poster::admit(&state, identity, address, &room, "Not deleted").await?;
+            let poster =
+                Poster::admit(&state, identity, address, &room).await.map_err(|r| r.told("Not deleted"))?;
             let moderator = poster.rules.get().role(poster.who()) >= Role::Moderator;
             let identity = poster.identity;
             let change = NewChange {
@@ -435,7 +333,7 @@ pub async fn create_session(State(state): State<AppState>, request: Request) -> 
             }
             response
         }
-        Err(why @ (NotBound::InUse(_) | NotBound::Registered(_))) => {
+        Err(why @ (NotBound::InUse(_) | NotBound::Registered(_) | NotBound::Operators(_))) => {
             (StatusCode::CONFLICT, why.to_string()).into_response()
         }
         Err(why @ NotBound::Unavailable) => {

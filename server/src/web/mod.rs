@@ -3,10 +3,13 @@
 //! handler gets.
 
 mod accounts;
+mod audit;
 mod backend;
 mod health;
 mod history;
 mod json;
+mod peer;
+mod posting;
 pub mod routes;
 pub mod state;
 

@@ -1,7 +1,7 @@
 //! The HTTP surface: pages, WebSocket endpoints, history pages, health, static files.
 
 use super::state::AppState;
-use super::{accounts, backend, history};
+use super::{accounts, audit, backend, history, posting};
 use crate::codec::Dialect;
 use crate::transport;
 use app::{shell, App};
@@ -18,7 +18,8 @@ pub fn app(state: AppState) -> Router {
     // The WebSocket endpoints stay outside that layer, so handshakes pass untouched.
     let pages = Router::new()
         .route("/api/rooms", get(backend::rooms))
-        .route("/api/rooms/{room}/messages", get(history::messages))
+        .route("/api/rooms/{room}/messages", get(history::messages).post(posting::post_message))
+        .route("/api/rooms/{room}/audit", get(audit::audit))
         .route("/api/session", post(backend::create_session))
         .route("/api/accounts", post(accounts::register))
         .route("/api/login", post(accounts::log_in))
