@@ -2,6 +2,7 @@
 //! its owner) who moderates it; anyone's sanctions lifted. Behind a disclosure button in the
 //! room's header, offered only to them; the server decides in the end.
 
+use super::room_audit::RoomAudit;
 use crate::connection::RoomLink;
 use crate::names::Nickname;
 use crate::protocol::{Action, ClientMessage, Role};
@@ -96,6 +97,7 @@ pub fn RoomSettings(link: RoomLink) -> impl IntoView {
                                 </button>
                             </Show>
                             {move || problem.get().map(|p| view! { <span class="problem" role="alert">{p}</span> })}
+                            <RoomAudit link/>
                         </div>
                     </Show>
                 </div>
