@@ -28,9 +28,11 @@ CHAT_TEST_POSTGRES_URL=$(scripts/postgres.sh start)
 export CHAT_TEST_POSTGRES_URL
 echo "$CHAT_TEST_POSTGRES_URL"
 
-step "unit and integration tests: server (storage suite on SQLite and PostgreSQL; nodes on PostgreSQL and Redis)"
+step "unit and integration tests: server (storage suite on SQLite and PostgreSQL; nodes on PostgreSQL and Redis; metrics scraped by Prometheus)"
 # The cluster tests start Redis servers of their own: they stop, restart and cut them.
 scripts/redis.sh install
+# The metrics test scrapes the server with a real Prometheus of its own.
+scripts/prometheus.sh install
 cargo test --release -p server --features postgres-tests 2>&1 | tee -a "$LOG"
 
 step "unit tests: the benchmark's load generator"

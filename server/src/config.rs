@@ -68,6 +68,16 @@ pub struct Config {
     #[arg(long, env = "CHAT_REDIS_URL")]
     pub redis_url: Option<String>,
 
+    /// Serve Prometheus metrics at `http://<addr>/metrics`, on a listener of its own. Off by
+    /// default; give it a loopback address (`127.0.0.1:9464`) unless a firewall keeps it in.
+    #[arg(long, env = "CHAT_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// How the log is written: `text` (a line a person reads) or `json` (one object per line,
+    /// for a collector).
+    #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     #[command(flatten)]
     pub overrides: LimitOverrides,
 
@@ -78,6 +88,13 @@ pub struct Config {
     /// Every limit, with `overrides` applied by [`Config::from_args`].
     #[arg(skip)]
     pub limits: Limits,
+}
+
+/// How the log is written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -174,6 +191,8 @@ impl Config {
             echo_addr: None,
             tornado_addr: None,
             redis_url: None,
+            metrics_addr: None,
+            log_format: LogFormat::Text,
             command: None,
             overrides: LimitOverrides::default(),
             // Tests wait for leaves: a short grace period keeps them quick.

@@ -13,6 +13,7 @@
 //! codec      frames <-> protocol messages            -> ws
 //! ws         RFC 6455 and hixie: handshake, frames, outbox
 //! identity   who a client is: session, name, address
+//! metrics    what an operator sees: counters every layer adds to, scraped by Prometheus
 //! config     every setting and limit, with its reason
 //! ```
 //!
@@ -27,6 +28,7 @@ pub mod cluster;
 pub mod codec;
 pub mod config;
 pub mod identity;
+pub mod metrics;
 mod rooms;
 pub mod session;
 pub mod store;
@@ -60,11 +62,13 @@ pub struct Listeners {
     pub main: TcpListener,
     pub echo: Option<TcpListener>,
     pub tornado: Option<TcpListener>,
+    /// Prometheus's scrapes (`--metrics-addr`).
+    pub metrics: Option<TcpListener>,
 }
 
 impl From<TcpListener> for Listeners {
     fn from(main: TcpListener) -> Self {
-        Self { main, echo: None, tornado: None }
+        Self { main, echo: None, tornado: None, metrics: None }
     }
 }
 
@@ -76,7 +80,7 @@ pub async fn run(
     listeners: impl Into<Listeners>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let Listeners { main: listener, echo, tornado } = listeners.into();
+    let Listeners { main: listener, echo, tornado, metrics } = listeners.into();
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let addr = listener.local_addr().context("reading the listening address")?;
@@ -194,6 +198,16 @@ pub async fn run(
             tokio::spawn(admin::listener::serve(socket, operator, shutdown.clone()));
         }
         Err(err) => tracing::warn!(%err, "no admin socket: `server admin` cannot reach this server"),
+    }
+    if let Some(metrics) = metrics {
+        let scrapes = web::metrics::router(state.clone());
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(metrics, scrapes).with_graceful_shutdown(stop.cancelled_owned()).await;
+            if let Err(err) = served {
+                tracing::error!(%err, "serving the metrics failed");
+            }
+        });
     }
     let app = web::app(state.clone());
     let limits = &config.limits;

@@ -11,12 +11,8 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<std::process::ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        // Colours for a person at a terminal; a log file or a collector gets plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
     let config = Config::from_args();
+    start_logging(config.log_format);
     if let Some(server::config::Command::Admin(request)) = &config.command {
         return server::admin::client::run(&config.data_dir, request).await;
     }
@@ -32,11 +28,37 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
     };
     let echo = legacy(config.echo_addr, "seed 004's echo server")?;
     let tornado = legacy(config.tornado_addr, "seed 004's Tornado room")?;
+    let metrics = match config.metrics_addr {
+        Some(addr) => {
+            let listener = listen(addr).with_context(|| format!("binding {addr} for the metrics"))?;
+            let bound = listener.local_addr()?;
+            if !bound.ip().is_loopback() {
+                tracing::warn!(%bound, "the metrics are served on an address other hosts may reach");
+            }
+            tracing::info!("metrics on http://{bound}/metrics");
+            Some(listener)
+        }
+        None => None,
+    };
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-    server::run(config, server::Listeners { main, echo, tornado }, shutdown).await?;
+    server::run(config, server::Listeners { main, echo, tornado, metrics }, shutdown).await?;
     tracing::info!("stopped");
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The log on standard output, filtered by `RUST_LOG` (default: info).
+fn start_logging(format: server::config::LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let log = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        // One object per line, its fields as fields, for a collector.
+        server::config::LogFormat::Json => log.json().flatten_event(true).init(),
+        // Colours for a person at a terminal; a log file gets plain text.
+        server::config::LogFormat::Text => {
+            log.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())).init()
+        }
+    }
 }
 
 /// Connections the kernel completes while the server has not accepted them yet. The default

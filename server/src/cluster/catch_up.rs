@@ -50,6 +50,7 @@ async fn compare(rooms: &Rooms, store: &DynStore, backlog: usize) {
         match store.read_after(room.name(), floor, wanted).await {
             Ok(messages) if !messages.is_empty() => {
                 tracing::debug!(room = %room.name(), from = floor, count = messages.len(), "caught a room up from the log");
+                crate::metrics::get().bus_gaps_filled.inc_by(messages.len() as u64);
                 let messages: Vec<&StoredMessage> = messages.iter().collect();
                 room.publish(&messages);
             }

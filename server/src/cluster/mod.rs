@@ -226,6 +226,11 @@ impl bus::Listener for Listener {
         let roster = &self.shared.roster;
         match note {
             Note::Commit { messages, .. } => {
+                // Stamped by the node that stored them (the nodes' clocks are assumed in step).
+                if let Some(first) = messages.first() {
+                    let lag = crate::clock::now_millis().saturating_sub(first.at);
+                    crate::metrics::get().bus_lag_seconds.observe(lag as f64 / 1000.0);
+                }
                 let messages: Vec<&StoredMessage> = messages.iter().collect();
                 self.rooms.publish(&messages);
             }

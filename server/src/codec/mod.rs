@@ -46,6 +46,16 @@ impl Dialect {
     pub fn is_plain(self) -> bool {
         matches!(self, Self::Plain(_))
     }
+
+    /// The dialect's name in metrics and logs.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Plain(_) => "plain",
+            Self::Json => "json",
+            Self::Tornado => "tornado",
+            Self::Relay => "relay",
+        }
+    }
 }
 
 #[cfg(test)]

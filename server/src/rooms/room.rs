@@ -48,6 +48,7 @@ impl Inner {
     /// Gives every member `events`: written `now`, or queued for the next writing pass.
     fn fan_out(&mut self, events: &[Arc<RoomEvent>], now: bool) {
         let Self { members, dirty, .. } = self;
+        crate::metrics::get().deliveries.inc_by((members.len() * events.len()) as u64);
         for member in members.iter() {
             if member.deliver(events, now) {
                 dirty.push(Arc::clone(member));

@@ -41,6 +41,7 @@ impl Session {
         match verdict {
             Verdict::Pass => None,
             Verdict::Throttle { wait, first } => {
+                crate::metrics::get().flood_throttled.inc();
                 if first && self.dialect == Dialect::Json {
                     let warning = ServerEvent::Error {
                         code: ErrorCode::RateLimited,

@@ -35,6 +35,7 @@ impl Session {
             },
             (Dialect::Json, Inbound::Text(text)) => match json::decode(&text) {
                 Ok(ClientMessage::Send { id, text }) => {
+                    crate::metrics::get().messages_received.inc();
                     if let Some(end) = self.admit_message().await {
                         return Some(end);
                     }
@@ -109,6 +110,7 @@ impl Session {
     /// the dialect has no error line, so a close with the reason is the only way to say that it
     /// was not.
     pub(super) async fn say_plain(&mut self, room: &Room, text: MessageText) -> Option<End> {
+        crate::metrics::get().messages_received.inc();
         if let Some(end) = self.admit_message().await {
             return Some(end);
         }

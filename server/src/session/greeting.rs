@@ -108,6 +108,7 @@ impl Session {
             }
             if missed {
                 tracing::debug!("fell behind the room; caught up from the log");
+                crate::metrics::get().caught_up.inc();
                 match self.dialect {
                     Dialect::Json => {
                         let members =

@@ -176,7 +176,7 @@ impl Session {
     }
 
     async fn end(&mut self, room: &Arc<Room>, end: End) {
-        tracing::debug!(?end, "session ended");
+        self.log_end(room, &end);
         // Whatever the room publishes now (this member's own leave among it) is not for this
         // connection: its close frame is the last thing it gets.
         self.member().stop();
@@ -195,6 +195,29 @@ impl Session {
                     room.exit(&self.identity, None);
                 }
                 self.close(refusal.code, &refusal.reason).await;
+            }
+        }
+    }
+
+    /// Every connection's end is logged once, with its reason and peer; refusals are counted.
+    fn log_end(&self, room: &Room, end: &End) {
+        let peer =
+            self.socket.tcp().peer_addr().map_or_else(|_| "unknown".to_owned(), |peer| peer.to_string());
+        let (room, name, dialect) = (room.name(), &self.identity.nickname, self.dialect.label());
+        match end {
+            End::Refused(refusal) => {
+                crate::metrics::get()
+                    .refusals
+                    .with_label_values(&[crate::metrics::close_reason(refusal.code)])
+                    .inc();
+                tracing::info!(%peer, %room, %name, dialect, code = refusal.code, reason = %refusal.reason, "connection refused");
+            }
+            End::Gone => {
+                tracing::info!(%peer, %room, %name, dialect, "connection closed by the client or dropped")
+            }
+            End::Quit => tracing::info!(%peer, %room, %name, dialect, "connection closed: the client quit"),
+            End::Shutdown => {
+                tracing::info!(%peer, %room, %name, dialect, "connection closed: the server is shutting down")
             }
         }
     }
@@ -305,6 +328,7 @@ impl Session {
 fn written(err: crate::ws::WriteError) -> End {
     if err == crate::ws::WriteError::Stalled {
         tracing::debug!("the peer stopped reading; dropped");
+        crate::metrics::get().slow_readers_dropped.inc();
     }
     End::Gone
 }

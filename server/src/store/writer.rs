@@ -227,8 +227,10 @@ async fn commit_one<R>(
     deadline: Instant,
     store: impl std::future::Future<Output = Result<Result<StoredMessage, R>, StoreError>>,
 ) -> Result<Result<StoredMessage, R>, WriteError> {
-    let given = deadline.saturating_duration_since(Instant::now());
+    let started = Instant::now();
+    let given = deadline.saturating_duration_since(started);
     let result = tokio::time::timeout_at(deadline, store).await.unwrap_or(Err(StoreError::TimedOut(given)));
+    observe(started, &result, |result| usize::from(result.is_ok()));
     match result {
         Ok(Ok(stored)) => {
             rooms.publish(&[&stored]);
@@ -267,8 +269,41 @@ async fn append(
     batch: &[NewMessage],
     deadline: Instant,
 ) -> Result<Vec<Appended>, StoreError> {
-    let given = deadline.saturating_duration_since(Instant::now());
-    tokio::time::timeout_at(deadline, store.append(batch)).await.unwrap_or(Err(StoreError::TimedOut(given)))
+    let started = Instant::now();
+    let given = deadline.saturating_duration_since(started);
+    let result = tokio::time::timeout_at(deadline, store.append(batch))
+        .await
+        .unwrap_or(Err(StoreError::TimedOut(given)));
+    observe(started, &result, |appended| appended.iter().filter(|a| matches!(a, Appended::New(_))).count());
+    result
+}
+
+/// Counts a commit begun at `started`: its time and size, the entries it stored (`stored` says
+/// how many of what it returned are new), or its failure by kind.
+fn observe<T>(started: Instant, result: &Result<T, StoreError>, stored: impl Fn(&T) -> usize) {
+    let metrics = crate::metrics::get();
+    match result {
+        Ok(committed) => {
+            metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
+            let entries = stored(committed);
+            metrics.commit_batch.observe(entries as f64);
+            metrics.messages_stored.inc_by(entries as u64);
+        }
+        Err(err) => metrics.store_errors.with_label_values(&[error_kind(err)]).inc(),
+    }
+}
+
+/// A store error's kind, as the metrics count it.
+fn error_kind(err: &StoreError) -> &'static str {
+    if matches!(err, StoreError::TimedOut(_)) {
+        "timeout"
+    } else if err.is_full() {
+        "full"
+    } else if err.is_refused_value() {
+        "refused"
+    } else {
+        "unavailable"
+    }
 }
 
 /// A refused batch, again, a message at a time: only what the store refuses alone is refused.

@@ -68,8 +68,11 @@ fn upgrade_echo(
         move |socket| {
             tracker.track_future(async move {
                 match slot {
-                    Ok(_slot) => Echo::new(socket, limits, reply).run(shutdown).await,
-                    Err(refusal) => refuse(socket, &refusal, limits.write_stall).await,
+                    Ok(_slot) => {
+                        let _connected = crate::metrics::Connected::new("echo");
+                        Echo::new(socket, limits, reply).run(shutdown).await
+                    }
+                    Err(refusal) => refuse(socket, remote, &refusal, limits.write_stall).await,
                 }
             })
         },

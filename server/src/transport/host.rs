@@ -56,6 +56,9 @@ pub async fn guard(State(hosts): State<AllowedHosts>, request: Request, next: Ne
     match host {
         Some(host) if !hosts.allows(host) => {
             tracing::info!(host, path = %request.uri().path(), "request for another name refused");
+            if request.headers().contains_key(header::UPGRADE) {
+                crate::metrics::get().handshake_refusals.with_label_values(&["host"]).inc();
+            }
             let why = format!(
                 "this server does not answer to the name {host:?}; if it should, start it with --allowed-hosts"
             );

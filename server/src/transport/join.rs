@@ -108,7 +108,11 @@ fn refused_before_the_handshake(refusal: &Refusal) -> Response {
         close::TRY_AGAIN => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::FORBIDDEN,
     };
-    tracing::debug!(%refusal, "hixie connection refused");
+    crate::metrics::get()
+        .handshake_refusals
+        .with_label_values(&[crate::metrics::close_reason(refusal.code)])
+        .inc();
+    tracing::info!(%refusal, "hixie connection refused");
     (status, refusal.reason.clone()).into_response()
 }
 
@@ -205,7 +209,7 @@ async fn upgrade_room(
             Ok(admitted) => admitted,
             // Refused after the handshake rather than with an HTTP error, because a browser
             // shows a page the close reason but never an HTTP status.
-            Err(refusal) => return refuse(socket, &refusal, deps.limits.write_stall).await,
+            Err(refusal) => return refuse(socket, remote, &refusal, deps.limits.write_stall).await,
         };
         // Debug level: an enabled span is entered and left on every poll, once per event.
         let span = tracing::debug_span!("session", room = %room, name = %identity.nickname, ?dialect);
@@ -214,6 +218,7 @@ async fn upgrade_room(
         // A task of its own, holding the session and its slot and nothing else: the task of the
         // handshake, and what it captured, is gone for the life of the connection (memory per
         // connection).
-        tokio::spawn(tracker.track_future(session.map(move |()| drop(slot))));
+        let connected = crate::metrics::Connected::new(dialect.label());
+        tokio::spawn(tracker.track_future(session.map(move |()| drop((slot, connected)))));
     })
 }

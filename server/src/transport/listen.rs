@@ -67,7 +67,8 @@ pub async fn serve(
         let slot = match connections.take(Kind::Http, remote.ip(), serving.caps) {
             Ok(slot) => slot,
             Err(full) => {
-                tracing::debug!(%remote, %full, "connection refused");
+                crate::metrics::get().handshake_refusals.with_label_values(&["full"]).inc();
+                tracing::info!(%remote, %full, "connection refused");
                 match Arc::clone(&refusals).try_acquire_owned() {
                     Ok(permit) => drop(tokio::spawn(refuse(tcp, full, permit))),
                     // Too many at once (a flood): closed without a word.

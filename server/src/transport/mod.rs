@@ -47,15 +47,20 @@ fn take_slot(state: &Endpoints, remote: SocketAddr, http: Option<&HttpSlot>) -> 
         Some(slot) => slot.into_websocket(caps),
         None => state.connections.take(Kind::WebSocket, remote.ip(), caps),
     };
+    // Logged and counted where the connection is closed, once.
     slot.map_err(|full| {
-        tracing::info!(%remote, %full, "connection refused");
+        tracing::debug!(%remote, %full, "no room for the connection");
         Refusal::policy(full.to_string())
     })
 }
 
 /// Closes a connection refused after its handshake, with the refusal's code and reason.
-async fn refuse(socket: Socket, refusal: &Refusal, stall: std::time::Duration) {
-    tracing::debug!(%refusal, "connection refused");
+async fn refuse(socket: Socket, remote: SocketAddr, refusal: &Refusal, stall: std::time::Duration) {
+    crate::metrics::get()
+        .handshake_refusals
+        .with_label_values(&[crate::metrics::close_reason(refusal.code)])
+        .inc();
+    tracing::info!(%remote, %refusal, "connection refused at its handshake");
     let mut out = socket.outbox();
     out.queue(&Frame::close(refusal.code, &refusal.reason));
     let _ = out.flush(socket.tcp(), stall).await;

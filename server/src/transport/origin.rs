@@ -45,6 +45,9 @@ pub async fn guard(State(origins): State<AllowedOrigins>, request: Request, next
     if upgrade || !safe {
         if let Err(origin) = origins.check(request.headers()) {
             tracing::info!(%origin, path = %request.uri().path(), "cross-origin request refused");
+            if upgrade {
+                crate::metrics::get().handshake_refusals.with_label_values(&["origin"]).inc();
+            }
             return (StatusCode::FORBIDDEN, format!("requests from {origin:?} are not allowed here"))
                 .into_response();
         }

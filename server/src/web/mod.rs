@@ -8,6 +8,7 @@ mod backend;
 mod health;
 mod history;
 mod json;
+pub mod metrics;
 mod peer;
 mod posting;
 pub mod routes;

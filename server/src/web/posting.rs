@@ -193,6 +193,7 @@ impl Poster {
         text: MessageText,
         client_id: Option<ClientId>,
     ) -> Result<Appended, Refused> {
+        crate::metrics::get().messages_received.inc();
         let identity = &self.identity;
         if state.rooms.held_by_other_in(&room, &identity.nickname, identity.session) {
             return Err(Refused::InUse(in_use(&identity.nickname)));

@@ -45,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .layer(CompressionLayer::new());
     let app = Router::new()
         .route("/healthz", get(super::health::healthz))
+        .route("/readyz", get(super::health::readyz))
         .route("/chat", get(transport::lobby))
         .route("/chat/{room}", get(transport::room))
         .route("/echo", get(transport::echo))

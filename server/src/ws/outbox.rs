@@ -66,25 +66,40 @@ impl Outbox {
     /// Writes what `tcp` takes now. `Ok` whether everything went or the socket is full; an error
     /// means the connection is gone (and the outbox is emptied).
     pub fn write_to(&mut self, tcp: &TcpStream) -> Result<(), WriteError> {
-        while !self.queued.is_empty() {
+        let mut sent = 0;
+        let end = loop {
+            if self.queued.is_empty() {
+                break Ok(());
+            }
             match self.try_send(tcp) {
-                Ok(0) => break,
-                Ok(n) => self.advance(n),
-                Err(err) if err.kind() == ErrorKind::WouldBlock => return Ok(()),
+                Ok(0) => break Err(()),
+                Ok(n) => {
+                    sent += n;
+                    self.advance(n);
+                }
+                Err(err) if err.kind() == ErrorKind::WouldBlock => break Ok(()),
                 Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                Err(_) => break,
+                Err(_) => break Err(()),
+            }
+        };
+        // Counted once per call, not per write: the counter is shared by every thread.
+        if sent > 0 {
+            crate::metrics::get().sent_bytes.inc_by(sent as u64);
+        }
+        match end {
+            // The socket is full: the rest waits for it.
+            Ok(()) if !self.queued.is_empty() => Ok(()),
+            Ok(()) => {
+                // An idle connection keeps no queue: what a room writes mostly goes at once, and
+                // the allocation it takes meanwhile costs far less than the write.
+                self.queued = VecDeque::new();
+                Ok(())
+            }
+            Err(()) => {
+                *self = Self::new(self.framing);
+                Err(WriteError::Gone)
             }
         }
-        if !self.queued.is_empty() {
-            *self = Self::new(self.framing);
-            return Err(WriteError::Gone);
-        }
-        // An idle connection keeps no queue: what a room writes mostly goes at once, and the
-        // allocation it takes meanwhile costs far less than the write.
-        if self.queued.is_empty() {
-            self.queued = VecDeque::new();
-        }
-        Ok(())
     }
 
     /// Writes everything, waiting (at most `stall` at a time) while the client's window is full.

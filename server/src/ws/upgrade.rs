@@ -75,6 +75,8 @@ pub enum Rejection {
 
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
+        crate::metrics::get().handshake_refusals.with_label_values(&["bad_handshake"]).inc();
+        tracing::info!(why = %self, "WebSocket handshake refused");
         let status = match self {
             Self::NotGet => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotUpgradable | Self::WrongVersion => StatusCode::UPGRADE_REQUIRED,

@@ -501,6 +501,7 @@ async fn redis_stopped_and_restarted_and_a_path_to_it_cut_lose_nothing() {
     let b = node(&database, &redis.url()).await;
     until_connected(a.addr, 1).await;
     until_connected(b.addr, 1).await;
+    assert_eq!(http_get(a.addr, "/readyz").await, (200, "ready\n".to_owned()));
     let acks = Arc::new(AtomicUsize::new(0));
     let clients = stream(vec![a.addr, b.addr], 4, tokens(a.addr, 4).await, Arc::clone(&acks));
 
@@ -509,12 +510,16 @@ async fn redis_stopped_and_restarted_and_a_path_to_it_cut_lose_nothing() {
     for node in [&a, &b] {
         let report = until_health(node.addr, "degraded").await;
         assert!(report.contains("bus down"), "{report}");
+        // Alive, and serving its own clients, but not the place to send new ones.
+        let (status, ready) = http_get(node.addr, "/readyz").await;
+        assert!(status == 503 && ready.contains("the bus is down"), "{status} {ready}");
     }
     let during = acks.load(Ordering::Relaxed);
     until_acks(&acks, during + 100).await;
     redis.up().await;
     until_health(a.addr, "ok").await;
     until_health(b.addr, "ok").await;
+    assert_eq!(http_get(b.addr, "/readyz").await.0, 200);
 
     until_acks(&acks, 700).await;
     relay.set(Path::Cut);

@@ -77,7 +77,7 @@ pub async fn spawn_with_seed_004(change: impl FnOnce(&mut Config)) -> (TestServe
     let addr = main.local_addr().expect("local addr");
     let echo_addr = echo.local_addr().expect("local addr");
     let tornado_addr = tornado.local_addr().expect("local addr");
-    let listeners = server::Listeners { main, echo: Some(echo), tornado: Some(tornado) };
+    let listeners = server::Listeners { main, echo: Some(echo), tornado: Some(tornado), metrics: None };
     let shutdown = CancellationToken::new();
     let handle = tokio::spawn(server::run(config, listeners, shutdown.clone()));
     (TestServer { addr, shutdown, handle, _data: data }, echo_addr, tornado_addr)
@@ -389,7 +389,7 @@ pub fn start_server_logging(addr: SocketAddr, data: &std::path::Path) -> Child {
     command.spawn().expect("start the server binary")
 }
 
-fn server_command(addr: SocketAddr, data: &std::path::Path) -> Command {
+pub fn server_command(addr: SocketAddr, data: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
     command
         .args(["--addr", &addr.to_string(), "--data-dir"])

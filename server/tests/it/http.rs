@@ -6,6 +6,7 @@ use crate::helpers::*;
 async fn healthz_answers_200() {
     let server = spawn_server().await;
     assert_eq!(http_get(server.addr, "/healthz").await, (200, "ok".to_owned()));
+    assert_eq!(http_get(server.addr, "/readyz").await, (200, "ready\n".to_owned()));
     server.stop().await;
 }
 

@@ -17,6 +17,7 @@ mod http;
 mod identity;
 mod json_dialect;
 mod limits;
+mod metrics;
 mod mixed_room;
 mod moderation;
 mod plain_dialect;
