@@ -50,6 +50,8 @@ pub enum AccountError {
     Reserved,
     #[error("The nickname {0} is registered already; choose another.")]
     Registered(Nickname),
+    #[error("{0} is not a bot.")]
+    NotABot(Nickname),
     #[error("Wrong nickname or password.")]
     WrongCredentials,
     #[error("Too many attempts: try again in {} s.", .0.as_secs().max(1))]
@@ -85,6 +87,10 @@ pub enum NotAdmitted {
     #[error("the nickname {0} is the operator's: choose another")]
     Operators(Nickname),
 }
+
+/// What a bot's account keeps where a person's keeps a password hash: no password matches it
+/// (it is not a hash), so nobody logs in to a bot; it acts only by its keys.
+pub const BOT: &str = "bot (no password)";
 
 /// A session logged in to an account: its identity and the token that proves it.
 #[derive(Debug, Clone)]
@@ -188,6 +194,60 @@ impl Accounts {
         self.start_login(&key, nickname, agent).await
     }
 
+    /// A key for the bot `nickname`, registering the bot first if nobody registered the name:
+    /// a session logged in to its account, whose token the bot sends as `Authorization:
+    /// Bearer …` (or `?token=` on a WebSocket). A bot has no password: nobody logs in to it,
+    /// and its keys end only when the operator revokes them. Refused for a person's account.
+    pub async fn bot_key(&self, nickname: Nickname) -> Result<LoggedIn, AccountError> {
+        if reserved_for_guests(&nickname) || is_operators(&nickname) {
+            return Err(AccountError::Reserved);
+        }
+        let key = same_name(&nickname);
+        let nickname = match self.store.account(&key).await? {
+            Some(account) if account.password == BOT => account.nickname,
+            Some(account) => return Err(AccountError::Registered(account.nickname)),
+            None => {
+                if !self.store.create_account(&key, &nickname, BOT, now_millis()).await? {
+                    return Err(AccountError::Registered(nickname));
+                }
+                self.registered.add(&key);
+                tracing::info!(%nickname, "bot registered");
+                nickname
+            }
+        };
+        self.start_login(&key, nickname, "API key").await
+    }
+
+    /// Ends every key of the bot `nickname`: returns the sessions ended, whose connections are
+    /// to be closed.
+    pub async fn revoke_bot(&self, nickname: &Nickname) -> Result<Vec<SessionId>, AccountError> {
+        let key = same_name(nickname);
+        match self.store.account(&key).await? {
+            Some(account) if account.password == BOT => {}
+            _ => return Err(AccountError::NotABot(nickname.clone())),
+        }
+        let mut ended = Vec::new();
+        for login in self.store.logins(&key).await? {
+            if self.store.end_login(&key, login.session).await? {
+                ended.push(login.session);
+            }
+        }
+        Ok(ended)
+    }
+
+    /// The bots, with how many keys each holds.
+    pub async fn bots(&self) -> Result<Vec<(Nickname, usize)>, StoreError> {
+        let mut bots = Vec::new();
+        for key in self.store.account_keys().await? {
+            if let Some(account) = self.store.account(&key).await? {
+                if account.password == BOT {
+                    bots.push((account.nickname, self.store.logins(&key).await?.len()));
+                }
+            }
+        }
+        Ok(bots)
+    }
+
     /// Logs in to the account of `nickname` (a new session).
     pub async fn log_in(
         &self,
@@ -202,10 +262,14 @@ impl Accounts {
             return Err(AccountError::WrongCredentials);
         }
         let account = self.store.account(&key).await?;
-        let hash = account.as_ref().map(|a| a.password.clone());
+        // A bot's account has no password: checked against the decoy, as for a name nobody
+        // registered, so that neither the answer nor its time tells them apart.
+        let hash = account.as_ref().map(|a| a.password.clone()).filter(|hash| hash != BOT);
         let right = self.hasher.verify(password, hash).await?;
         match account {
-            Some(account) if right => self.start_login(&key, account.nickname, agent).await,
+            Some(account) if right && account.password != BOT => {
+                self.start_login(&key, account.nickname, agent).await
+            }
             _ => Err(AccountError::WrongCredentials),
         }
     }
@@ -269,6 +333,9 @@ impl Accounts {
         // Guessing the current password from a stolen session counts as logging in.
         self.attempts.log_in(address, &key).map_err(AccountError::TooFast)?;
         let account = self.store.account(&key).await?.ok_or(AccountError::NotLoggedIn)?;
+        if account.password == BOT {
+            return Err(AccountError::WrongCredentials);
+        }
         if current.len() > password::MAX_BYTES || !self.hasher.verify(current, Some(account.password)).await?
         {
             return Err(AccountError::WrongCredentials);

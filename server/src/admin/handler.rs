@@ -42,6 +42,20 @@ impl Admin {
             }
             Request::Room { room } => return self.room(&parse_room(&room)?).await,
             Request::Audit { room } => return self.audit(&parse_room(&room)?).await,
+            Request::BotKey { name } => {
+                let bot = self.accounts.bot_key(parse_name(&name)?).await.map_err(|e| e.to_string())?;
+                return Ok(Reply::done(vec![bot.token]));
+            }
+            Request::BotRevoke { name } => {
+                let ended = self.accounts.revoke_bot(&parse_name(&name)?).await.map_err(|e| e.to_string())?;
+                self.rooms.end_sessions(&ended);
+                return Ok(Reply::done(vec![format!("{} keys of {name} revoked", ended.len())]));
+            }
+            Request::Bots => {
+                let bots = self.accounts.bots().await.map_err(unavailable)?;
+                let lines = bots.iter().map(|(name, keys)| format!("{name}\t{keys} keys")).collect();
+                return Ok(Reply::done(lines));
+            }
             Request::Delete { room, id } => return self.delete(parse_room(&room)?, id).await,
             Request::Grant { room, name, role } => {
                 let role = match role.as_str() {

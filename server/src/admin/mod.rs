@@ -60,6 +60,12 @@ pub enum Request {
     SlowMode { room: String, seconds: u64 },
     /// Every action taken in ROOM, oldest first: who, whom, when and why.
     Audit { room: String },
+    /// A new API key for the bot NAME (registering the bot if the name is free): printed once.
+    BotKey { name: String },
+    /// Ends every key of the bot NAME, and closes its connections.
+    BotRevoke { name: String },
+    /// The bots, with how many keys each holds.
+    Bots,
 }
 
 /// The server's answer: lines to print, and whether it did what was asked.

@@ -6,7 +6,7 @@ use super::connections::HttpSlot;
 use super::{refuse, take_slot, Endpoints};
 use crate::accounts::NotAdmitted;
 use crate::codec::{Dialect, OFFERED_SUBPROTOCOLS};
-use crate::identity::{Identity, SessionId};
+use crate::identity::{self, Identity, SessionId};
 use crate::session::{Resume, Session};
 use crate::ws::{Refusal, Upgrade};
 use app::names::{Nickname, RoomName};
@@ -130,6 +130,12 @@ fn identify(
             .verify(token)
             .map(|id| (id, None))
             .ok_or_else(|| Refusal::policy("invalid session token"));
+    }
+    // A program's key (a bot's) or session token: a bad one is refused, not taken for a guest.
+    if headers.contains_key(header::AUTHORIZATION) {
+        return identity::from_request(&state.keys, headers)
+            .map(|id| (id, None))
+            .ok_or_else(|| Refusal::policy("invalid Authorization: Bearer <token or API key> expected"));
     }
     if let Some(identity) = state.keys.from_cookies(headers) {
         return Ok((identity, None));

@@ -45,7 +45,9 @@ struct LoginResponse {
 /// The status each refusal is answered with.
 fn refused(err: &AccountError) -> Response {
     let status = match err {
-        AccountError::BadPassword(_) | AccountError::Reserved => StatusCode::BAD_REQUEST,
+        AccountError::BadPassword(_) | AccountError::Reserved | AccountError::NotABot(_) => {
+            StatusCode::BAD_REQUEST
+        }
         AccountError::Registered(_) => StatusCode::CONFLICT,
         AccountError::WrongCredentials | AccountError::NotLoggedIn => StatusCode::UNAUTHORIZED,
         AccountError::TooFast(wait) => return json::too_many(err.to_string(), *wait),

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 
 /// Runs `server --data-dir <data> admin <args>`: whether it succeeded, and what it printed.
-async fn admin(data: &Path, args: &[&str]) -> (bool, String) {
+pub async fn admin(data: &Path, args: &[&str]) -> (bool, String) {
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
         .arg("--data-dir")
         .arg(data)

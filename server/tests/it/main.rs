@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin;
+mod bots;
 mod changes;
 mod churn;
 mod cluster;
