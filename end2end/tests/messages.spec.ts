@@ -75,6 +75,9 @@ test("without JavaScript a person deletes their own message, and only their own"
   const other = await (await browser.newContext()).newPage();
   await joinAs(other, room, "someone");
   await say(other, "not yours");
+  // Stored (no longer pending) before the page without JavaScript is rendered again.
+  await expect(messages(other).locator(".text")).toHaveText(["oops, wrong room", "not yours"]);
+  await expect(other.locator(".log .pending")).toHaveCount(0);
   await page.reload();
   await expect(messages(page)).toHaveCount(2);
   await expect(messages(page).nth(1).getByRole("button", { name: "Delete" })).toHaveCount(0);

@@ -59,7 +59,8 @@ impl Session {
                 None
             }
             Verdict::Abuse => {
-                tracing::info!(room = %self.membership.room().name(), name = %self.identity.nickname, "closed for flooding");
+                // Logged with the connection's end, once.
+                tracing::debug!(room = %self.membership.room().name(), name = %self.identity.nickname, "closed for flooding");
                 Some(End::Refused(Refusal::policy("flooding: too many messages for too long")))
             }
         }

@@ -103,7 +103,7 @@ pub async fn seed_root(State(state): State<Endpoints>, request: Request, next: N
 
 /// A hixie client is refused with an HTTP status and the reason as the body: its closing
 /// handshake has no room for a reason.
-fn refused_before_the_handshake(refusal: &Refusal) -> Response {
+fn refused_before_the_handshake(remote: SocketAddr, refusal: &Refusal) -> Response {
     let status = match refusal.code {
         close::TRY_AGAIN => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::FORBIDDEN,
@@ -112,7 +112,7 @@ fn refused_before_the_handshake(refusal: &Refusal) -> Response {
         .handshake_refusals
         .with_label_values(&[crate::metrics::close_reason(refusal.code)])
         .inc();
-    tracing::info!(%refusal, "hixie connection refused");
+    tracing::info!(%remote, %refusal, "hixie connection refused");
     (status, refusal.reason.clone()).into_response()
 }
 
@@ -204,7 +204,7 @@ async fn upgrade_room(
     };
     if ws.is_hixie() {
         if let Err(refusal) = &admitted {
-            return refused_before_the_handshake(refusal);
+            return refused_before_the_handshake(remote, refusal);
         }
     }
     let tracker = state.tasks.clone();
