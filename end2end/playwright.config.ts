@@ -1,8 +1,16 @@
 import { defineConfig } from "@playwright/test";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 
-// The release server built by `cargo leptos build --release`, on its own port and data directory.
+// The release server built by `cargo leptos build --release --precompress`, on its own port and
+// data directory, started in an empty directory: the site it serves is the one inside it
+// (LEPTOS_SITE_ROOT, if set, serves a directory instead).
 const port = Number(process.env.E2E_PORT ?? 3100);
-const server = process.env.E2E_SERVER_BIN ?? "../target/release/server";
+const server = resolve(process.env.E2E_SERVER_BIN ?? "../target/release/server");
+const dataDir = resolve("../target/e2e-data");
+mkdirSync(dataDir, { recursive: true });
+const emptyDir = mkdtempSync(join(tmpdir(), "chat-e2e-"));
 // A second little server hosts the plain JavaScript page written like the seed pages.
 export const pagesPort = port + 1;
 // Where the server stands in for seed 004's echo server and Tornado room: the copies of their
@@ -55,11 +63,12 @@ export default defineConfig({
       // The seed-style page is served from its own port: another origin, allowed by name. Every
       // person in every test comes from one address, so its quotas of new sessions and rooms
       // are raised (they are tested in the server's own tests).
-      command: `${server} --addr 127.0.0.1:${port} --data-dir ../target/e2e-data --allowed-origins http://127.0.0.1:${pagesPort} --echo-addr 127.0.0.1:${echoPort} --tornado-addr 127.0.0.1:${tornadoPort} --new-sessions-per-minute 10000 --new-rooms-per-hour 10000`,
+      command: `${server} --addr 127.0.0.1:${port} --data-dir ${dataDir} --allowed-origins http://127.0.0.1:${pagesPort} --echo-addr 127.0.0.1:${echoPort} --tornado-addr 127.0.0.1:${tornadoPort} --new-sessions-per-minute 10000 --new-rooms-per-hour 10000`,
       url: `http://127.0.0.1:${port}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,
-      env: { LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? "../target/site", RUST_LOG: "warn" },
+      cwd: emptyDir,
+      env: { RUST_LOG: "warn" },
       stdout: "pipe",
       stderr: "pipe",
     },

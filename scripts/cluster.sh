@@ -25,7 +25,7 @@ case "${1:-}" in
     n=${2:-3}
     shift $(( $# >= 2 ? 2 : 1 ))
     source scripts/setup.sh build
-    cargo leptos build --release
+    cargo leptos build --release --precompress
     stop_nodes
     mkdir -p "$DIR"
     redis=$(scripts/redis.sh start "$DIR/redis")
@@ -34,7 +34,7 @@ case "${1:-}" in
     for i in $(seq 1 "$n"); do
       port=$((FIRST_PORT + i - 1))
       mkdir -p "$DIR/node-$i"
-      LEPTOS_SITE_ROOT=target/site target/release/server --addr "127.0.0.1:$port" \
+      target/release/server --addr "127.0.0.1:$port" \
         --data-dir "$DIR/node-$i" --database-url "$database" --redis-url "$redis" \
         --session-secret "$secret" "$@" >"$DIR/node-$i.log" 2>&1 &
       echo $! >"$DIR/node-$i.pid"

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh build
-cargo leptos build --release
-export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
+# --precompress: the site is built before the server, which embeds it (with a Brotli and a gzip
+# copy of each file); the binary then runs from anywhere, without target/site beside it.
+cargo leptos build --release --precompress
 exec target/release/server "$@"

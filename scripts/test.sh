@@ -38,8 +38,8 @@ cargo test --release -p server --features postgres-tests 2>&1 | tee -a "$LOG"
 step "unit tests: the benchmark's load generator"
 cargo test --release -p loadgen 2>&1 | tee -a "$LOG"
 
-step "wasm client and release server (cargo leptos build --release)"
-cargo leptos build --release
+step "wasm client and release server, the site inside it (cargo leptos build --release --precompress)"
+cargo leptos build --release --precompress
 
 step "fuzzing what parses client input (cargo fuzz, 30 s per target)"
 (unset LEPTOS_OUTPUT_NAME; scripts/fuzz.sh 30)

@@ -118,6 +118,9 @@ pub enum Action {
     SlowMode { seconds: u64 },
     /// The room's topic; empty clears it.
     Topic { text: String },
+    /// Messages older than `days` are forgotten (the owner only); 0: the server's own retention.
+    /// Where the server has one, a room keeps its messages at most that long.
+    Retention { days: u32 },
     /// Makes a registered person a moderator, or a plain member again; `owner` hands the room
     /// over (the owner only; the old owner stays a moderator).
     Role { name: Nickname, role: Role },
@@ -143,6 +146,10 @@ impl Action {
             }
             Self::Topic { text } if text.is_empty() => format!("{by} cleared the topic"),
             Self::Topic { text } => format!("{by} set the topic: {text}"),
+            Self::Retention { days: 0 } => format!("{by} left keeping messages to the server"),
+            Self::Retention { days } => {
+                format!("{by} set the room to forget messages after {}", duration(u64::from(*days) * 86_400))
+            }
             Self::Role { name, role: Role::Owner } if name == by => format!("{by} created the room"),
             Self::Role { name, role: Role::Owner } => format!("{by} handed the room over to {name}"),
             Self::Role { name, role: Role::Moderator } => format!("{by} made {name} a moderator"),
@@ -183,6 +190,14 @@ pub struct RoomRules {
     /// One message per this many seconds per member; 0: off.
     #[serde(default)]
     pub slow_mode: u64,
+    /// Days after which the room's messages are forgotten, as its owner set it; 0: the
+    /// server's own retention (if any).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retention_days: u32,
+}
+
+fn is_zero(days: &u32) -> bool {
+    *days == 0
 }
 
 impl RoomRules {

@@ -28,9 +28,11 @@ pub struct Config {
     #[arg(long, env = "CHAT_MAX_DATABASE_BYTES")]
     pub max_database_bytes: Option<u64>,
 
-    /// Directory of the built site (wasm, JS, CSS, assets), as cargo-leptos writes it.
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
-    pub site_root: String,
+    /// Serve the site's files (wasm, JS, CSS, assets) from this directory, as cargo-leptos
+    /// writes it, instead of from the binary. Default: the binary's own copy (a release build),
+    /// or `target/site`.
+    #[arg(long, env = "LEPTOS_SITE_ROOT")]
+    pub site_root: Option<String>,
 
     /// Secret that signs session cookies and tokens; every process serving the same rooms needs
     /// the same one. Default: a random key kept in `session.key` in the data directory.
@@ -78,6 +80,12 @@ pub struct Config {
     #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Forget messages older than this many days, in the background (a room's owner may ask
+    /// for fewer). A client whose resume position was forgotten is told to start again. Default:
+    /// kept for ever.
+    #[arg(long, env = "CHAT_RETENTION_DAYS", value_parser = at_least::<u32, 1>)]
+    pub retention_days: Option<u32>,
+
     #[command(flatten)]
     pub overrides: LimitOverrides,
 
@@ -102,6 +110,23 @@ pub enum Command {
     /// The operator's commands, sent to the running server (see `server admin --help`).
     #[command(subcommand)]
     Admin(crate::admin::Request),
+    /// Writes ROOM's log as JSON lines (a header, then one entry per line), for `import` on
+    /// this server or another, whichever its store. Works beside the running server.
+    Export {
+        room: String,
+        /// The file to write [default: standard output].
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Reads an `export` into its room, which must have no log yet: every message keeps its
+    /// number, so that clients resume where they were.
+    Import {
+        /// The export [default: standard input].
+        file: Option<PathBuf>,
+        /// Into this room instead of the one exported.
+        #[arg(long)]
+        room: Option<String>,
+    },
 }
 
 /// The limits that can be set from the command line (the rest keep their defaults). Raising them
@@ -184,7 +209,7 @@ impl Config {
             data_dir,
             database_url: None,
             max_database_bytes: None,
-            site_root: "target/site".to_owned(),
+            site_root: Some("target/site".to_owned()),
             session_secret: None,
             allowed_origins: Vec::new(),
             allowed_hosts: Vec::new(),
@@ -192,6 +217,7 @@ impl Config {
             tornado_addr: None,
             redis_url: None,
             metrics_addr: None,
+            retention_days: None,
             log_format: LogFormat::Text,
             command: None,
             overrides: LimitOverrides::default(),
@@ -273,6 +299,20 @@ pub struct Limits {
     pub presence_grace: Duration,
     /// How long a member shows as typing after their last typing notice.
     pub typing_ttl: Duration,
+    /// How often retention looks for messages to forget (with `--retention-days`, or a room
+    /// owner's retention).
+    pub retention_sweep: Duration,
+    /// Webhooks: how often an idle one looks for new messages, the first pause after a failed
+    /// delivery (doubled after each one, up to the longest), how long one request may take,
+    /// and how often the list of webhooks is read again.
+    pub webhook_poll: Duration,
+    pub webhook_first_backoff: Duration,
+    pub webhook_max_backoff: Duration,
+    pub webhook_deadline: Duration,
+    pub webhook_refresh: Duration,
+    /// How long a node keeps a webhook to itself without renewing its lease (another node
+    /// takes over after it).
+    pub webhook_lease: Duration,
     /// A room connection is pinged this often...
     pub ping_every: Duration,
     /// ...and dropped as dead when nothing (pong or anything else) comes back within this.
@@ -356,6 +396,13 @@ impl Default for Limits {
             write_deadline: Duration::from_secs(5),
             presence_grace: Duration::from_secs(3),
             typing_ttl: Duration::from_secs(6),
+            retention_sweep: Duration::from_secs(600),
+            webhook_poll: Duration::from_millis(250),
+            webhook_first_backoff: Duration::from_secs(1),
+            webhook_max_backoff: Duration::from_secs(300),
+            webhook_deadline: Duration::from_secs(10),
+            webhook_refresh: Duration::from_secs(5),
+            webhook_lease: Duration::from_secs(30),
             // Under the 30 s after which many proxies and NATs drop an idle connection.
             ping_every: Duration::from_secs(25),
             pong_deadline: Duration::from_secs(10),

@@ -36,6 +36,7 @@ pub mod store;
 mod testing;
 mod transport;
 mod web;
+pub mod webhooks;
 pub mod ws;
 
 pub use config::{Config, Limits};
@@ -84,9 +85,10 @@ pub async fn run(
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let addr = listener.local_addr().context("reading the listening address")?;
+    let site = web::site::Site::choose(config.site_root.as_deref());
     let leptos_options = LeptosOptions::builder()
         .output_name(app::SITE_NAME)
-        .site_root(config.site_root.as_str())
+        .site_root(site.root())
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .env(Env::PROD)
@@ -160,6 +162,7 @@ pub async fn run(
     };
     let state = AppState {
         leptos_options,
+        site: Arc::new(site),
         rooms,
         store,
         writer,
@@ -172,6 +175,28 @@ pub async fn run(
         endpoints,
         cluster,
     };
+    // Every node sweeps: their batches are idempotent, and each is one short transaction.
+    let sweeps = tokio::spawn(store::retention::sweep_every(
+        state.store.clone(),
+        config.retention_days,
+        config.limits.retention_sweep,
+        shutdown.clone(),
+    ));
+    // This process's name in the webhooks' leases: unique among nodes, and after a restart.
+    let node = format!("{}-{}", std::process::id(), hex::encode(fastrand::u64(..).to_be_bytes()));
+    let webhooks = tokio::spawn(webhooks::run(
+        state.store.clone(),
+        webhooks::Settings {
+            node: node.clone(),
+            poll: config.limits.webhook_poll,
+            first_backoff: config.limits.webhook_first_backoff,
+            max_backoff: config.limits.webhook_max_backoff,
+            lease: config.limits.webhook_lease,
+            deadline: config.limits.webhook_deadline,
+            refresh: config.limits.webhook_refresh,
+        },
+        shutdown.clone(),
+    ));
     let pings = tokio::spawn(rooms::keepalive::run(
         state.rooms.clone(),
         config.limits.ping_every,
@@ -194,6 +219,7 @@ pub async fn run(
                 writer: state.writer.clone(),
                 rooms: state.rooms.clone(),
                 accounts: state.accounts.clone(),
+                node,
             };
             tokio::spawn(admin::listener::serve(socket, operator, shutdown.clone()));
         }
@@ -238,6 +264,8 @@ pub async fn run(
         tracing::warn!(left = tasks.len(), "drain deadline passed with connections still open");
     }
     pings.abort();
+    sweeps.abort();
+    webhooks.abort();
     if let Some(registrations) = registrations {
         registrations.abort();
     }

@@ -1,6 +1,7 @@
 //! The `server` binary: configuration, logging, signals; everything else is `server::run`.
 
 use anyhow::Context;
+use server::config::Command;
 use server::Config;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio_util::sync::CancellationToken;
@@ -12,9 +13,18 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<std::process::ExitCode> {
     let config = Config::from_args();
-    start_logging(config.log_format);
-    if let Some(server::config::Command::Admin(request)) = &config.command {
-        return server::admin::client::run(&config.data_dir, request).await;
+    start_logging(config.log_format, config.command.is_some());
+    match &config.command {
+        Some(Command::Admin(request)) => return server::admin::client::run(&config.data_dir, request).await,
+        Some(Command::Export { room, out }) => {
+            server::admin::transfer::export(&config, room, out.as_deref()).await?;
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        Some(Command::Import { file, room }) => {
+            server::admin::transfer::import(&config, file.as_deref(), room.as_deref()).await?;
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        None => {}
     }
     give_back_freed_memory();
     open_files_up_to_the_hard_limit();
@@ -48,9 +58,17 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
 }
 
 /// The log on standard output, filtered by `RUST_LOG` (default: info).
-fn start_logging(format: server::config::LogFormat) {
+/// A command's log goes to standard error: its output (an export) is on standard output.
+fn start_logging(format: server::config::LogFormat, command: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let log = tracing_subscriber::fmt().with_env_filter(filter);
+    let log =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(move || -> Box<dyn std::io::Write> {
+            if command {
+                Box::new(std::io::stderr())
+            } else {
+                Box::new(std::io::stdout())
+            }
+        });
     match format {
         // One object per line, its fields as fields, for a collector.
         server::config::LogFormat::Json => log.json().flatten_event(true).init(),

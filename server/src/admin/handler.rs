@@ -23,6 +23,8 @@ pub struct Admin {
     pub writer: Writer,
     pub rooms: Rooms,
     pub accounts: Accounts,
+    /// This process's name in the webhooks' leases.
+    pub node: String,
 }
 
 impl Admin {
@@ -57,6 +59,46 @@ impl Admin {
                 return Ok(Reply::done(lines));
             }
             Request::Delete { room, id } => return self.delete(parse_room(&room)?, id).await,
+            Request::WebhookAdd { room, url } => {
+                crate::store::webhooks::check_url(&url)?;
+                let mut secret = [0_u8; 32];
+                getrandom::fill(&mut secret).map_err(|err| format!("no randomness for the secret: {err}"))?;
+                let secret = hex::encode(secret);
+                let hook = self
+                    .store
+                    .add_webhook(&parse_room(&room)?, &url, &secret, now_millis())
+                    .await
+                    .map_err(unavailable)?;
+                return Ok(Reply::done(vec![
+                    format!("webhook {} for {room}, from message {} on", hook.id, hook.delivered + 1),
+                    format!("secret {secret}"),
+                ]));
+            }
+            Request::WebhookRemove { id } => {
+                return match self.store.remove_webhook(id).await.map_err(unavailable)? {
+                    true => Ok(Reply::done(vec![format!("webhook {id} removed")])),
+                    false => Err(format!("no webhook {id}")),
+                };
+            }
+            Request::Webhooks => {
+                let hooks = self.store.webhooks().await.map_err(unavailable)?;
+                let lines = hooks
+                    .iter()
+                    .map(|h| {
+                        let failing = match h.failures {
+                            0 => String::new(),
+                            n => format!("\t{n} failures: {}", h.last_error),
+                        };
+                        let by = if h.lease_owner == self.node { "this server" } else { "another server" };
+                        let by = if h.lease_owner.is_empty() { "nobody yet" } else { by };
+                        format!(
+                            "{}\t{}\t{}\tdelivered up to {}, by {by}{failing}",
+                            h.id, h.room, h.url, h.delivered
+                        )
+                    })
+                    .collect();
+                return Ok(Reply::done(lines));
+            }
             Request::Grant { room, name, role } => {
                 let role = match role.as_str() {
                     "owner" => Role::Owner,
@@ -76,6 +118,7 @@ impl Admin {
             Request::Pardon { room, name } => (room, Action::Pardon { name: parse_name(&name)? }),
             Request::Topic { room, text } => (room, Action::Topic { text }),
             Request::SlowMode { room, seconds } => (room, Action::SlowMode { seconds }),
+            Request::Retention { room, days } => (room, Action::Retention { days }),
         };
         self.act(parse_room(&action.0)?, action.1).await
     }

@@ -8,6 +8,7 @@
 pub mod client;
 pub mod handler;
 pub mod listener;
+pub mod transfer;
 
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +59,8 @@ pub enum Request {
     Topic { room: String, text: String },
     /// One message per SECONDS per member in ROOM (0: off).
     SlowMode { room: String, seconds: u64 },
+    /// Forgets ROOM's messages after DAYS (0: after the server's --retention-days, if any).
+    Retention { room: String, days: u32 },
     /// Every action taken in ROOM, oldest first: who, whom, when and why.
     Audit { room: String },
     /// A new API key for the bot NAME (registering the bot if the name is free): printed once.
@@ -66,6 +69,13 @@ pub enum Request {
     BotRevoke { name: String },
     /// The bots, with how many keys each holds.
     Bots,
+    /// POST each new message of ROOM to URL (http:// or https://), signed with a secret that
+    /// is printed once: `X-Chat-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`.
+    WebhookAdd { room: String, url: String },
+    /// Stops and removes the webhook numbered ID.
+    WebhookRemove { id: i64 },
+    /// The webhooks: room, URL, how far each has delivered, and its failures.
+    Webhooks,
 }
 
 /// The server's answer: lines to print, and whether it did what was asked.

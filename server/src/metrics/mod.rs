@@ -39,6 +39,8 @@ pub struct Metrics {
     pub store_errors: IntCounterVec,
     /// Members that fell behind their room's backlog and were caught up from the log.
     pub caught_up: IntCounter,
+    /// Messages and edits retention forgot.
+    pub forgotten: IntCounter,
     /// Connections dropped because their client stopped reading.
     pub slow_readers_dropped: IntCounter,
     /// Messages held back by flood control (the sender told to slow down).
@@ -47,6 +49,8 @@ pub struct Metrics {
     pub refusals: IntCounterVec,
     /// Connections refused before or at their handshake, by reason.
     pub handshake_refusals: IntCounterVec,
+    /// Webhook requests, by outcome (`delivered`, `failed`).
+    pub webhook_deliveries: IntCounterVec,
     /// With several nodes: how late an entry from another node arrived on the bus, and the
     /// entries a node read from the log because the bus lost them.
     pub bus_lag_seconds: Histogram,
@@ -153,6 +157,7 @@ impl Metrics {
                 "chat_members_caught_up_total",
                 "Members that fell behind their room and were caught up from the log",
             ),
+            forgotten: counter("chat_messages_forgotten_total", "Messages and edits retention forgot"),
             slow_readers_dropped: counter(
                 "chat_slow_readers_dropped_total",
                 "Connections dropped because their client stopped reading",
@@ -165,6 +170,11 @@ impl Metrics {
                 "chat_refusals_total",
                 "Connections closed for breaking a rule or by a failure, by reason",
                 "reason",
+            ),
+            webhook_deliveries: counters(
+                "chat_webhook_requests_total",
+                "Messages POSTed to webhooks, by outcome (delivered, failed)",
+                "outcome",
             ),
             handshake_refusals: counters(
                 "chat_handshake_refusals_total",

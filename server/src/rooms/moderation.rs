@@ -156,7 +156,10 @@ impl RoomModeration {
         if let Some(state) = &mut loaded.state {
             Arc::make_mut(state).apply(record, by, now_millis());
         }
-        matches!(record.action, Action::SlowMode { .. } | Action::Topic { .. } | Action::Role { .. })
+        matches!(
+            record.action,
+            Action::SlowMode { .. } | Action::Topic { .. } | Action::Retention { .. } | Action::Role { .. }
+        )
     }
 }
 

@@ -141,7 +141,7 @@ pub(crate) async fn person(
         | Action::Ban { name, .. }
         | Action::Pardon { name }
         | Action::Role { name, .. } => name,
-        Action::SlowMode { .. } | Action::Topic { .. } => return Ok(None),
+        Action::SlowMode { .. } | Action::Topic { .. } | Action::Retention { .. } => return Ok(None),
     };
     let unavailable = |err: crate::store::StoreError| {
         tracing::error!(%err, "looking up whom an action is about failed");

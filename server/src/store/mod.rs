@@ -13,7 +13,10 @@ pub mod moderation;
 mod ops;
 mod plan;
 mod postgres;
+pub mod retention;
 mod sqlite;
+pub mod transfer;
+pub mod webhooks;
 pub mod writer;
 
 pub use accounts::{Account, AccountStore, Login, Standing};
@@ -182,12 +185,24 @@ impl Appended {
 }
 
 /// Where a room's log stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Position {
     /// 0 while the room has no log.
     pub epoch: Epoch,
     /// The last stored sequence number; 0 for none.
     pub seq: Seq,
+    /// The last number whose message retention forgot (0: none): nobody resumes behind it.
+    pub horizon: Seq,
+}
+
+/// A room's position, as both stores read it (`$1`: the room).
+const POSITION: &str = "SELECT epoch, last_seq, horizon FROM rooms WHERE name = $1";
+
+/// The position a row of [`POSITION`] gives; a room without a row has no log.
+fn position_of(row: Option<(i64, i64, i64)>) -> Result<Position, StoreError> {
+    let Some((epoch, last, horizon)) = row else { return Ok(Position::default()) };
+    let seq = |n: i64| Seq::try_from(n).map_err(|e| StoreError::Corrupt(format!("a room's position: {e}")));
+    Ok(Position { epoch, seq: seq(last)?, horizon: seq(horizon)? })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -211,11 +226,14 @@ pub enum StoreError {
     InUse(String),
     #[error("{0}")]
     Lock(String),
+    #[error("room {0} has a log already: a room is imported only where it has none")]
+    NotEmpty(RoomName),
     #[error("{}", match .0 {
         Tenancy::Alone => "another server process uses this database: several share one only as the \
             nodes of a cluster, each with --redis-url (see docs/CLUSTER.md)",
         Tenancy::Cluster => "a server process without --redis-url uses this database: stop it, or \
             give it the cluster's --redis-url too",
+        Tenancy::Tool => "the database is in use",
     })]
     DatabaseInUse(Tenancy),
 }
@@ -225,6 +243,9 @@ pub enum StoreError {
 pub enum Tenancy {
     Alone,
     Cluster,
+    /// A command beside the server (an export, an import): it holds no lock, and leaves the
+    /// server's to it; the databases' own locking keeps them apart.
+    Tool,
 }
 
 /// How long opening a store waits for another process to let go of it: a server being replaced
@@ -326,6 +347,57 @@ pub trait Store: AccountStore + Send + Sync + std::fmt::Debug {
     /// Up to `limit` rooms with a log, the most recently active first, each with the time its
     /// log last grew and its topic.
     async fn active_rooms(&self, limit: u32) -> Result<Vec<ActiveRoom>, StoreError>;
+
+    /// Up to `limit` rooms with a log named after `after`, in order, each with its owner's
+    /// retention: the rooms a retention sweep visits.
+    async fn rooms_kept(&self, after: &str, limit: u32) -> Result<Vec<retention::Kept>, StoreError>;
+
+    /// Forgets up to `limit` of `room`'s oldest messages and edits written before `before`, in
+    /// one transaction, moving the room's horizon past them; returns how many.
+    async fn forget_before(&self, room: &RoomName, before: Millis, limit: u32) -> Result<u64, StoreError>;
+
+    /// Writes entries exported from another log (see [`transfer`]) into `room`, which must have
+    /// none yet when `start` is given (the room's position and rules, from the export's
+    /// header); later batches follow the first. Every entry keeps its number and epoch.
+    async fn import(
+        &self,
+        room: &RoomName,
+        start: Option<&transfer::Header>,
+        entries: &[StoredMessage],
+    ) -> Result<(), StoreError>;
+
+    /// Every room's webhooks, oldest first.
+    async fn webhooks(&self) -> Result<Vec<webhooks::Webhook>, StoreError>;
+
+    /// A new webhook for `room`: it delivers what the room's log holds after where it stands now.
+    async fn add_webhook(
+        &self,
+        room: &RoomName,
+        url: &str,
+        secret: &str,
+        at: Millis,
+    ) -> Result<webhooks::Webhook, StoreError>;
+
+    /// Removes webhook `id`; whether there was one.
+    async fn remove_webhook(&self, id: i64) -> Result<bool, StoreError>;
+
+    /// Takes or renews the lease on webhook `id` for `owner` until `until`, unless another's
+    /// lasts past `now`; whether `owner` holds it.
+    async fn lease_webhook(
+        &self,
+        id: i64,
+        owner: &str,
+        now: Millis,
+        until: Millis,
+    ) -> Result<bool, StoreError>;
+
+    /// Records where webhook `id`'s delivery stands, if `owner` still holds its lease.
+    async fn webhook_progress(
+        &self,
+        id: i64,
+        owner: &str,
+        progress: &webhooks::Progress,
+    ) -> Result<bool, StoreError>;
 }
 
 /// The active-rooms query; `$1` is the limit (SQLite reads `$1` as its first parameter too). An
@@ -385,6 +457,15 @@ pub async fn open(
     max_bytes: Option<u64>,
     tenancy: Tenancy,
 ) -> Result<DynStore, StoreError> {
+    if tenancy == Tenancy::Tool && !is_postgres(url) {
+        let path = match url {
+            None => data_dir.join("chat.db"),
+            Some(url) => {
+                url.strip_prefix("sqlite://").ok_or_else(|| StoreError::BadUrl(url.to_owned()))?.into()
+            }
+        };
+        return Ok(Arc::new(SqliteStore::beside_the_server(&path).await?));
+    }
     match url {
         None => Ok(Arc::new(SqliteStore::open_with_quota(&data_dir.join("chat.db"), max_bytes).await?)),
         Some(url) if is_postgres(Some(url)) => {

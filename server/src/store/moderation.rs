@@ -15,6 +15,8 @@ pub const MAX_REASON_BYTES: usize = 300;
 /// The longest timeout or timed ban (a year), and the slowest slow mode (an hour).
 pub const MAX_SANCTION_SECS: u64 = 365 * 24 * 3600;
 pub const MAX_SLOW_MODE_SECS: u64 = 3600;
+/// The longest a room's owner may ask its messages to be kept before they are forgotten.
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
 
 /// Whom an action is about, as the room knows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,6 +199,7 @@ impl RoomState {
             Action::Pardon { name } => self.sanctions.retain(|s| s.name != folded(name)),
             Action::SlowMode { seconds } => self.rules.slow_mode = *seconds,
             Action::Topic { text } => self.rules.topic = text.clone(),
+            Action::Retention { days } => self.rules.retention_days = *days,
             Action::Role { name, role } => {
                 let same = |n: &Nickname| folded(n) == folded(name);
                 self.rules.moderators.retain(|n| !same(n));
@@ -236,8 +239,10 @@ impl NewModeration {
             return Ok(());
         }
         match &self.action {
-            Action::Role { .. } if actor < Role::Owner => Err(ModerationRefusal::NotOwner),
-            Action::Role { .. } => Ok(()),
+            Action::Role { .. } | Action::Retention { .. } if actor < Role::Owner => {
+                Err(ModerationRefusal::NotOwner)
+            }
+            Action::Role { .. } | Action::Retention { .. } => Ok(()),
             _ if actor < Role::Moderator => Err(ModerationRefusal::NotModerator),
             Action::Kick { name, .. }
             | Action::Timeout { name, .. }
@@ -279,6 +284,9 @@ impl NewModeration {
             }
             Action::Topic { text } if text.len() > MAX_TOPIC_BYTES || text.chars().any(char::is_control) => {
                 invalid(format!("a topic is one line of at most {MAX_TOPIC_BYTES} bytes"))
+            }
+            Action::Retention { days } if *days > MAX_RETENTION_DAYS => {
+                invalid(format!("a room keeps its messages at most {MAX_RETENTION_DAYS} days"))
             }
             Action::Role { name, .. } if self.target.as_ref().is_none_or(|t| t.account.is_none()) => {
                 Err(ModerationRefusal::NotRegistered(name.clone()))
@@ -367,7 +375,9 @@ pub(super) mod sql {
         ON CONFLICT (room, account) DO UPDATE SET nickname = excluded.nickname, role = excluded.role";
     pub const DROP_ROLE: &str = "DELETE FROM room_roles WHERE room = $1 AND account = $2";
     pub const ROLES: &str = "SELECT nickname, role FROM room_roles WHERE room = $1 ORDER BY nickname";
-    pub const SETTINGS: &str = "SELECT topic, slow_mode FROM room_settings WHERE room = $1";
+    pub const RETENTION: &str = "INSERT INTO room_settings (room, retention_days) VALUES ($1, $2)
+        ON CONFLICT (room) DO UPDATE SET retention_days = excluded.retention_days";
+    pub const SETTINGS: &str = "SELECT topic, slow_mode, retention_days FROM room_settings WHERE room = $1";
     pub const SANCTIONS: &str = "SELECT kind, subject, name, until, reason FROM sanctions
         WHERE room = $1 AND (until IS NULL OR until > $2)";
 }

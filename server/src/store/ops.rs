@@ -121,6 +121,10 @@ macro_rules! log_ops {
                 Action::Topic { text } => {
                     sqlx::query(sql::TOPIC).bind(room).bind(text.as_str()).execute(&mut *tx).await?;
                 }
+                Action::Retention { days } => {
+                    let days = (*days != 0).then_some(i64::from(*days));
+                    sqlx::query(sql::RETENTION).bind(room).bind(days).execute(&mut *tx).await?;
+                }
                 Action::Role { name, role } => {
                     let account = target_account(m).unwrap_or_default();
                     if *role == Role::Owner {
@@ -185,6 +189,8 @@ macro_rules! log_ops {
             if let Some(row) = sqlx::query(sql::SETTINGS).bind(room.as_str()).fetch_optional(&mut *conn).await? {
                 state.rules.topic = row.try_get("topic")?;
                 state.rules.slow_mode = u64::try_from(row.try_get::<i64, _>("slow_mode")?).unwrap_or(0);
+                let days = row.try_get::<Option<i64>, _>("retention_days")?.unwrap_or(0);
+                state.rules.retention_days = u32::try_from(days).unwrap_or(0);
             }
             let rows = sqlx::query(sql::SANCTIONS).bind(room.as_str()).bind(now).fetch_all(&mut *conn).await?;
             for row in rows {

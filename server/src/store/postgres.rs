@@ -3,6 +3,9 @@
 //! without gaps or races.
 
 use super::plan::{assign, plan, resend_key, Added, ResendKey};
+use super::retention::Kept;
+use super::transfer::Header;
+use super::webhooks::{Progress, Webhook};
 use super::{
     active_room, columns, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row, ActiveRoom,
     Appended, LogRow, ModerationRefusal, NewChange, NewMessage, NewModeration, Position, Refusal, RoomState,
@@ -23,7 +26,7 @@ use std::time::Duration;
 pub struct PgStore {
     pub(super) pool: PgPool,
     /// The connection holding this process's tenancy lock, for as long as the store lives.
-    _tenancy: Arc<tokio::sync::Mutex<PgConnection>>,
+    _tenancy: Option<Arc<tokio::sync::Mutex<PgConnection>>>,
 }
 
 impl PgStore {
@@ -36,14 +39,17 @@ impl PgStore {
             ("statement_timeout", millis(STATEMENT_LIMIT)),
             ("idle_in_transaction_session_timeout", millis(IDLE_IN_TRANSACTION)),
         ]);
-        let tenancy_lock = hold_tenancy(&options, tenancy).await?;
+        let tenancy_lock = match tenancy {
+            Tenancy::Tool => None,
+            Tenancy::Alone | Tenancy::Cluster => Some(hold_tenancy(&options, tenancy).await?),
+        };
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool, _tenancy: Arc::new(tokio::sync::Mutex::new(tenancy_lock)) })
+        Ok(Self { pool, _tenancy: tenancy_lock.map(|conn| Arc::new(tokio::sync::Mutex::new(conn))) })
     }
 }
 
@@ -58,7 +64,7 @@ async fn hold_tenancy(options: &PgConnectOptions, tenancy: Tenancy) -> Result<Pg
     let mut conn = PgConnection::connect_with(options).await?;
     let statement = match tenancy {
         Tenancy::Alone => "SELECT pg_try_advisory_lock($1)",
-        Tenancy::Cluster => "SELECT pg_try_advisory_lock_shared($1)",
+        Tenancy::Cluster | Tenancy::Tool => "SELECT pg_try_advisory_lock_shared($1)",
     };
     let deadline = tokio::time::Instant::now() + LOCK_PATIENCE;
     loop {
@@ -202,6 +208,9 @@ async fn insert(conn: &mut PgConnection, rows: &[(&NewMessage, i64)]) -> Result<
 }
 
 super::ops::log_ops!(PgConnection, "BEGIN");
+super::retention::retention_ops!(PgConnection, "BEGIN");
+super::webhooks::webhook_ops!(PgConnection);
+super::transfer::transfer_ops!(PgConnection, "BEGIN");
 
 #[async_trait]
 impl Store for PgStore {
@@ -241,18 +250,8 @@ impl Store for PgStore {
     }
 
     async fn position(&self, room: &RoomName) -> Result<Position, StoreError> {
-        let row = sqlx::query("SELECT epoch, last_seq FROM rooms WHERE name = $1")
-            .bind(room.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            None => Ok(Position { epoch: 0, seq: 0 }),
-            Some(row) => Ok(Position {
-                epoch: row.try_get("epoch")?,
-                seq: Seq::try_from(row.try_get::<i64, _>("last_seq")?)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            }),
-        }
+        let row = sqlx::query_as(super::POSITION).bind(room.as_str()).fetch_optional(&self.pool).await?;
+        super::position_of(row)
     }
 
     async fn read_after(
@@ -347,6 +346,54 @@ impl Store for PgStore {
         }
         Ok(rooms)
     }
+
+    async fn rooms_kept(&self, after: &str, limit: u32) -> Result<Vec<Kept>, StoreError> {
+        rooms_kept(&mut *self.pool.acquire().await?, after, limit).await
+    }
+
+    async fn forget_before(&self, room: &RoomName, before: Millis, limit: u32) -> Result<u64, StoreError> {
+        forget_old(&mut *self.pool.acquire().await?, room, before, limit).await
+    }
+
+    async fn import(
+        &self,
+        room: &RoomName,
+        start: Option<&Header>,
+        entries: &[StoredMessage],
+    ) -> Result<(), StoreError> {
+        import_entries(&mut *self.pool.acquire().await?, room, start, entries).await
+    }
+    async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
+        all_webhooks(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn add_webhook(
+        &self,
+        room: &RoomName,
+        url: &str,
+        secret: &str,
+        at: Millis,
+    ) -> Result<Webhook, StoreError> {
+        add_webhook(&mut *self.pool.acquire().await?, room, url, secret, at).await
+    }
+
+    async fn remove_webhook(&self, id: i64) -> Result<bool, StoreError> {
+        remove_webhook(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn lease_webhook(
+        &self,
+        id: i64,
+        owner: &str,
+        now: Millis,
+        until: Millis,
+    ) -> Result<bool, StoreError> {
+        lease_webhook(&mut *self.pool.acquire().await?, id, owner, now, until).await
+    }
+
+    async fn webhook_progress(&self, id: i64, owner: &str, progress: &Progress) -> Result<bool, StoreError> {
+        webhook_progress(&mut *self.pool.acquire().await?, id, owner, progress).await
+    }
 }
 
 #[cfg(test)]
@@ -377,6 +424,19 @@ mod tests {
     async fn the_storage_suite() {
         let store = PgStore::connect(&fresh_database().await, Tenancy::Alone).await.unwrap();
         suite::run_all(&store).await;
+    }
+
+    /// A room moves from the embedded store to PostgreSQL and back, each time whole.
+    #[tokio::test]
+    #[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL: run scripts/test.sh")]
+    async fn a_room_moves_between_sqlite_and_postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = crate::store::SqliteStore::open(&dir.path().join("chat.db")).await.unwrap();
+        let pg = PgStore::connect(&fresh_database().await, Tenancy::Alone).await.unwrap();
+        suite::a_room_moves_between_logs(&sqlite, &pg).await;
+        let source = PgStore::connect(&fresh_database().await, Tenancy::Alone).await.unwrap();
+        let back = crate::store::SqliteStore::open(&dir.path().join("back.db")).await.unwrap();
+        suite::a_room_moves_between_logs(&source, &back).await;
     }
 
     #[tokio::test]

@@ -1,6 +1,9 @@
 //! The embedded default: one SQLite file in WAL mode, created and migrated on first start.
 
 use super::plan::{assign, plan, resend_key, Added, ResendKey};
+use super::retention::Kept;
+use super::transfer::Header;
+use super::webhooks::{Progress, Webhook};
 use super::{
     active_room, columns, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row, ActiveRoom,
     Appended, LogRow, ModerationRefusal, NewChange, NewMessage, NewModeration, Position, Refusal, RoomState,
@@ -8,7 +11,7 @@ use super::{
 };
 use crate::identity::SessionId;
 use app::names::{Nickname, RoomName};
-use app::protocol::{Epoch, Seq};
+use app::protocol::{Epoch, Millis, Seq};
 use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -41,6 +44,16 @@ impl SqliteStore {
     pub async fn open_with_quota(path: &Path, max_bytes: Option<u64>) -> Result<Self, StoreError> {
         let lock = lock(path).await?;
         Self::connect(path, max_bytes, Some(lock)).await
+    }
+
+    /// Opens the file without its lock, beside the server that holds it (a command's export or
+    /// import): SQLite's own locking keeps their writes apart.
+    pub async fn beside_the_server(path: &Path) -> Result<Self, StoreError> {
+        if !path.exists() {
+            // Not created here: a mistyped --data-dir would otherwise import into a new file.
+            return Err(StoreError::Lock(format!("no database at {}", path.display())));
+        }
+        Self::connect(path, None, None).await
     }
 
     /// Opens the file, holding `lock` (if any) as long as the store is open.
@@ -243,6 +256,9 @@ async fn append(conn: &mut SqliteConnection, batch: &[NewMessage]) -> Result<Vec
 }
 
 super::ops::log_ops!(SqliteConnection, "BEGIN IMMEDIATE");
+super::retention::retention_ops!(SqliteConnection, "BEGIN IMMEDIATE");
+super::webhooks::webhook_ops!(SqliteConnection);
+super::transfer::transfer_ops!(SqliteConnection, "BEGIN IMMEDIATE");
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -288,18 +304,8 @@ impl Store for SqliteStore {
     }
 
     async fn position(&self, room: &RoomName) -> Result<Position, StoreError> {
-        let row = sqlx::query("SELECT epoch, last_seq FROM rooms WHERE name = ?")
-            .bind(room.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            None => Ok(Position { epoch: 0, seq: 0 }),
-            Some(row) => Ok(Position {
-                epoch: row.try_get("epoch")?,
-                seq: Seq::try_from(row.try_get::<i64, _>("last_seq")?)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            }),
-        }
+        let row = sqlx::query_as(super::POSITION).bind(room.as_str()).fetch_optional(&self.pool).await?;
+        super::position_of(row)
     }
 
     async fn read_after(
@@ -394,6 +400,65 @@ impl Store for SqliteStore {
         }
         Ok(rooms)
     }
+
+    async fn rooms_kept(&self, after: &str, limit: u32) -> Result<Vec<Kept>, StoreError> {
+        rooms_kept(&mut *self.pool.acquire().await?, after, limit).await
+    }
+
+    async fn forget_before(&self, room: &RoomName, before: Millis, limit: u32) -> Result<u64, StoreError> {
+        // On the writers' connection, a batch at a time: appends wait for one batch at most.
+        let mut conn = self.writes.acquire().await?;
+        let forgotten = forget_old(&mut conn, room, before, limit).await;
+        if forgotten.is_err() {
+            conn.close_on_drop();
+        }
+        forgotten
+    }
+
+    async fn import(
+        &self,
+        room: &RoomName,
+        start: Option<&Header>,
+        entries: &[StoredMessage],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writes.acquire().await?;
+        let imported = import_entries(&mut conn, room, start, entries).await;
+        if imported.is_err() {
+            conn.close_on_drop();
+        }
+        imported
+    }
+    async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
+        all_webhooks(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn add_webhook(
+        &self,
+        room: &RoomName,
+        url: &str,
+        secret: &str,
+        at: Millis,
+    ) -> Result<Webhook, StoreError> {
+        add_webhook(&mut *self.writes.acquire().await?, room, url, secret, at).await
+    }
+
+    async fn remove_webhook(&self, id: i64) -> Result<bool, StoreError> {
+        remove_webhook(&mut *self.writes.acquire().await?, id).await
+    }
+
+    async fn lease_webhook(
+        &self,
+        id: i64,
+        owner: &str,
+        now: Millis,
+        until: Millis,
+    ) -> Result<bool, StoreError> {
+        lease_webhook(&mut *self.writes.acquire().await?, id, owner, now, until).await
+    }
+
+    async fn webhook_progress(&self, id: i64, owner: &str, progress: &Progress) -> Result<bool, StoreError> {
+        webhook_progress(&mut *self.writes.acquire().await?, id, owner, progress).await
+    }
 }
 
 #[cfg(test)]
@@ -411,6 +476,13 @@ mod tests {
     async fn the_storage_suite() {
         let (_dir, store) = fresh().await;
         suite::run_all(&store).await;
+    }
+
+    #[tokio::test]
+    async fn a_room_moves_to_another_file() {
+        let (_dir, from) = fresh().await;
+        let (_other, to) = fresh().await;
+        suite::a_room_moves_between_logs(&from, &to).await;
     }
 
     #[tokio::test]

@@ -35,6 +35,98 @@ pub async fn run_all(store: &dyn Store) {
     logins_per_account_are_bounded(store).await;
     edits_and_deletions(store).await;
     rooms_run_by_people(store).await;
+    retention_forgets_from_the_start(store).await;
+}
+
+/// A message of `text` written at `at`.
+fn msg_at(room_name: &str, text: &str, at: i64) -> NewMessage {
+    NewMessage { at, ..msg(room_name, "ann", text, None) }
+}
+
+/// Retention forgets a room's oldest messages and edits, a batch at a time, and moves the
+/// horizon past them; actions stay (the audit); rooms list with their owners' retention.
+async fn retention_forgets_from_the_start(store: &dyn Store) {
+    let r = room("fading");
+    let batch: Vec<_> = (1..=5).map(|i| msg_at("fading", &format!("m{i}"), i * 1000)).collect();
+    store.append(&batch).await.unwrap();
+    let deletion = NewChange {
+        room: r.clone(),
+        by: Nickname::parse("ann").unwrap(),
+        session: SessionId::named("ann"),
+        moderator: false,
+        target: 1,
+        alteration: Alteration::Delete,
+        at: 1500,
+    };
+    store.change(&deletion).await.unwrap().unwrap();
+    assert_eq!(store.forget_before(&r, 0, 100).await.unwrap(), 0, "nothing that old");
+    assert_eq!(store.position(&r).await.unwrap().horizon, 0);
+    assert_eq!(store.forget_before(&r, 2500, 100).await.unwrap(), 2);
+    let position = store.position(&r).await.unwrap();
+    assert_eq!((position.seq, position.horizon), (6, 2));
+    let left: Vec<_> = store.read_after(&r, 0, 100).await.unwrap().iter().map(|m| m.seq).collect();
+    assert_eq!(left, vec![3, 4, 5, 6], "the deletion (an action) stays");
+    assert_eq!(store.forget_before(&r, 2500, 100).await.unwrap(), 0, "done already");
+    assert_eq!(store.forget_before(&r, 10_000, 1).await.unwrap(), 1, "a batch at a time");
+    assert_eq!(store.position(&r).await.unwrap().horizon, 3);
+    assert_eq!(store.forget_before(&r, 4500, 100).await.unwrap(), 1);
+    assert_eq!(store.position(&r).await.unwrap().horizon, 4);
+    assert_eq!(store.read_before(&r, None, 10).await.unwrap().len(), 1, "m5 is what history has");
+    assert_eq!(store.forget_before(&room("nowhere"), 10_000, 10).await.unwrap(), 0);
+
+    let kept = store.rooms_kept("", 1000).await.unwrap();
+    assert!(kept.iter().any(|k| k.room == r && k.days.is_none()), "{kept:?}");
+    let runs = kept.iter().find(|k| k.room == room("runs")).expect("a room with rules");
+    assert_eq!(runs.days, Some(30), "its owner's");
+    let after = store.rooms_kept("fading", 1000).await.unwrap();
+    assert!(after.iter().all(|k| k.room.as_str() > "fading") && !after.is_empty());
+}
+
+/// A room exported from `from` and imported into `to` reads back the same, position and rules
+/// included; a room with a log is not imported into.
+pub async fn a_room_moves_between_logs(from: &dyn Store, to: &dyn Store) {
+    use super::transfer;
+    let r = room("moving");
+    from.append(&[msg("moving", "ann", "one", Some("c1")), msg("moving", "bob", "two", None)]).await.unwrap();
+    let edit = NewChange {
+        room: r.clone(),
+        by: Nickname::parse("ann").unwrap(),
+        session: SessionId::named("ann"),
+        moderator: false,
+        target: 1,
+        alteration: Alteration::Edit(MessageText::parse("one, edited").unwrap()),
+        at: 1_700_000_000_500,
+    };
+    from.change(&edit).await.unwrap().unwrap();
+    let delete = NewChange {
+        target: 2,
+        alteration: Alteration::Delete,
+        by: Nickname::parse("bob").unwrap(),
+        session: SessionId::named("bob"),
+        ..edit.clone()
+    };
+    from.change(&delete).await.unwrap().unwrap();
+    from.append(&[msg_at("moving", "three", 1_700_000_001_000)]).await.unwrap();
+    let mut file = Vec::new();
+    assert_eq!(transfer::export(from, &r, &mut file).await.unwrap(), 5);
+    let (into, count) = transfer::import(to, file.as_slice(), None).await.unwrap();
+    assert_eq!((into, count), (r.clone(), 5));
+    assert_eq!(to.position(&r).await.unwrap(), from.position(&r).await.unwrap());
+    assert_eq!(to.read_after(&r, 0, 100).await.unwrap(), from.read_after(&r, 0, 100).await.unwrap());
+    assert_eq!(to.read_before(&r, None, 100).await.unwrap(), from.read_before(&r, None, 100).await.unwrap());
+    let err = transfer::import(to, file.as_slice(), None).await.unwrap_err();
+    assert!(err.to_string().contains("has a log already"), "{err}");
+    // Under another name, as another room; the log goes on after it.
+    let (copy, _) = transfer::import(to, file.as_slice(), Some(room("moved"))).await.unwrap();
+    let appended = to.append(&[msg("moved", "ann", "four", None)]).await.unwrap();
+    assert_eq!(appended[0].message().seq, 6);
+    assert_eq!(to.read_after(&copy, 0, 100).await.unwrap().len(), 6);
+    // A damaged export is refused at its first bad line.
+    let text = String::from_utf8(file).unwrap();
+    let damaged = text.replacen("\"seq\":3", "\"seq\":1", 1);
+    let err = transfer::import(to, damaged.as_bytes(), Some(room("damaged"))).await.unwrap_err();
+    assert!(err.to_string().starts_with("line 4:"), "{err}");
+    assert!(transfer::import(to, &b"{}"[..], None).await.is_err());
 }
 
 fn person(name: &str, account: bool) -> super::Person {
@@ -78,6 +170,13 @@ async fn rooms_run_by_people(store: &dyn Store) {
         Err(super::ModerationRefusal::NotOwner)
     );
     store.moderate(&action("mo", Action::Topic { text: "be nice".into() }, None)).await.unwrap().unwrap();
+    assert_eq!(
+        store.moderate(&action("mo", Action::Retention { days: 30 }, None)).await.unwrap(),
+        Err(super::ModerationRefusal::NotOwner),
+        "retention is the owner's"
+    );
+    store.moderate(&action("olga", Action::Retention { days: 30 }, None)).await.unwrap().unwrap();
+    assert_eq!(store.room_state(&r).await.unwrap().rules.retention_days, 30);
     store.moderate(&action("mo", Action::SlowMode { seconds: 5 }, None)).await.unwrap().unwrap();
     let ban = Action::Ban { name: nick("gus"), seconds: None, reason: "spam".into() };
     store.moderate(&action("mo", ban, Some(person("gus", false)))).await.unwrap().unwrap();
@@ -103,15 +202,15 @@ async fn rooms_run_by_people(store: &dyn Store) {
     assert_eq!(state.sanctions.len(), 1, "the pardon lifted the ban: {state:?}");
     assert_eq!((state.rules.owner, state.rules.moderators), (Some(nick("mo")), vec![nick("olga")]));
     let log = store.read_after(&r, 0, 100).await.unwrap();
-    assert_eq!(log.len(), 8, "each action an entry, refusals none");
+    assert_eq!(log.len(), 9, "each action an entry, refusals none");
     assert!(
         matches!(&log[0].body, super::Body::Moderation(record) if record.action == Action::Role { name: nick("olga"), role: Role::Owner })
     );
     assert!(store.read_before(&r, None, 10).await.unwrap().is_empty(), "history holds messages only");
     let newest = store.read_actions(&r, None, 3).await.unwrap();
-    assert_eq!(newest.iter().map(|m| m.seq).collect::<Vec<_>>(), [8, 7, 6], "the audit, newest first");
-    let older = store.read_actions(&r, Some(6), 100).await.unwrap();
-    assert_eq!(older.iter().map(|m| m.seq).collect::<Vec<_>>(), [5, 4, 3, 2, 1], "and page by page");
+    assert_eq!(newest.iter().map(|m| m.seq).collect::<Vec<_>>(), [9, 8, 7], "the audit, newest first");
+    let older = store.read_actions(&r, Some(7), 100).await.unwrap();
+    assert_eq!(older.iter().map(|m| m.seq).collect::<Vec<_>>(), [6, 5, 4, 3, 2, 1], "and page by page");
 }
 
 fn change(by: &str, target: u64, alteration: Alteration, moderator: bool) -> NewChange {

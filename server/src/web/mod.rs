@@ -12,6 +12,7 @@ pub mod metrics;
 mod peer;
 mod posting;
 pub mod routes;
+pub mod site;
 pub mod state;
 
 pub use routes::app;

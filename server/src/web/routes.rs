@@ -40,7 +40,7 @@ pub fn app(state: AppState) -> Router {
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(site_file_or_page)
         .layer(middleware::map_response(security_headers))
         .layer(CompressionLayer::new());
     let app = Router::new()
@@ -79,6 +79,16 @@ fn guarded(app: Router<AppState>, state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.origins.clone(), transport::origin::guard))
         .layer(middleware::from_fn_with_state(state.hosts.clone(), transport::host::guard))
         .with_state(state)
+}
+
+/// A file of the site, from the binary or its directory; otherwise the page that says there is
+/// no such thing.
+async fn site_file_or_page(State(state): State<AppState>, request: Request) -> Response {
+    if let Some(file) = state.site.serve(request.uri().path(), request.headers()) {
+        return file;
+    }
+    let uri = request.uri().clone();
+    leptos_axum::file_and_error_handler::<AppState, _>(shell)(uri, State(state), request).await
 }
 
 /// The pages' server functions (`app::api`), with the backend they reach the server through.

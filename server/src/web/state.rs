@@ -15,6 +15,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    /// Where the site's files come from.
+    pub site: Arc<super::site::Site>,
     pub rooms: Rooms,
     pub store: DynStore,
     pub writer: Writer,

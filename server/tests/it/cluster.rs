@@ -86,6 +86,15 @@ async fn ping(port: u16) -> bool {
 
 /// A node in this process, on `database` and the Redis at `redis`.
 async fn node(database: &str, redis: &str) -> TestServer {
+    node_with(database, redis, |_| {}).await
+}
+
+/// A node, with its limits as `change` leaves them.
+async fn node_with(
+    database: &str,
+    redis: &str,
+    change: impl FnOnce(&mut server::config::Limits),
+) -> TestServer {
     let data = tempfile::tempdir().expect("temp dir");
     let mut config = server::Config::for_tests(data.path().to_path_buf());
     config.database_url = Some(database.to_owned());
@@ -93,6 +102,7 @@ async fn node(database: &str, redis: &str) -> TestServer {
     config.session_secret = Some(SECRET.to_owned());
     unthrottled(&mut config.limits);
     config.limits.node_timeout = NODE_TIMEOUT;
+    change(&mut config.limits);
     spawn_with(config, data).await
 }
 
@@ -800,4 +810,64 @@ async fn owner_rules(ws: &mut Ws) -> Option<String> {
         }
     }
     None
+}
+
+/// One webhook, two nodes: each message (sent on either) is POSTed once, by whichever node
+/// holds the webhook's lease; when that node stops, the other takes over where it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_deliver_a_webhook_once_between_them_and_take_it_over() {
+    use crate::webhooks::{quick, receive, taken, text_of, Received};
+    let receiver_addr = free_addr();
+    let received = Arc::new(Received::default());
+    received.status.store(200, Ordering::SeqCst);
+    let stop_receiving = tokio_util::sync::CancellationToken::new();
+    let receiver = tokio::spawn(receive(receiver_addr, received.clone(), stop_receiving.clone()));
+    let redis = Redis::start().await;
+    let (database, _) = fresh_database().await;
+    let a = node_with(&database, &redis.url(), quick).await;
+    let b = node_with(&database, &redis.url(), quick).await;
+    until_connected(a.addr, 1).await;
+    until_connected(b.addr, 1).await;
+    let url = format!("http://{receiver_addr}/hook");
+    let (ok, said) = crate::admin::admin(a.data_dir(), &["webhook-add", "forum", &url]).await;
+    assert!(ok, "{said}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let (mut ann, _) = a.json("/chat/forum?name=ann").await;
+    let (mut bob, _) = b.json("/chat/forum?name=bob").await;
+    for i in 0..5 {
+        say_json(&mut ann, &format!("a{i}"), &format!("ann {i}")).await;
+    }
+    while !matches!(next_event(&mut bob).await, ServerEvent::Message { text, .. } if text.as_str() == "ann 4")
+    {
+    }
+    for i in 0..5 {
+        say_json(&mut bob, &format!("b{i}"), &format!("bob {i}")).await;
+    }
+    taken(&received, 10).await;
+    // The node that holds it stops; the other goes on.
+    drop((ann, bob));
+    let (ok, listed) = crate::admin::admin(a.data_dir(), &["webhooks"]).await;
+    assert!(ok && listed.contains("server"), "{listed}");
+    let (holder, other) = if listed.contains("by this server") { (a, b) } else { (b, a) };
+    holder.stop().await;
+    let (mut cid, _) = other.json("/chat/forum?name=cid").await;
+    while !matches!(next_event(&mut cid).await, ServerEvent::Message { text, .. } if text.as_str() == "bob 4")
+    {
+    }
+    say_json(&mut cid, "c", "after a stopped").await;
+    let got = taken(&received, 11).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got_now = received.taken();
+    assert_eq!(got_now.len(), got.len(), "nothing twice");
+    let texts: Vec<_> = got_now.iter().map(|(_, body)| text_of(body)).collect();
+    let unique: BTreeSet<_> = texts.iter().collect();
+    assert_eq!(unique.len(), 11, "each once: {texts:?}");
+    assert_eq!(texts.last().map(String::as_str), Some("after a stopped"));
+    let (ok, listed) = crate::admin::admin(other.data_dir(), &["webhooks"]).await;
+    assert!(ok && listed.contains("by this server"), "taken over: {listed}");
+    stop_receiving.cancel();
+    let _ = receiver.await;
+    other.stop().await;
+    drop(redis);
 }

@@ -256,7 +256,7 @@ async fn a_response_nobody_reads_does_not_hold_its_connection() {
     let site = tempfile::tempdir().expect("temp dir");
     std::fs::write(site.path().join("big.bin"), vec![7u8; 32 << 20]).expect("a big file");
     let mut config = server::Config::for_tests(data.path().to_path_buf());
-    config.site_root = site.path().display().to_string();
+    config.site_root = Some(site.path().display().to_string());
     config.limits.write_stall = Duration::from_millis(300);
     config.limits.max_connections_per_address = 1;
     let server = spawn_with(config, data).await;
