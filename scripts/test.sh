@@ -35,6 +35,9 @@ scripts/redis.sh install
 scripts/prometheus.sh install
 cargo test --release -p server --features postgres-tests 2>&1 | tee -a "$LOG"
 
+step "the terminal client against a real server (chat-cli tail and send)"
+cargo test --release -p chat-cli 2>&1 | tee -a "$LOG"
+
 step "unit tests: the benchmark's load generator"
 cargo test --release -p loadgen 2>&1 | tee -a "$LOG"
 
