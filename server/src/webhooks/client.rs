@@ -26,6 +26,8 @@ impl std::fmt::Debug for Sender {
 
 /// How much of a refusal's body is kept for the operator to read.
 const ERROR_BODY_BYTES: usize = 200;
+/// The most of an answer's body read.
+const ANSWER_BYTES: usize = 16 * 1024;
 
 impl Sender {
     pub fn new(deadline: Duration) -> Self {
@@ -62,12 +64,13 @@ impl Sender {
         let exchange = async {
             let response = self.client.request(request).await.map_err(|err| describe(&err))?;
             let status = response.status();
-            if status.is_success() {
-                // Read to the end, so that the connection can be used again.
-                let _ = response.into_body().collect().await;
-                return Ok(());
+            // A receiver's answer is read only so far: whatever it sends, a delivery holds at
+            // most this much of it (a longer one is not kept, and its connection not reused).
+            let body = http_body_util::Limited::new(response.into_body(), ANSWER_BYTES).collect().await;
+            match status.is_success() {
+                true => Ok(()),
+                false => Err(refusal(status, body.map(|b| b.to_bytes()).ok())),
             }
-            Err(refusal(status, response.into_body().collect().await.map(|b| b.to_bytes()).ok()))
         };
         match tokio::time::timeout(self.deadline, exchange).await {
             Ok(answer) => answer,
