@@ -84,3 +84,29 @@ async fn a_bot_posts_by_http_and_over_a_websocket_until_its_key_is_revoked() {
     assert_eq!(post(addr, "ops", fresh.trim(), "back", "b3").await.status, 201);
     assert_eq!(post(addr, "ops", &key, "me too", "b4").await.status, 403);
 }
+
+/// A bot is held to the message rates everyone is (the other tests here run without them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_posting_too_fast_is_told_when_to_try_again() {
+    let server = spawn_server().await;
+    wait_until_up(server.addr).await;
+    let (ok, key) = admin(server.data_dir(), &["bot-key", "ratebot"]).await;
+    assert!(ok, "{key}");
+    let key = key.trim().to_owned();
+    let addr = server.addr;
+    // A burst past the session's allowance is told when to try again.
+    let mut refused = None;
+    for i in 0..40 {
+        let answer = post(addr, "ops", &key, &format!("status {i}"), &format!("burst-{i}")).await;
+        if answer.status == 429 {
+            refused = Some(answer);
+            break;
+        }
+        assert_eq!(answer.status, 201, "{answer:?}");
+    }
+    let refused = refused.expect("a burst of 40 is past the allowance");
+    let wait = refused.header("retry-after").and_then(|s| s.parse::<u64>().ok());
+    assert!(wait.is_some_and(|s| s >= 1), "{refused:?}");
+
+    server.stop().await;
+}
