@@ -186,15 +186,7 @@ pub async fn run(
     let node = format!("{}-{}", std::process::id(), hex::encode(fastrand::u64(..).to_be_bytes()));
     let webhooks = tokio::spawn(webhooks::run(
         state.store.clone(),
-        webhooks::Settings {
-            node: node.clone(),
-            poll: config.limits.webhook_poll,
-            first_backoff: config.limits.webhook_first_backoff,
-            max_backoff: config.limits.webhook_max_backoff,
-            lease: config.limits.webhook_lease,
-            deadline: config.limits.webhook_deadline,
-            refresh: config.limits.webhook_refresh,
-        },
+        webhooks::Settings::new(node.clone(), &config.limits),
         shutdown.clone(),
     ));
     let pings = tokio::spawn(rooms::keepalive::run(

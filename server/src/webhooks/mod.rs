@@ -32,6 +32,21 @@ pub struct Settings {
     pub refresh: Duration,
 }
 
+impl Settings {
+    /// Node `node`'s, from the server's limits.
+    pub fn new(node: String, limits: &crate::config::Limits) -> Self {
+        Self {
+            node,
+            poll: limits.webhook_poll,
+            first_backoff: limits.webhook_first_backoff,
+            max_backoff: limits.webhook_max_backoff,
+            lease: limits.webhook_lease,
+            deadline: limits.webhook_deadline,
+            refresh: limits.webhook_refresh,
+        }
+    }
+}
+
 /// Keeps one delivery running for each webhook in the store, until `stop`.
 pub async fn run(store: DynStore, settings: Settings, stop: CancellationToken) {
     let sender = client::Sender::new(settings.deadline);
