@@ -29,6 +29,9 @@ pub enum Command {
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
     },
+    /// Opens ROOM full screen: its log, its members, and a line to write in (/help lists the
+    /// commands). Messages typed while the connection is down are sent once it is back.
+    Join { room: String },
 }
 
 impl Args {

@@ -2,13 +2,14 @@
 //! handshake (the subprotocol, and the token if any), events in and requests out, and the
 //! pauses between attempts to connect again.
 
+use crate::{format, tls};
 use anyhow::{bail, Context};
 use app::names::RoomName;
 use app::protocol::{ClientMessage, Epoch, Seq, ServerEvent, SUBPROTOCOL};
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{self, Message};
 
 pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -23,17 +24,18 @@ pub struct Who {
 /// How long a handshake may take.
 const HANDSHAKE: Duration = Duration::from_secs(10);
 
-/// The room's WebSocket URL: `ws://host/chat/ROOM`, with the guest's name and where to resume.
+/// The room's WebSocket URL: `ws://host/chat/ROOM` (`wss://` for an `https://` server), with the
+/// guest's name and where to resume.
 pub fn room_url(who: &Who, room: &RoomName, resume: Option<(Epoch, Seq)>) -> anyhow::Result<String> {
     let base = who.server.trim_end_matches('/');
     let base = if let Some(rest) = base.strip_prefix("http://") {
         format!("ws://{rest}")
-    } else if base.starts_with("ws://") {
+    } else if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if base.starts_with("ws://") || base.starts_with("wss://") {
         base.to_owned()
-    } else if base.starts_with("https://") || base.starts_with("wss://") {
-        bail!("this build of chat-cli speaks to servers over plain ws:// only (a TLS proxy in front, or an SSH tunnel)")
     } else {
-        bail!("--server is an http:// or ws:// address, not {base:?}")
+        bail!("--server is an http://, https://, ws:// or wss:// address, not {base:?}")
     };
     let mut query = Vec::new();
     if let (None, Some(name)) = (&who.token, &who.name) {
@@ -69,12 +71,65 @@ pub async fn connect(who: &Who, room: &RoomName, resume: Option<(Epoch, Seq)>) -
             .headers_mut()
             .insert("Authorization", format!("Bearer {token}").parse().context("the token")?);
     }
-    let connecting = tokio_tungstenite::connect_async(request);
-    let (ws, _) = tokio::time::timeout(HANDSHAKE, connecting)
+    let connector = match url.starts_with("wss://") {
+        true => Some(tls::connector()?),
+        false => None,
+    };
+    let connecting = tokio_tungstenite::connect_async_tls_with_config(request, None, true, connector);
+    let (ws, _) = match tokio::time::timeout(HANDSHAKE, connecting)
         .await
         .context("the server did not answer in time")?
-        .with_context(|| format!("connecting to {url}"))?;
+    {
+        Ok(connected) => connected,
+        Err(err) => match refusal(&err) {
+            Some(why) => return Err(Refused(why).into()),
+            None => return Err(anyhow::Error::new(err).context(format!("connecting to {url}"))),
+        },
+    };
     Ok(ws)
+}
+
+/// A connection refused for what the client is or asked for (a certificate it cannot trust, a
+/// token the server does not know, an address that is no chat room): trying again cannot help.
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Whether `err` (from `connect`) is a refusal, and why.
+pub fn is_refused(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<Refused>().is_some()
+}
+
+/// Why a failed handshake will fail again the same way, if it will: TLS refused (the
+/// certificate), the URL, or an HTTP answer that blames the request. Not a timeout (408), too
+/// many requests (429), or the server's own trouble (5xx): those pass.
+fn refusal(err: &tungstenite::Error) -> Option<String> {
+    match err {
+        tungstenite::Error::Tls(tls) => Some(format!("TLS: {tls}")),
+        // The TLS handshake's failure, as rustls reports it through the stream.
+        tungstenite::Error::Io(io) => io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            .map(|tls| format!("TLS: {tls}")),
+        tungstenite::Error::Url(url) => Some(format!("the server's address: {url}")),
+        tungstenite::Error::Http(answer) => {
+            let status = answer.status();
+            if !status.is_client_error() || status.as_u16() == 408 || status.as_u16() == 429 {
+                return None;
+            }
+            let said = answer.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+            let said: String = said.trim().chars().take(200).collect();
+            Some(format!("the server refused the connection ({status}): {}", format::safe(&said)))
+        }
+        _ => None,
+    }
 }
 
 /// The next event, or `None` once the connection is closed (with the server's reason, if it
@@ -191,6 +246,8 @@ mod tests {
         assert_eq!(url(&who(Some("ann"), Some("t")), None).as_deref(), Some("ws://127.0.0.1:3000/chat/den"));
         let mut tls = who(None, None);
         tls.server = "https://chat.example.org".into();
+        assert_eq!(url(&tls, None).as_deref(), Some("wss://chat.example.org/chat/den"));
+        tls.server = "ftp://chat.example.org".into();
         assert!(room_url(&tls, &room, None).is_err());
     }
 

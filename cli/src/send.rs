@@ -26,6 +26,7 @@ pub async fn run(who: &Who, room: &str, text: &str) -> anyhow::Result<()> {
                 return Ok(());
             }
             Ok(Err(refused)) => bail!("{refused}"),
+            Err(err) if connection::is_refused(&err) => return Err(err),
             Err(err) => format!("{err:#}"),
         };
         let pause = backoff.pause();

@@ -35,6 +35,7 @@ pub async fn run(who: &Who, room: &str) -> anyhow::Result<()> {
                     Err(err) => break err.to_string(),
                 }
             },
+            Err(err) if connection::is_refused(&err) => return Err(err),
             Err(err) => format!("{err:#}"),
         };
         let pause = backoff.pause();

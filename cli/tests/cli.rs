@@ -1,60 +1,11 @@
 //! `chat-cli tail` and `send` against a real server on loopback, across the server's restart.
 
-use std::net::SocketAddr;
-use std::path::Path;
+mod common;
+
+use common::{cli, free_addr, send, serve, PATIENCE};
 use std::process::Stdio;
-use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{ChildStdout, Command};
-use tokio_util::sync::CancellationToken;
-
-const PATIENCE: Duration = Duration::from_secs(15);
-
-struct Server {
-    shutdown: CancellationToken,
-    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-/// The chat server on `addr`, keeping its data in `data`.
-async fn serve(addr: SocketAddr, data: &Path) -> Server {
-    let config = server::Config::for_tests(data.to_path_buf());
-    let mut bound = None;
-    for _ in 0..100 {
-        match tokio::net::TcpListener::bind(addr).await {
-            Ok(listener) => {
-                bound = Some(listener);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
-    let listener = bound.expect("the port is free again");
-    let shutdown = CancellationToken::new();
-    let handle = tokio::spawn(server::run(config, listener, shutdown.clone()));
-    Server { shutdown, handle }
-}
-
-impl Server {
-    async fn stop(self) {
-        self.shutdown.cancel();
-        let stopped = tokio::time::timeout(PATIENCE, self.handle).await;
-        assert!(matches!(stopped, Ok(Ok(Ok(())))), "{stopped:?}");
-    }
-}
-
-fn cli(addr: SocketAddr, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_chat-cli"));
-    command.arg("--server").arg(format!("http://{addr}")).args(args).kill_on_drop(true);
-    command
-}
-
-/// Runs `chat-cli send`: whether it succeeded, and what it printed.
-async fn send(addr: SocketAddr, name: &str, room: &str, text: &str) -> (bool, String) {
-    let output = cli(addr, &["--name", name, "send", room, text]).output().await.expect("chat-cli runs");
-    let printed =
-        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    (output.status.success(), printed)
-}
+use tokio::process::ChildStdout;
 
 /// The next line `tail` prints.
 async fn next_line(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
@@ -68,10 +19,7 @@ async fn next_line(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tail_prints_a_room_live_and_resumes_after_the_server_restarts() {
     let data = tempfile::tempdir().expect("temp dir");
-    let addr = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        probe.local_addr().expect("its address")
-    };
+    let addr = free_addr();
     let server = serve(addr, data.path()).await;
 
     let (ok, said) = send(addr, "ann", "den", "hello world").await;
@@ -108,6 +56,86 @@ async fn tail_prints_a_room_live_and_resumes_after_the_server_restarts() {
     // What cannot be sent is refused with the reason, and a failure code.
     let (ok, said) = send(addr, "ann", "no room/here", "x").await;
     assert!(!ok && said.contains("bad room name"), "{said}");
+    // A token the server does not know is refused at once, not tried again for half a minute.
+    let refused =
+        tokio::time::timeout(PATIENCE, cli(addr, &["--token", "not-a-token", "send", "den", "x"]).output())
+            .await
+            .expect("refused at once")
+            .expect("chat-cli runs");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("Authorization"), "{said}");
     drop(tail);
+    server.stop().await;
+}
+
+/// TLS in front of the server at `plain`, as a proxy would put it: the certificate's authority
+/// (in PEM) for clients to trust, and the address to reach it at.
+async fn behind_tls(plain: std::net::SocketAddr) -> (String, std::net::SocketAddr) {
+    let issued = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("a certificate");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(issued.signing_key.serialize_der().into());
+    #[allow(deprecated)] // the provider the client uses (see src/tls.rs)
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![issued.cert.der().clone()], key)
+        .expect("the server's certificate");
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port for TLS");
+    let addr = listener.local_addr().expect("its address");
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                // A handshake the client refuses ends here: nothing reaches the server.
+                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                let Ok(mut server) = tokio::net::TcpStream::connect(plain).await else { return };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut server).await;
+            });
+        }
+    });
+    (issued.cert.pem(), addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_server_is_reached_over_tls_and_only_with_a_certificate_it_trusts() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let addr = free_addr();
+    let server = serve(addr, data.path()).await;
+    let (authority, tls_addr) = behind_tls(addr).await;
+    let trusted = data.path().join("authority.pem");
+    std::fs::write(&trusted, authority).expect("writing the authority");
+    let send_over_tls = |trust: &std::path::Path, text: &str| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_chat-cli"));
+        command
+            .arg("--server")
+            .arg(format!("https://localhost:{}", tls_addr.port()))
+            .args(["--name", "ann", "send", "den", text])
+            .env("SSL_CERT_FILE", trust)
+            .env_remove("SSL_CERT_DIR")
+            .kill_on_drop(true);
+        command.output()
+    };
+
+    let sent = send_over_tls(&trusted, "over tls").await.expect("chat-cli runs");
+    let said = String::from_utf8_lossy(&sent.stderr);
+    assert!(sent.status.success(), "{said}");
+    assert_eq!(String::from_utf8_lossy(&sent.stdout).trim(), "1");
+
+    // Against the system's authorities (here: none that signed this certificate) it refuses,
+    // and posts nothing; the certificate problem is what it says.
+    let system = std::path::Path::new("/etc/ssl/certs/ca-certificates.crt");
+    let refused = tokio::time::timeout(PATIENCE, send_over_tls(system, "must not arrive"))
+        .await
+        .expect("it gives up at once, as trying again cannot help")
+        .expect("chat-cli runs");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{said}");
+    assert!(said.contains("certificate"), "{said}");
+
+    let (ok, said) = send(addr, "bob", "den", "plain").await;
+    assert!(ok, "{said}");
+    assert_eq!(said.trim(), "2", "the refused message was never posted");
     server.stop().await;
 }
