@@ -35,7 +35,7 @@ scripts/redis.sh install
 scripts/prometheus.sh install
 cargo test --release -p server --features postgres-tests 2>&1 | tee -a "$LOG"
 
-step "the terminal client against a real server (chat-cli tail and send)"
+step "the terminal client against a real server (chat-cli tail, send, join in a pseudo-terminal, wss)"
 cargo test --release -p chat-cli 2>&1 | tee -a "$LOG"
 
 step "unit tests: the benchmark's load generator"
