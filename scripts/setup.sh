@@ -73,14 +73,6 @@ choose_rust() {
 
 # --- Build tools ------------------------------------------------------------------------------
 
-cargo_install() { # name version [extra args...]
-  local name=$1 version=$2; shift 2
-  say "cargo install $name $version (first time only)"
-  # No LTO and many codegen units: these are tools, and this is the longest step of a setup.
-  CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo install --quiet "$name" --version "$version" "$@"
-}
-
 tool_version_is() { # command expected-version
   command -v "$1" >/dev/null && "$1" --version 2>/dev/null | grep -qw "$2"
 }
@@ -90,10 +82,11 @@ install_cargo_leptos() {
   # no_downloads: find sass, wasm-opt and wasm-bindgen on PATH instead of fetching binaries.
   # Unoptimised and without debug info: it only runs cargo and the tools above, so its own
   # speed does not show (a release build of the site took 2 min 46 s with an optimised one and
-  # 2 min 50 s with this), and it builds in 5 min instead of 15 or more, the longest step of a
-  # first setup.
+  # 2 min 50 s with this), and it builds in 7 min (on an idle 2-core machine) instead of 15 or
+  # more, the longest step of a first setup after the server's own release build.
   say "cargo install cargo-leptos $CARGO_LEPTOS_VERSION, unoptimised (first time only)"
-  CARGO_PROFILE_DEV_DEBUG=0 cargo install --quiet --debug cargo-leptos --version "$CARGO_LEPTOS_VERSION" \
+  CARGO_PROFILE_DEV_DEBUG=0 CARGO_PROFILE_DEV_DEBUG_ASSERTIONS=false CARGO_PROFILE_DEV_OVERFLOW_CHECKS=false \
+    CARGO_INCREMENTAL=0 cargo install --quiet --debug cargo-leptos --version "$CARGO_LEPTOS_VERSION" \
     --locked --features no_downloads
 }
 
@@ -107,7 +100,8 @@ install_wasm_bindgen() {
   # instead of 0.5. Without --locked: the CLI's own lock file names a crate version the index
   # no longer has.
   say "cargo install wasm-bindgen-cli $version, unoptimised (first time only)"
-  CARGO_PROFILE_DEV_DEBUG=0 cargo install --quiet --debug wasm-bindgen-cli --version "$version" --force
+  CARGO_PROFILE_DEV_DEBUG=0 CARGO_PROFILE_DEV_DEBUG_ASSERTIONS=false CARGO_PROFILE_DEV_OVERFLOW_CHECKS=false \
+    CARGO_INCREMENTAL=0 cargo install --quiet --debug wasm-bindgen-cli --version "$version" --force
 }
 
 # The Debian packages besides the toolchain: npm if missing, Chromium for the browser tests.
@@ -124,19 +118,19 @@ install_node_tools() {
   local dir="$ROOT/end2end" stamp="$ROOT/end2end/node_modules/.installed-lock"
   if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
     say "npm ci in end2end/ (sass, wasm-opt, Playwright; no browser download)"
-    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --no-update-notifier --loglevel=error)
     cp "$dir/package-lock.json" "$stamp"
   fi
 }
 
-# Runs the steps given (function names) side by side, and fails if any of them failed: on 2
-# cores two compiles together keep both busy through each one's single-threaded stretches (a
-# build script, the last crate, the link), and the downloads cost no CPU.
+# Runs the steps given (function names) side by side, and fails if any of them failed. The
+# downloads cost no CPU; two compiles together fill each other's single-threaded stretches (the
+# last crate, the link), though on 2 cores that gains little: a first setup is bound by CPU.
 side_by_side() {
   local pids=() names=() failed=()
   for step in "$@"; do
     # shellcheck disable=SC2086 # a step may be several functions, run in order
-    ( for f in ${step//+/ }; do "$f" || exit 1; done ) &
+    ( for f in ${step//+/ }; do "$f" || exit 1; done; say "done: $step ($SECONDS s)" ) &
     pids+=($!)
     names+=("$step")
   done
