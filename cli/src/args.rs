@@ -1,6 +1,7 @@
 //! The command line.
 
 use crate::connection::Who;
+use app::names::RoomName;
 
 #[derive(Debug, clap::Parser)]
 #[command(name = "chat-cli", version, about)]
@@ -22,16 +23,28 @@ pub struct Args {
 pub enum Command {
     /// Prints ROOM's recent messages, then each new one as it comes, until interrupted; a
     /// dropped connection is made again and resumed where it stopped.
-    Tail { room: String },
+    Tail {
+        #[arg(value_parser = room)]
+        room: RoomName,
+    },
     /// Posts TEXT to ROOM, once, and waits until it is stored.
     Send {
-        room: String,
+        #[arg(value_parser = room)]
+        room: RoomName,
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
     },
     /// Opens ROOM full screen: its log, its members, and a line to write in (/help lists the
     /// commands). Messages typed while the connection is down are sent once it is back.
-    Join { room: String },
+    Join {
+        #[arg(value_parser = room)]
+        room: RoomName,
+    },
+}
+
+/// A room's name as the server would take it, checked before anything is sent.
+fn room(name: &str) -> Result<RoomName, String> {
+    RoomName::parse(name).map_err(|err| format!("bad room name: {err}"))
 }
 
 impl Args {

@@ -11,8 +11,7 @@ use std::time::Duration;
 /// How long a send keeps trying.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-pub async fn run(who: &Who, room: &str, text: &str) -> anyhow::Result<()> {
-    let room = RoomName::parse(room).map_err(|err| anyhow::anyhow!("bad room name {room:?}: {err}"))?;
+pub async fn run(who: &Who, room: &RoomName, text: &str) -> anyhow::Result<()> {
     let text = MessageText::parse(text).map_err(|err| anyhow::anyhow!("{err}"))?;
     let id = ClientId::parse(&format!("cli-{:016x}", fastrand::u64(..)))
         .map_err(|err| anyhow::anyhow!("{err}"))?;
@@ -20,7 +19,7 @@ pub async fn run(who: &Who, room: &str, text: &str) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     let mut backoff = Backoff::default();
     loop {
-        let why = match attempt(who, &room, &message, &id).await {
+        let why = match attempt(who, room, &message, &id).await {
             Ok(Ok(stored)) => {
                 println!("{stored}");
                 return Ok(());

@@ -9,13 +9,12 @@ use app::names::RoomName;
 use app::protocol::ServerEvent;
 use std::io::Write;
 
-pub async fn run(who: &Who, room: &str) -> anyhow::Result<()> {
-    let room = RoomName::parse(room).map_err(|err| anyhow::anyhow!("bad room name {room:?}: {err}"))?;
+pub async fn run(who: &Who, room: &RoomName) -> anyhow::Result<()> {
     let mut resume = None;
     let mut backoff = Backoff::default();
     let stdout = std::io::stdout();
     loop {
-        let why = match connection::connect(who, &room, resume).await {
+        let why = match connection::connect(who, room, resume).await {
             Ok(mut ws) => loop {
                 match connection::next_event(&mut ws).await {
                     Ok(Ok(event)) => {

@@ -22,10 +22,9 @@ use tokio::sync::mpsc;
 /// attempt, pauses that are due).
 const TICK: Duration = Duration::from_millis(500);
 
-pub async fn run(who: &Who, room: &str) -> anyhow::Result<()> {
-    let room = RoomName::parse(room).map_err(|err| anyhow::anyhow!("bad room name {room:?}: {err}"))?;
+pub async fn run(who: &Who, room: &RoomName) -> anyhow::Result<()> {
     let (mut up, down) = link::spawn(who.clone(), room.clone());
-    let mut screen = Screen::new(room);
+    let mut screen = Screen::new(room.clone());
     let mut terminal = Terminal::enter()?;
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
