@@ -84,7 +84,14 @@ pub async fn connect(who: &Who, room: &RoomName, resume: Option<(Epoch, Seq)>) -
         Ok(connected) => connected,
         Err(err) => match refusal(&err) {
             Some(why) => return Err(Refused(why).into()),
-            None => return Err(anyhow::Error::new(err).context(format!("connecting to {url}"))),
+            // tungstenite's I/O error repeats the one it wraps: the inner one says it once.
+            None => {
+                let err = match err {
+                    tungstenite::Error::Io(io) => anyhow::Error::new(io),
+                    other => anyhow::Error::new(other),
+                };
+                return Err(err.context(format!("connecting to {url}")));
+            }
         },
     };
     Ok(ws)
