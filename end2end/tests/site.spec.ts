@@ -10,6 +10,27 @@ test("the page works with the site the binary carries, from an empty directory",
   await expect(page.locator(".log .pending")).toHaveCount(0);
 });
 
+test("the stylesheet comes inside the page: its first paint waits for no second request", async ({ page }) => {
+  const asked: string[] = [];
+  page.on("request", (request) => asked.push(new URL(request.url()).pathname));
+  const refused: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+  });
+  const response = await page.goto(`/r/styled-${Date.now()}`);
+  const policy = response?.headers()["content-security-policy"] ?? "";
+  const nonce = /'nonce-([^']+)'/.exec(policy)?.[1];
+  expect(nonce).toBeTruthy();
+  expect(policy).toContain(`style-src 'self' 'nonce-${nonce}'`);
+  await expect(page.locator("head style")).toHaveCount(1);
+  await expect(page.locator("head link[rel=stylesheet]")).toHaveCount(0);
+  // Applied, so its nonce matched the policy's.
+  await expect(page.locator(".app")).toHaveCSS("display", "grid");
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "");
+  expect(asked.filter((path) => path.endsWith(".css"))).toEqual([]);
+  expect(refused).toEqual([]);
+});
+
 test("the wasm goes out compressed ahead of time, and again only when it changed", async ({ request }) => {
   const brotli = await request.get("/pkg/chat.wasm", { headers: { "accept-encoding": "br" } });
   expect(brotli.status()).toBe(200);

@@ -33,7 +33,13 @@ pub fn app(state: AppState) -> Router {
             generate_route_list(App),
             {
                 let backend = backend::context(state.clone());
-                move || provide_context(backend.clone())
+                let style = state.site.inline_style().map(app::InlineStyle);
+                move || {
+                    provide_context(backend.clone());
+                    if let Some(style) = &style {
+                        provide_context(style.clone());
+                    }
+                }
             },
             {
                 let options = state.leptos_options.clone();

@@ -58,6 +58,27 @@ impl Site {
             Self::Directory(_) => None,
         }
     }
+
+    /// The stylesheet the binary carries, for the pages to carry in their head (see
+    /// `app::InlineStyle`); `None` for a site served from a directory, whose pages link to the
+    /// file so that cargo-leptos can reload it while it is worked on.
+    pub fn inline_style(&self) -> Option<std::sync::Arc<str>> {
+        match self {
+            Self::Embedded => embedded_text(&format!("pkg/{}.css", app::SITE_NAME)),
+            Self::Directory(_) => None,
+        }
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn embedded_text(path: &str) -> Option<std::sync::Arc<str>> {
+    let file = Built::get(path)?;
+    std::str::from_utf8(&file.data).ok().map(std::sync::Arc::from)
+}
+
+#[cfg(debug_assertions)]
+fn embedded_text(_path: &str) -> Option<std::sync::Arc<str>> {
+    None
 }
 
 #[cfg(not(debug_assertions))]

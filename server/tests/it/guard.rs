@@ -61,11 +61,14 @@ async fn pages_carry_security_headers_and_a_nonce_policy() {
         assert!(policy.contains(directive), "{directive} in {policy}");
     }
     assert!(!policy.contains("unsafe-inline"), "{policy}");
-    // The inline scripts (the hydration loader, the rendered resources) carry the policy's nonce.
+    // The inline scripts (the hydration loader, the rendered resources) and the stylesheet in the
+    // head (when the binary carries the site) carry the policy's nonce.
     let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a nonce");
+    assert!(policy.contains(&format!("style-src 'self' 'nonce-{nonce}'")), "{policy}");
     let scripts = page.body.matches("<script").count();
     assert!(scripts >= 1);
-    assert_eq!(page.body.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{}", page.body);
+    let inline = scripts + page.body.matches("<style").count();
+    assert_eq!(page.body.matches(&format!("nonce=\"{nonce}\"")).count(), inline, "{}", page.body);
     // Each page gets a fresh nonce.
     let again = http_request(server.addr, "GET", "/r/den", "", "").await;
     assert_ne!(again.header("content-security-policy"), Some(policy));
