@@ -121,8 +121,9 @@ fn skip_to_message(ev: leptos::ev::MouseEvent) {
 }
 
 /// The page's Content-Security-Policy: its own scripts (the hydration script by its nonce), its
-/// own wasm, styles (the stylesheet in the head by the same nonce), images and connections; no plugins, no framing, forms only to itself. An
-/// injected script or handler would not run even if markup ever got through.
+/// own wasm, styles (the stylesheet in the head by the same nonce), images and connections; no
+/// plugins, no framing, forms only to itself. An injected script or handler would not run even
+/// if markup ever got through.
 #[cfg(feature = "ssr")]
 fn content_security_policy() {
     let (Some(nonce), Some(response)) =
