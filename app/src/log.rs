@@ -2,6 +2,7 @@
 //! the components so that it can be unit-tested without a browser.
 
 use crate::protocol::{Epoch, Millis, Seq, ServerEvent};
+use crate::reactions::Reactions;
 use std::collections::VecDeque;
 
 /// How many lines a page keeps: older ones are dropped, so a tab left open for days does not
@@ -31,6 +32,7 @@ pub enum LineKind {
         at: Millis,
         edited: bool,
         deleted: bool,
+        reactions: Reactions,
     },
     Joined {
         name: String,
@@ -133,16 +135,24 @@ impl RoomLog {
                 }
             }
             ServerEvent::Edited { id, epoch, target, text, .. } => {
-                self.changed(*id, *epoch, *target, |line_text, edited, _| {
+                self.changed(*id, *epoch, *target, |line_text, edited, _, _| {
                     *line_text = text.to_string();
                     *edited = true;
                 });
                 return;
             }
             ServerEvent::Deleted { id, epoch, target, .. } => {
-                self.changed(*id, *epoch, *target, |line_text, _, deleted| {
+                self.changed(*id, *epoch, *target, |line_text, _, deleted, reactions| {
                     line_text.clear();
                     *deleted = true;
+                    *reactions = Reactions::default();
+                });
+                return;
+            }
+            ServerEvent::Reacted { id, epoch, target, emoji, on, by, .. } => {
+                self.changed(*id, *epoch, *target, |_, _, _, reactions| {
+                    // Already so (this page's own click, shown before the server answered).
+                    let _ = reactions.set(*emoji, by, *on);
                 });
                 return;
             }
@@ -167,7 +177,7 @@ impl RoomLog {
         id: Seq,
         epoch: Epoch,
         target: Seq,
-        change: impl FnOnce(&mut String, &mut bool, &mut bool),
+        change: impl FnOnce(&mut String, &mut bool, &mut bool, &mut Reactions),
     ) {
         if epoch != self.epoch || id <= self.last_seq {
             return;
@@ -177,9 +187,12 @@ impl RoomLog {
             .lines
             .iter_mut()
             .find(|line| matches!(line.kind, LineKind::Message { seq, .. } if seq == target));
-        if let Some(LogLine { kind: LineKind::Message { text, edited, deleted, .. }, rev, .. }) = line {
+        if let Some(LogLine {
+            kind: LineKind::Message { text, edited, deleted, reactions, .. }, rev, ..
+        }) = line
+        {
             if !*deleted {
-                change(text, edited, deleted);
+                change(text, edited, deleted, reactions);
                 *rev += 1;
             }
         }
@@ -211,7 +224,9 @@ impl RoomLog {
 
 /// The line of a message event as it reads now.
 fn message_line(event: &ServerEvent) -> Option<LineKind> {
-    let ServerEvent::Message { id, author, text, at, edited, deleted, .. } = event else { return None };
+    let ServerEvent::Message { id, author, text, at, edited, deleted, reactions, .. } = event else {
+        return None;
+    };
     Some(LineKind::Message {
         seq: *id,
         author: author.to_string(),
@@ -219,6 +234,7 @@ fn message_line(event: &ServerEvent) -> Option<LineKind> {
         at: *at,
         edited: edited.is_some(),
         deleted: *deleted,
+        reactions: reactions.clone(),
     })
 }
 
@@ -238,6 +254,7 @@ mod tests {
             client_id: None,
             edited: None,
             deleted: false,
+            reactions: Reactions::default(),
         }
     }
 
@@ -246,7 +263,15 @@ mod tests {
     }
 
     fn changed(seq: Seq, text: &str, edited: bool, deleted: bool) -> LineKind {
-        LineKind::Message { seq, author: "alice".into(), text: text.into(), at: 3, edited, deleted }
+        LineKind::Message {
+            seq,
+            author: "alice".into(),
+            text: text.into(),
+            at: 3,
+            edited,
+            deleted,
+            reactions: Reactions::default(),
+        }
     }
 
     #[test]

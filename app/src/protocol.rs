@@ -6,6 +6,7 @@
 //! A client that offers no subprotocol gets the seeds' plain-text dialect instead.
 
 use crate::names::{ClientId, MessageText, Nickname, RoomName};
+use crate::reactions::{Emoji, Reactions};
 use serde::{Deserialize, Serialize};
 
 /// The `Sec-WebSocket-Protocol` token of this dialect. A breaking change gets a new token
@@ -83,6 +84,10 @@ pub enum ClientMessage {
     /// A moderator's (or the owner's) action on the room or one of its people: decided by the
     /// server, answered by a [`ServerEvent::Moderated`] to everyone, or an error.
     Moderate { action: Action },
+    /// Puts the sender's `emoji` on the message numbered `target` (`on`), or takes it back.
+    /// Answered by a [`ServerEvent::Reacted`] to everyone once it is stored; one that changes
+    /// nothing (a second click of a slow connection) is answered by nothing.
+    React { target: Seq, emoji: Emoji, on: bool },
 }
 
 /// What moderators and owners do. `name` is the person's nickname in the room: a registered
@@ -247,6 +252,9 @@ pub enum ServerEvent {
         /// clients that know nothing of deletions, and the rest of the event what it was.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         deleted: bool,
+        /// Its reactions as they stand (none for a deleted message).
+        #[serde(default, skip_serializing_if = "Reactions::is_empty")]
+        reactions: Reactions,
     },
     /// The message numbered `target` now reads `text`, as `by` (its author) edited it at `at`.
     /// Numbered in the log like a message (`id`), so that a client that was away learns of it
@@ -255,6 +263,18 @@ pub enum ServerEvent {
     /// The message numbered `target` was deleted by `by` (its author or a moderator) at `at`:
     /// clients show a tombstone in its place. Numbered in the log like a message (`id`).
     Deleted { id: Seq, epoch: Epoch, room: RoomName, target: Seq, by: Nickname, at: Millis },
+    /// `by` put `emoji` on the message numbered `target` (`on`), or took it back, at `at`.
+    /// Numbered in the log like a message (`id`), so that a client that was away learns of it.
+    Reacted {
+        id: Seq,
+        epoch: Epoch,
+        room: RoomName,
+        target: Seq,
+        emoji: Emoji,
+        on: bool,
+        by: Nickname,
+        at: Millis,
+    },
     /// The room's rules (owner, moderators, topic, slow mode): sent after `members`, and again
     /// whenever they change.
     Rules { room: RoomName, rules: RoomRules },
@@ -434,6 +454,9 @@ mod tests {
             ClientMessage::from_json(r#"{"type":"delete","target":7}"#).ok(),
             Some(ClientMessage::Delete { target: 7 })
         );
+        let react = ClientMessage::React { target: 7, emoji: Emoji::ThumbsUp, on: true };
+        assert_eq!(react.to_json(), r#"{"type":"react","target":7,"emoji":"👍","on":true}"#);
+        assert!(ClientMessage::from_json(r#"{"type":"react","target":7,"emoji":"<b>","on":true}"#).is_err());
     }
 
     #[test]
@@ -479,6 +502,7 @@ mod tests {
                 client_id: Some(cid("c7")),
                 edited: Some(1_700_000_000_001),
                 deleted: false,
+                reactions: Reactions::default(),
             },
             ServerEvent::Edited {
                 id: 8,
@@ -490,6 +514,16 @@ mod tests {
                 at: 3,
             },
             ServerEvent::Deleted { id: 9, epoch: 42, room: room.clone(), target: 7, by: nick("mod"), at: 4 },
+            ServerEvent::Reacted {
+                id: 10,
+                epoch: 42,
+                room: room.clone(),
+                target: 7,
+                emoji: Emoji::Party,
+                on: true,
+                by: nick("bob"),
+                at: 5,
+            },
             ServerEvent::Ack { client_id: cid("c7"), id: 7 },
             ServerEvent::Members { room: room.clone(), names: vec![nick("alice"), nick("bob")] },
             ServerEvent::Typing { room: room.clone(), names: vec![] },
@@ -518,6 +552,7 @@ mod tests {
             client_id: None,
             edited: None,
             deleted: false,
+            reactions: Reactions::default(),
         };
         assert_eq!(
             event.to_json(),

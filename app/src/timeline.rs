@@ -104,6 +104,7 @@ mod tests {
                 at,
                 edited: false,
                 deleted: false,
+                reactions: Default::default(),
             },
         }
     }

@@ -225,6 +225,7 @@ pub fn numbered(event: &ServerEvent) -> Option<(Epoch, Seq)> {
         ServerEvent::Message { id, epoch, .. }
         | ServerEvent::Edited { id, epoch, .. }
         | ServerEvent::Deleted { id, epoch, .. }
+        | ServerEvent::Reacted { id, epoch, .. }
         | ServerEvent::Moderated { id, epoch, .. } => Some((*epoch, *id)),
         _ => None,
     }

@@ -21,6 +21,12 @@ pub fn line(event: &ServerEvent) -> Option<String> {
         ServerEvent::Deleted { target, by, at, .. } => {
             format!("{} * {} deleted #{target}", clock(*at), safe(by.as_str()))
         }
+        ServerEvent::Reacted { target, emoji, on: true, by, at, .. } => {
+            format!("{} * {} reacted {} to #{target}", clock(*at), safe(by.as_str()), emoji.as_str())
+        }
+        ServerEvent::Reacted { target, emoji, on: false, by, at, .. } => {
+            format!("{} * {} took back {} on #{target}", clock(*at), safe(by.as_str()), emoji.as_str())
+        }
         ServerEvent::Moderated { by, action, at, .. } => {
             format!("{} * {}", clock(*at), safe(&action.describe(by)))
         }

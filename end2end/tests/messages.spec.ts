@@ -86,3 +86,64 @@ test("without JavaScript a person deletes their own message, and only their own"
   await expect(messages(other).nth(0).locator(".tombstone")).toHaveText("message deleted");
   await context.close();
 });
+
+test("people react to a message by keyboard and by pointer, see who reacted, and take it back", async ({
+  browser,
+}) => {
+  const room = `/r/reactions-${Date.now()}`;
+  const alice = await (await browser.newContext()).newPage();
+  const bob = await (await browser.newContext()).newPage();
+  await joinAs(alice, room, "alice");
+  await joinAs(bob, room, "bob");
+  await say(alice, "lunch at noon?");
+  await expect(messages(bob)).toHaveCount(1);
+
+  // Bob, with the keyboard: the add button, the picker takes the focus, Escape gives it back.
+  const add = messages(bob).nth(0).getByRole("button", { name: "Add a reaction" });
+  await add.focus();
+  await bob.keyboard.press("Enter");
+  const picker = messages(bob).nth(0).getByRole("group", { name: "Pick a reaction" });
+  await expect(picker.getByRole("button", { name: "thumbs up" })).toBeFocused();
+  expect(await seriousViolations(bob), "picker open").toEqual([]);
+  await bob.keyboard.press("Escape");
+  await expect(picker).toHaveCount(0);
+  await expect(add).toBeFocused();
+  await bob.keyboard.press("Enter");
+  await bob.keyboard.press("Tab");
+  await expect(picker.getByRole("button", { name: "heart" })).toBeFocused();
+  await bob.keyboard.press("Enter");
+  await expect(add).toBeFocused();
+
+  const heart = (page: typeof alice) => messages(page).nth(0).locator(".reaction", { hasText: "❤️" });
+  for (const page of [alice, bob]) {
+    await expect(heart(page).locator(".count")).toHaveText("1");
+  }
+  await expect(heart(bob)).toHaveAttribute("aria-pressed", "true");
+  await expect(heart(alice)).toHaveAttribute("aria-pressed", "false");
+  // Who reacted: on hover, and on keyboard focus.
+  await heart(alice).hover();
+  await expect(heart(alice).locator(".who")).toBeVisible();
+  await expect(heart(alice).locator(".who")).toHaveText("bob");
+  await expect(heart(alice)).toHaveAttribute("aria-label", "❤️ heart: bob");
+
+  // Alice, with the pointer, adds hers to the same emoji.
+  await heart(alice).click();
+  for (const page of [alice, bob]) {
+    await expect(heart(page).locator(".count")).toHaveText("2");
+  }
+  await heart(bob).focus();
+  await expect(heart(bob).locator(".who")).toBeVisible();
+  await expect(heart(bob).locator(".who")).toHaveText("bob and alice");
+
+  // Bob takes his back by keyboard; the state outlives a reload.
+  await bob.keyboard.press("Enter");
+  for (const page of [alice, bob]) {
+    await expect(heart(page).locator(".count")).toHaveText("1");
+  }
+  await expect(heart(bob)).toHaveAttribute("aria-pressed", "false");
+  await bob.reload();
+  await waitForHydration(bob);
+  await expect(heart(bob).locator(".count")).toHaveText("1");
+  await expect(heart(bob).locator(".who")).toHaveText("alice");
+  expect(await seriousViolations(bob), "reactions shown").toEqual([]);
+});

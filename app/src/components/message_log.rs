@@ -3,6 +3,7 @@
 //! button appears). Every piece of user text goes into a text node, never into markup.
 
 use crate::components::message_actions::{EditForm, MessageActions};
+use crate::components::reactions::ReactionBar;
 use crate::connection::RoomLink;
 use crate::linkify::{segments, Segment};
 use crate::log::{LineKind, LogLine};
@@ -133,7 +134,7 @@ fn Line(item: Item, link: RoomLink) -> impl IntoView {
         view! { <li class="day"><span>{move || label.get()}</span></li> }
     });
     let line = match kind {
-        LineKind::Message { seq, author, text, at, edited, deleted } => {
+        LineKind::Message { seq, author, text, at, edited, deleted, reactions } => {
             // The server renders UTC; once hydrated, the reader's own time zone.
             let time = RwSignal::new(utc_time(at));
             #[cfg(feature = "hydrate")]
@@ -159,6 +160,7 @@ fn Line(item: Item, link: RoomLink) -> impl IntoView {
                     >
                         <EditForm link seq text=text.clone() editing/>
                     </Show>
+                    <ReactionBar link seq reactions/>
                     <MessageActions link seq author=author.clone() editing/>
                     <DeleteForm link seq author=author.clone()/>
                 }

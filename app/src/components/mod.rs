@@ -9,6 +9,7 @@ pub mod member_list;
 pub mod message_actions;
 pub mod message_log;
 pub mod nickname;
+pub mod reactions;
 pub mod room_audit;
 pub mod room_list;
 pub mod room_page;

@@ -66,7 +66,7 @@ fn rows(screen: &Screen, width: usize) -> Vec<Line<'static>> {
     let mut rows = Vec::new();
     for line in screen.log.lines() {
         let spans = match &line.kind {
-            LineKind::Message { seq, author, text, at, edited, deleted } => {
+            LineKind::Message { seq, author, text, at, edited, deleted, reactions } => {
                 let name =
                     if author == me { Style::new().bold().fg(Color::Cyan) } else { Style::new().bold() };
                 let mut spans = vec![
@@ -81,6 +81,11 @@ fn rows(screen: &Screen, width: usize) -> Vec<Line<'static>> {
                 }
                 if *edited {
                     spans.push((" (edited)".to_owned(), dim));
+                }
+                if !reactions.is_empty() {
+                    let counts: Vec<String> =
+                        reactions.iter().map(|r| format!("{} {}", r.emoji.as_str(), r.by.len())).collect();
+                    spans.push((format!("  [{}]", counts.join("  ")), dim));
                 }
                 spans.push((format!("  #{seq}"), dim));
                 spans

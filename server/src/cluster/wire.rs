@@ -95,6 +95,7 @@ mod tests {
             body: crate::store::Body::Text {
                 text: MessageText::parse("<b>hi</b>\nthere").unwrap(),
                 edited: None,
+                reactions: Default::default(),
             },
             at: 5,
             client_id: Some(ClientId::parse("c-1").unwrap()),

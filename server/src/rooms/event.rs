@@ -72,11 +72,16 @@ impl RoomEvent {
                 let line = record.action.describe(&stored.author);
                 both(plain_frames(&line, |lines| plain::line(&line, lines)))
             }
-            Body::Deleted | Body::Edit { text: None, .. } | Body::Delete { .. } => (None, None),
+            // Reactions are not lines: a text room would fill with them.
+            Body::Deleted | Body::Edit { text: None, .. } | Body::Delete { .. } | Body::React { .. } => {
+                (None, None)
+            }
         };
         let kind = match stored.body {
             Body::Text { .. } | Body::Deleted => Kind::Message,
-            Body::Edit { .. } | Body::Delete { .. } | Body::Moderation(_) => Kind::Change,
+            Body::Edit { .. } | Body::Delete { .. } | Body::React { .. } | Body::Moderation(_) => {
+                Kind::Change
+            }
         };
         Self {
             seq: Some(stored.seq),

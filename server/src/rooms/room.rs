@@ -352,7 +352,11 @@ mod tests {
             epoch: 9,
             seq,
             author: nick("ann"),
-            body: crate::store::Body::Text { text: MessageText::parse(text).unwrap(), edited: None },
+            body: crate::store::Body::Text {
+                text: MessageText::parse(text).unwrap(),
+                edited: None,
+                reactions: Default::default(),
+            },
             at: 5,
             client_id: None,
         }

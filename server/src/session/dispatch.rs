@@ -9,6 +9,7 @@ use crate::store::{Alteration, NewChange, NewMessage, Refusal as ChangeRefusal, 
 use crate::ws::{Frame, Inbound, Refusal};
 use app::names::{ClientId, MessageText};
 use app::protocol::{ClientMessage, ErrorCode, Role, Seq, ServerEvent};
+use app::reactions::ReactionRefusal;
 use std::sync::Arc;
 
 impl Session {
@@ -59,6 +60,9 @@ impl Session {
                 }
                 Ok(ClientMessage::Delete { target }) => {
                     self.change_message(room, target, Alteration::Delete).await
+                }
+                Ok(ClientMessage::React { target, emoji, on }) => {
+                    self.change_message(room, target, Alteration::React { emoji, on }).await
                 }
                 Ok(ClientMessage::Moderate { action }) => self.moderate(room, action).await,
                 Ok(ClientMessage::Ping { nonce }) => self.reply(&ServerEvent::Pong { nonce }).await,
@@ -160,7 +164,8 @@ impl Session {
             at: now_millis(),
         };
         match self.deps.writer.change(change).await {
-            Ok(Ok(_)) => None,
+            // Already so: the reader's page shows it that way already.
+            Ok(Ok(_)) | Ok(Err(ChangeRefusal::Reaction(ReactionRefusal::Unchanged))) => None,
             Ok(Err(refusal)) => self.reply(&change_refused(refusal)).await,
             Err(err) => {
                 self.reply(&ServerEvent::Error { code: ErrorCode::Unavailable, message: err.to_string() })
@@ -218,7 +223,10 @@ fn json_reply(client_id: ClientId, stored: Result<Seq, WriteError>) -> ServerEve
 pub(crate) fn change_refused(refusal: ChangeRefusal) -> ServerEvent {
     let code = match refusal {
         ChangeRefusal::NotFound => ErrorCode::NotFound,
-        ChangeRefusal::NotYoursToEdit | ChangeRefusal::NotYoursToDelete => ErrorCode::Forbidden,
+        ChangeRefusal::NotYoursToEdit
+        | ChangeRefusal::NotYoursToDelete
+        | ChangeRefusal::Reaction(ReactionRefusal::Full) => ErrorCode::Forbidden,
+        ChangeRefusal::Reaction(ReactionRefusal::Unchanged) => ErrorCode::BadRequest,
     };
     ServerEvent::Error { code, message: refusal.to_string() }
 }

@@ -29,6 +29,7 @@ pub use writer::{DynPublish, Publish, WriteError, Writer};
 use crate::identity::SessionId;
 use app::names::{ClientId, MessageText, Nickname, RoomName};
 use app::protocol::{AuditEntry, Audited, Epoch, Millis, Seq, ServerEvent};
+use app::reactions::{Emoji, Reactions};
 use async_trait::async_trait;
 use std::path::Path;
 use std::sync::Arc;
@@ -74,13 +75,20 @@ pub struct StoredMessage {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Body {
     /// A message as it reads now; `edited`: when its text was last replaced.
-    Text { text: MessageText, edited: Option<Millis> },
+    Text {
+        text: MessageText,
+        edited: Option<Millis>,
+        #[serde(default, skip_serializing_if = "Reactions::is_empty")]
+        reactions: Reactions,
+    },
     /// A message deleted since: its text is gone from the log.
     Deleted,
     /// `target`'s text replaced; `None` once `target` was deleted (the edit's text is gone too).
     Edit { target: Seq, text: Option<MessageText> },
     /// `target` deleted.
     Delete { target: Seq },
+    /// `emoji` put on `target` (`on`) or taken back, by the entry's author.
+    React { target: Seq, emoji: Emoji, on: bool },
     /// A moderator's action (its author's).
     Moderation(Box<Record>),
 }
@@ -91,7 +99,7 @@ impl StoredMessage {
         let what = match &self.body {
             Body::Moderation(record) => Audited::Moderated { action: record.action.clone() },
             Body::Delete { target } => Audited::Deleted { target: *target },
-            Body::Text { .. } | Body::Deleted | Body::Edit { .. } => return None,
+            Body::Text { .. } | Body::Deleted | Body::Edit { .. } | Body::React { .. } => return None,
         };
         Some(AuditEntry { seq: self.seq, at: self.at, by: self.author.clone(), what })
     }
@@ -99,27 +107,38 @@ impl StoredMessage {
     /// The protocol's event for this entry: live, in history, and in the JSON API alike.
     pub fn event(&self) -> ServerEvent {
         let (id, epoch, room, at) = (self.seq, self.epoch, self.room.clone(), self.at);
-        let message = |text: MessageText, edited: Option<Millis>, deleted: bool| ServerEvent::Message {
-            id,
-            epoch,
-            room: room.clone(),
-            author: self.author.clone(),
-            text,
-            at,
-            client_id: self.client_id.clone(),
-            edited,
-            deleted,
-        };
+        let message =
+            |text: MessageText, edited: Option<Millis>, reactions: &Reactions| ServerEvent::Message {
+                id,
+                epoch,
+                room: room.clone(),
+                author: self.author.clone(),
+                text,
+                at,
+                client_id: self.client_id.clone(),
+                edited,
+                deleted: false,
+                reactions: reactions.clone(),
+            };
         let by = self.author.clone();
         match &self.body {
-            Body::Text { text, edited } => message(text.clone(), *edited, false),
-            Body::Deleted => message(MessageText::deleted(), None, true),
+            Body::Text { text, edited, reactions } => message(text.clone(), *edited, reactions),
+            Body::Deleted => {
+                let mut tombstone = message(MessageText::deleted(), None, &Reactions::default());
+                if let ServerEvent::Message { deleted, .. } = &mut tombstone {
+                    *deleted = true;
+                }
+                tombstone
+            }
             Body::Edit { target, text: Some(text) } => {
                 ServerEvent::Edited { id, epoch, room, target: *target, text: text.clone(), by, at }
             }
             // An edit of a message deleted since tells what became of it.
             Body::Edit { target, text: None } | Body::Delete { target } => {
                 ServerEvent::Deleted { id, epoch, room, target: *target, by, at }
+            }
+            Body::React { target, emoji, on } => {
+                ServerEvent::Reacted { id, epoch, room, target: *target, emoji: *emoji, on: *on, by, at }
             }
             Body::Moderation(record) => ServerEvent::Moderated {
                 id,
@@ -159,7 +178,7 @@ impl NewMessage {
             epoch,
             seq: Seq::try_from(seq).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             author: self.author.clone(),
-            body: Body::Text { text: self.text.clone(), edited: None },
+            body: Body::Text { text: self.text.clone(), edited: None, reactions: Reactions::default() },
             at: self.at,
             client_id: self.client_id.clone(),
         })
@@ -542,16 +561,17 @@ fn session_of(author: &Nickname, rows: Vec<(String, Option<String>)>) -> Option<
 }
 
 /// The columns of a log entry, as both stores read them (`m`: messages, `r`: rooms).
-const COLUMNS: &str =
-    "m.seq, m.author, m.text, m.at, m.client_id, m.kind, m.target, m.edited_at, m.deleted_at, r.epoch";
+const COLUMNS: &str = "m.seq, m.author, m.text, m.at, m.client_id, m.kind, m.target, m.edited_at, \
+    m.deleted_at, m.reactions, r.epoch";
 
-/// What the `kind` column holds. Kinds from `DELETE` on are actions, the room's audit (read
-/// through an index on `kind >= 2`).
+/// What the `kind` column holds. `DELETE` and `MODERATION` are actions, the room's audit (read
+/// through an index on `kind IN (2, 3)`); retention forgets every other kind.
 mod kind {
     pub const MESSAGE: i16 = 0;
     pub const EDIT: i16 = 1;
     pub const DELETE: i16 = 2;
     pub const MODERATION: i16 = 3;
+    pub const REACT: i16 = 4;
 }
 
 /// A log entry's columns as read.
@@ -566,6 +586,7 @@ struct Columns<'r> {
     target: Option<i64>,
     edited_at: Option<i64>,
     deleted_at: Option<i64>,
+    reactions: Option<&'r str>,
 }
 
 /// Reads [`COLUMNS`] off a row, whichever the database.
@@ -582,6 +603,7 @@ macro_rules! columns {
             target: $row.try_get("target")?,
             edited_at: $row.try_get("edited_at")?,
             deleted_at: $row.try_get("deleted_at")?,
+            reactions: $row.try_get("reactions")?,
         }
     };
 }
@@ -598,10 +620,18 @@ fn stored_from_row(room: &RoomName, row: Columns<'_>) -> Result<StoredMessage, S
     };
     let body = match (row.kind, row.deleted_at) {
         (kind::MESSAGE, Some(_)) => Body::Deleted,
-        (kind::MESSAGE, None) => Body::Text { text: text()?, edited: row.edited_at },
+        (kind::MESSAGE, None) => Body::Text {
+            text: text()?,
+            edited: row.edited_at,
+            reactions: reactions_of(row.seq, row.reactions),
+        },
         (kind::EDIT, _) if row.text.is_empty() => Body::Edit { target: target()?, text: None },
         (kind::EDIT, _) => Body::Edit { target: target()?, text: Some(text()?) },
         (kind::DELETE, _) => Body::Delete { target: target()? },
+        (kind::REACT, _) => {
+            let (on, emoji) = reaction_row(row.text).ok_or_else(|| corrupt("reaction", &row.text))?;
+            Body::React { target: target()?, emoji, on }
+        }
         (kind::MODERATION, _) => {
             Body::Moderation(Box::new(serde_json::from_str(row.text).map_err(|e| corrupt("moderation", &e))?))
         }
@@ -616,6 +646,39 @@ fn stored_from_row(room: &RoomName, row: Columns<'_>) -> Result<StoredMessage, S
         at: row.at,
         client_id: row.client_id.map(ClientId::parse).transpose().map_err(|e| corrupt("client id", &e))?,
     })
+}
+
+/// A message's reactions column as read: damaged ones are dropped (and named in the log) rather
+/// than the message with them.
+fn reactions_of(seq: i64, column: Option<&str>) -> Reactions {
+    let Some(json) = column else { return Reactions::default() };
+    match serde_json::from_str::<Reactions>(json) {
+        Ok(reactions) => reactions,
+        Err(err) => {
+            tracing::warn!(seq, %err, "dropped a message's damaged reactions");
+            Reactions::default()
+        }
+    }
+}
+
+/// A reaction entry's `text`: `+` (put on) or `-` (taken back), then the emoji.
+fn reaction_text(emoji: Emoji, on: bool) -> String {
+    format!("{}{}", if on { '+' } else { '-' }, emoji.as_str())
+}
+
+/// Reads [`reaction_text`] back.
+fn reaction_row(text: &str) -> Option<(bool, Emoji)> {
+    let (on, emoji) = match text.split_at_checked(1)? {
+        ("+", emoji) => (true, emoji),
+        ("-", emoji) => (false, emoji),
+        _ => return None,
+    };
+    Some((on, Emoji::parse(emoji)?))
+}
+
+/// A message's reactions as its row holds them: NULL for none.
+fn reactions_column(reactions: &Reactions) -> Option<String> {
+    (!reactions.is_empty()).then(|| serde_json::to_string(reactions).unwrap_or_default())
 }
 
 /// Sequence numbers are u64 on the wire and i64 in SQL; the log would need 2^63 messages to

@@ -23,11 +23,13 @@ macro_rules! log_ops {
                     kind: row.try_get("kind")?,
                     session: row.try_get("session")?,
                     deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+                    reactions: row.try_get("reactions")?,
                 }),
             };
-            if let Err(refusal) = c.judge(target) {
-                return Ok(Err(refusal));
-            }
+            let reactions = match c.judge(target) {
+                Ok(reactions) => reactions,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
             let numbered = sqlx::query(change::sql::NUMBER).bind(c.room.as_str()).fetch_one(&mut *tx).await?;
             let (epoch, seq): (i64, i64) = (numbered.try_get("epoch")?, numbered.try_get("last_seq")?);
             let (kind, text) = c.row();
@@ -36,7 +38,7 @@ macro_rules! log_ops {
                 .bind(seq)
                 .bind(c.by.as_str())
                 .bind(c.session.to_string())
-                .bind(text)
+                .bind(text.as_ref())
                 .bind(c.at)
                 .bind(kind)
                 .bind(c.target_sql())
@@ -50,6 +52,9 @@ macro_rules! log_ops {
                 change::Alteration::Delete => {
                     sqlx::query(change::sql::FORGET_EDITS).bind(room).bind(c.target_sql()).execute(&mut *tx).await?;
                     sqlx::query(change::sql::DELETE).bind(room).bind(c.target_sql()).bind(c.at)
+                }
+                change::Alteration::React { .. } => {
+                    sqlx::query(change::sql::REACTIONS).bind(room).bind(c.target_sql()).bind(reactions)
                 }
             }
             .execute(&mut *tx)

@@ -326,7 +326,7 @@ impl Store for PgStore {
         read_past_damage(room, start, limit, |cursor, n| async move {
             let rows = sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
-                 WHERE m.room = $1 AND m.seq < $2 AND m.kind >= 2 ORDER BY m.seq DESC LIMIT $3"
+                 WHERE m.room = $1 AND m.seq < $2 AND m.kind IN (2, 3) ORDER BY m.seq DESC LIMIT $3"
             ))
             .bind(room.as_str())
             .bind(cursor)

@@ -40,9 +40,11 @@ pub fn days_kept(server: Option<u32>, room: Option<u32>) -> Option<u32> {
 pub(super) mod sql {
     pub const HORIZON: &str = "SELECT horizon FROM rooms WHERE name = $1";
     /// The oldest entries with text past the horizon, to find where the ones to forget end.
-    pub const OLDEST: &str = "SELECT seq, at FROM messages WHERE room = $1 AND seq > $2 AND kind < 2
+    pub const OLDEST: &str =
+        "SELECT seq, at FROM messages WHERE room = $1 AND seq > $2 AND kind NOT IN (2, 3)
         ORDER BY seq LIMIT $3";
-    pub const FORGET: &str = "DELETE FROM messages WHERE room = $1 AND seq > $2 AND seq <= $3 AND kind < 2";
+    pub const FORGET: &str =
+        "DELETE FROM messages WHERE room = $1 AND seq > $2 AND seq <= $3 AND kind NOT IN (2, 3)";
     pub const MOVE_HORIZON: &str = "UPDATE rooms SET horizon = $2 WHERE name = $1 AND horizon < $2";
     pub const ROOMS: &str = "SELECT r.name, s.retention_days FROM rooms r
         LEFT JOIN room_settings s ON s.room = r.name WHERE r.name > $1 ORDER BY r.name LIMIT $2";

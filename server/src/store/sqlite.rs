@@ -380,7 +380,7 @@ impl Store for SqliteStore {
         read_past_damage(room, start, limit, |cursor, n| async move {
             let rows = sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
-                 WHERE m.room = ? AND m.seq < ? AND m.kind >= 2 ORDER BY m.seq DESC LIMIT ?"
+                 WHERE m.room = ? AND m.seq < ? AND m.kind IN (2, 3) ORDER BY m.seq DESC LIMIT ?"
             ))
             .bind(room.as_str())
             .bind(cursor)

@@ -5,6 +5,7 @@ use super::{
 };
 use crate::identity::SessionId;
 use app::names::{ClientId, MessageText, Nickname, RoomName};
+use app::reactions::{Emoji, ReactionRefusal, Reactions};
 
 fn room(name: &str) -> RoomName {
     RoomName::parse(name).unwrap()
@@ -34,6 +35,7 @@ pub async fn run_all(store: &dyn Store) {
     accounts_and_their_logins(store).await;
     logins_per_account_are_bounded(store).await;
     edits_and_deletions(store).await;
+    reactions(store).await;
     rooms_run_by_people(store).await;
     retention_forgets_from_the_start(store).await;
 }
@@ -98,6 +100,13 @@ pub async fn a_room_moves_between_logs(from: &dyn Store, to: &dyn Store) {
         at: 1_700_000_000_500,
     };
     from.change(&edit).await.unwrap().unwrap();
+    let reaction = NewChange {
+        alteration: Alteration::React { emoji: Emoji::Heart, on: true },
+        by: Nickname::parse("bob").unwrap(),
+        session: SessionId::named("bob"),
+        ..edit.clone()
+    };
+    from.change(&reaction).await.unwrap().unwrap();
     let delete = NewChange {
         target: 2,
         alteration: Alteration::Delete,
@@ -108,9 +117,9 @@ pub async fn a_room_moves_between_logs(from: &dyn Store, to: &dyn Store) {
     from.change(&delete).await.unwrap().unwrap();
     from.append(&[msg_at("moving", "three", 1_700_000_001_000)]).await.unwrap();
     let mut file = Vec::new();
-    assert_eq!(transfer::export(from, &r, &mut file).await.unwrap(), 5);
+    assert_eq!(transfer::export(from, &r, &mut file).await.unwrap(), 6);
     let (into, count) = transfer::import(to, file.as_slice(), None).await.unwrap();
-    assert_eq!((into, count), (r.clone(), 5));
+    assert_eq!((into, count), (r.clone(), 6));
     assert_eq!(to.position(&r).await.unwrap(), from.position(&r).await.unwrap());
     assert_eq!(to.read_after(&r, 0, 100).await.unwrap(), from.read_after(&r, 0, 100).await.unwrap());
     assert_eq!(to.read_before(&r, None, 100).await.unwrap(), from.read_before(&r, None, 100).await.unwrap());
@@ -119,8 +128,13 @@ pub async fn a_room_moves_between_logs(from: &dyn Store, to: &dyn Store) {
     // Under another name, as another room; the log goes on after it.
     let (copy, _) = transfer::import(to, file.as_slice(), Some(room("moved"))).await.unwrap();
     let appended = to.append(&[msg("moved", "ann", "four", None)]).await.unwrap();
-    assert_eq!(appended[0].message().seq, 6);
-    assert_eq!(to.read_after(&copy, 0, 100).await.unwrap().len(), 6);
+    assert_eq!(appended[0].message().seq, 7);
+    assert_eq!(to.read_after(&copy, 0, 100).await.unwrap().len(), 7);
+    let history = to.read_before(&copy, None, 100).await.unwrap();
+    assert!(
+        matches!(history.first().map(|m| &m.body), Some(Body::Text { reactions, .. }) if reactions.count() == 1),
+        "a message moves with its reactions: {history:?}"
+    );
     // A damaged export is refused at its first bad line.
     let text = String::from_utf8(file).unwrap();
     let damaged = text.replacen("\"seq\":3", "\"seq\":1", 1);
@@ -213,6 +227,55 @@ async fn rooms_run_by_people(store: &dyn Store) {
     assert_eq!(older.iter().map(|m| m.seq).collect::<Vec<_>>(), [6, 5, 4, 3, 2, 1], "and page by page");
 }
 
+/// Reactions are numbered in the log like edits, toggled per person and emoji, held by their
+/// message in history, kept out of the audit, and forgotten with their message by retention.
+async fn reactions(store: &dyn Store) {
+    let r = room("reacting");
+    store.append(&[msg("reacting", "ann", "react to me", None)]).await.unwrap();
+    let react = |by: &str, emoji, on| NewChange {
+        room: r.clone(),
+        ..change(by, 1, Alteration::React { emoji, on }, false)
+    };
+    let first = store.change(&react("bob", Emoji::ThumbsUp, true)).await.unwrap().unwrap();
+    assert_eq!(
+        (first.seq, first.author.as_str(), first.body.clone()),
+        (2, "bob", Body::React { target: 1, emoji: Emoji::ThumbsUp, on: true })
+    );
+    assert_eq!(
+        store.change(&react("bob", Emoji::ThumbsUp, true)).await.unwrap(),
+        Err(Refusal::Reaction(ReactionRefusal::Unchanged)),
+        "twice is once"
+    );
+    store.change(&react("ann", Emoji::ThumbsUp, true)).await.unwrap().unwrap();
+    store.change(&react("cy", Emoji::Party, true)).await.unwrap().unwrap();
+    store.change(&react("bob", Emoji::ThumbsUp, false)).await.unwrap().unwrap();
+    assert_eq!(store.position(&r).await.unwrap().seq, 5, "a refusal takes no number");
+    assert_eq!(
+        store.change(&NewChange { target: 4, ..react("ann", Emoji::Sad, true) }).await.unwrap(),
+        Err(Refusal::NotFound),
+        "reactions are on messages, not on reactions"
+    );
+
+    let history = store.read_before(&r, None, 10).await.unwrap();
+    let Some(Body::Text { reactions, .. }) = history.first().map(|m| &m.body) else {
+        panic!("expected the message, got {history:?}")
+    };
+    assert_eq!(
+        serde_json::to_string(reactions).unwrap(),
+        r#"[{"emoji":"👍","by":["ann"]},{"emoji":"🎉","by":["cy"]}]"#
+    );
+    assert_eq!(history.len(), 1, "history holds the message, not its reactions");
+    let log: Vec<_> = store.read_after(&r, 1, 10).await.unwrap().into_iter().map(|m| m.body).collect();
+    assert_eq!(
+        log.last(),
+        Some(&Body::React { target: 1, emoji: Emoji::ThumbsUp, on: false }),
+        "a client that resumes learns every one"
+    );
+    assert!(store.read_actions(&r, None, 10).await.unwrap().is_empty(), "reactions are not audited");
+    assert_eq!(store.forget_before(&r, i64::MAX, 100).await.unwrap(), 5, "forgotten with their message");
+    assert!(store.read_after(&r, 0, 10).await.unwrap().is_empty());
+}
+
 fn change(by: &str, target: u64, alteration: Alteration, moderator: bool) -> NewChange {
     NewChange {
         room: room("changes"),
@@ -287,7 +350,8 @@ async fn edits_and_deletions(store: &dyn Store) {
                 1,
                 Body::Text {
                     text: MessageText::parse("first, fixed").unwrap(),
-                    edited: Some(1_700_000_000_500)
+                    edited: Some(1_700_000_000_500),
+                    reactions: Reactions::default(),
                 }
             ),
             (2, Body::Deleted),

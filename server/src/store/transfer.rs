@@ -162,6 +162,8 @@ pub(super) struct Row<'a> {
     pub target: Option<i64>,
     pub edited_at: Option<Millis>,
     pub deleted_at: Option<Millis>,
+    /// A message's reactions as they stand.
+    pub reactions: Option<String>,
 }
 
 impl<'a> Row<'a> {
@@ -176,11 +178,13 @@ impl<'a> Row<'a> {
             target,
             edited_at,
             deleted_at,
+            reactions: None,
         };
         Ok(match &entry.body {
-            Body::Text { text, edited } => {
-                row(kind::MESSAGE, Cow::Borrowed(text.as_str()), None, *edited, None)
-            }
+            Body::Text { text, edited, reactions } => Row {
+                reactions: super::reactions_column(reactions),
+                ..row(kind::MESSAGE, Cow::Borrowed(text.as_str()), None, *edited, None)
+            },
             Body::Deleted => row(kind::MESSAGE, Cow::Borrowed(""), None, None, Some(entry.at)),
             Body::Edit { target: t, text } => row(
                 kind::EDIT,
@@ -190,6 +194,9 @@ impl<'a> Row<'a> {
                 None,
             ),
             Body::Delete { target: t } => row(kind::DELETE, Cow::Borrowed(""), target(t), None, None),
+            Body::React { target: t, emoji, on } => {
+                row(kind::REACT, Cow::Owned(super::reaction_text(*emoji, *on)), target(t), None, None)
+            }
             Body::Moderation(record) => {
                 let text = serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 row(kind::MODERATION, Cow::Owned(text), None, None, None)
@@ -207,8 +214,8 @@ pub(super) mod sql {
         VALUES ($1, $2, $3, $4) ON CONFLICT (room) DO UPDATE SET topic = excluded.topic,
         slow_mode = excluded.slow_mode, retention_days = excluded.retention_days";
     pub const ENTRY: &str = "INSERT INTO messages
-        (room, seq, author, text, at, client_id, kind, target, edited_at, deleted_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+        (room, seq, author, text, at, client_id, kind, target, edited_at, deleted_at, reactions)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
     pub const LAST_AT: &str = "UPDATE rooms SET last_at = $2 WHERE name = $1 AND last_at < $2";
 }
 
@@ -261,6 +268,7 @@ macro_rules! transfer_ops {
                     .bind(row.target)
                     .bind(row.edited_at)
                     .bind(row.deleted_at)
+                    .bind(row.reactions)
                     .execute(&mut *tx)
                     .await?;
             }

@@ -132,8 +132,15 @@ impl TestServer {
 
     /// Stops the server and starts a new one on the same data directory.
     pub async fn restart(self) -> TestServer {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Stops the server and starts a new one on the same data directory, configured by `change`.
+    pub async fn restart_with(self, change: impl FnOnce(&mut Config)) -> TestServer {
         let data = self.stop_keeping_data().await;
-        spawn_with(Config::for_tests(data.path().to_path_buf()), data).await
+        let mut config = Config::for_tests(data.path().to_path_buf());
+        change(&mut config);
+        spawn_with(config, data).await
     }
 }
 

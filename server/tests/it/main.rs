@@ -23,6 +23,7 @@ mod mixed_room;
 mod moderation;
 mod plain_dialect;
 mod postgres;
+mod reactions;
 mod relay;
 mod retention;
 mod seed_004;
