@@ -10,7 +10,7 @@
 use crate::log::RoomLog;
 use crate::names::{MessageText, Nickname, RoomName};
 use crate::outbox::{NotQueued, Outbox};
-use crate::protocol::{Role, RoomRules};
+use crate::protocol::{Role, RoomRules, Seq};
 use crate::roster::Roster;
 use leptos::prelude::*;
 
@@ -58,6 +58,8 @@ pub struct RoomLink {
     pub loading_older: RwSignal<bool>,
     /// Who runs the room, its topic and slow mode.
     pub rules: RwSignal<RoomRules>,
+    /// The message the composer answers, if it answers one.
+    pub replying: RwSignal<Option<crate::quote::Quote>>,
     #[cfg(feature = "hydrate")]
     runtime: StoredValue<runtime::Runtime, LocalStorage>,
 }
@@ -83,6 +85,7 @@ impl RoomLink {
             close_reason: RwSignal::new(None),
             loading_older: RwSignal::new(false),
             rules: RwSignal::new(RoomRules::default()),
+            replying: RwSignal::new(None),
             #[cfg(feature = "hydrate")]
             runtime: StoredValue::new_local(runtime::Runtime::default()),
         };
@@ -118,10 +121,10 @@ impl RoomLink {
     /// Queues `text` for the room: it shows as pending and is sent now if connected, otherwise
     /// as soon as a connection is ready. Refused when too many messages are waiting, or when it
     /// is too large to send at all.
-    pub fn send(self, text: MessageText) -> Result<(), NotQueued> {
+    pub fn send(self, text: MessageText, reply_to: Option<Seq>) -> Result<(), NotQueued> {
         #[cfg(feature = "hydrate")]
         {
-            let pending = crate::outbox::Pending { id: crate::client::new_client_id(), text };
+            let pending = crate::outbox::Pending { id: crate::client::new_client_id(), text, reply_to };
             let mut queued = Ok(());
             self.outbox.update(|outbox| queued = outbox.push(pending.clone()));
             queued?;
@@ -130,7 +133,7 @@ impl RoomLink {
         }
         #[cfg(not(feature = "hydrate"))]
         {
-            let _ = text;
+            let _ = (text, reply_to);
             Ok(())
         }
     }
@@ -253,8 +256,7 @@ mod runtime {
             self.last_typing = 0.0;
             if let Some(socket) = self.socket.as_ref().filter(|s| s.is_open()) {
                 // If this fails the message stays in the outbox and goes out on the next connection.
-                let _ =
-                    socket.send(&ClientMessage::Send { id: pending.id.clone(), text: pending.text.clone() });
+                let _ = socket.send(&pending.request());
             }
         }
 

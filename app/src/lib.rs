@@ -13,6 +13,7 @@ pub mod log;
 pub mod names;
 pub mod outbox;
 pub mod protocol;
+pub mod quote;
 pub mod reactions;
 pub mod roster;
 mod session;

@@ -2,6 +2,7 @@
 //! the components so that it can be unit-tested without a browser.
 
 use crate::protocol::{Epoch, Millis, Seq, ServerEvent};
+use crate::quote::{excerpt, Quote};
 use crate::reactions::Reactions;
 use std::collections::VecDeque;
 
@@ -33,6 +34,8 @@ pub enum LineKind {
         edited: bool,
         deleted: bool,
         reactions: Reactions,
+        /// The message it answers, as that one reads now.
+        reply: Option<Quote>,
     },
     Joined {
         name: String,
@@ -135,18 +138,22 @@ impl RoomLog {
                 }
             }
             ServerEvent::Edited { id, epoch, target, text, .. } => {
-                self.changed(*id, *epoch, *target, |line_text, edited, _, _| {
+                if self.changed(*id, *epoch, *target, |line_text, edited, _, _| {
                     *line_text = text.to_string();
                     *edited = true;
-                });
+                }) {
+                    self.requote(*target, |quote| quote.excerpt = excerpt(text.as_str()));
+                }
                 return;
             }
             ServerEvent::Deleted { id, epoch, target, .. } => {
-                self.changed(*id, *epoch, *target, |line_text, _, deleted, reactions| {
+                if self.changed(*id, *epoch, *target, |line_text, _, deleted, reactions| {
                     line_text.clear();
                     *deleted = true;
                     *reactions = Reactions::default();
-                });
+                }) {
+                    self.requote(*target, |quote| *quote = Quote::gone(quote.id));
+                }
                 return;
             }
             ServerEvent::Reacted { id, epoch, target, emoji, on, by, .. } => {
@@ -171,16 +178,17 @@ impl RoomLog {
     }
 
     /// Applies a change numbered `id` to the message numbered `target`, if it is shown (one
-    /// older than what is shown arrives as it is now when its page is loaded).
+    /// older than what is shown arrives as it is now when its page is loaded). Whether the change
+    /// was new (not delivered before).
     fn changed(
         &mut self,
         id: Seq,
         epoch: Epoch,
         target: Seq,
         change: impl FnOnce(&mut String, &mut bool, &mut bool, &mut Reactions),
-    ) {
+    ) -> bool {
         if epoch != self.epoch || id <= self.last_seq {
-            return;
+            return false;
         }
         self.last_seq = id;
         let line = self
@@ -194,6 +202,19 @@ impl RoomLog {
             if !*deleted {
                 change(text, edited, deleted, reactions);
                 *rev += 1;
+            }
+        }
+        true
+    }
+
+    /// Changes the quotes of `target` in the replies shown, as it was edited or deleted.
+    fn requote(&mut self, target: Seq, change: impl Fn(&mut Quote)) {
+        for line in &mut self.lines {
+            if let LineKind::Message { reply: Some(quote), .. } = &mut line.kind {
+                if quote.id == target && quote.author.is_some() {
+                    change(quote);
+                    line.rev += 1;
+                }
             }
         }
     }
@@ -224,7 +245,7 @@ impl RoomLog {
 
 /// The line of a message event as it reads now.
 fn message_line(event: &ServerEvent) -> Option<LineKind> {
-    let ServerEvent::Message { id, author, text, at, edited, deleted, reactions, .. } = event else {
+    let ServerEvent::Message { id, author, text, at, edited, deleted, reactions, reply, .. } = event else {
         return None;
     };
     Some(LineKind::Message {
@@ -235,6 +256,7 @@ fn message_line(event: &ServerEvent) -> Option<LineKind> {
         edited: edited.is_some(),
         deleted: *deleted,
         reactions: reactions.clone(),
+        reply: reply.clone(),
     })
 }
 
@@ -255,6 +277,7 @@ mod tests {
             edited: None,
             deleted: false,
             reactions: Reactions::default(),
+            reply: None,
         }
     }
 
@@ -271,6 +294,7 @@ mod tests {
             edited,
             deleted,
             reactions: Reactions::default(),
+            reply: None,
         }
     }
 

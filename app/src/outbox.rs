@@ -14,6 +14,15 @@ pub const MAX_PENDING: usize = 100;
 pub struct Pending {
     pub id: ClientId,
     pub text: MessageText,
+    /// The message it answers.
+    pub reply_to: Option<crate::protocol::Seq>,
+}
+
+impl Pending {
+    /// What is sent for it, the first time and every time again.
+    pub fn request(&self) -> ClientMessage {
+        ClientMessage::Send { id: self.id.clone(), text: self.text.clone(), reply_to: self.reply_to }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,7 +46,7 @@ impl Outbox {
         if self.pending.len() >= MAX_PENDING {
             return Err(NotQueued::Full);
         }
-        let frame = ClientMessage::Send { id: pending.id.clone(), text: pending.text.clone() }.to_json();
+        let frame = pending.request().to_json();
         if frame.len() > MAX_FRAME_BYTES {
             return Err(NotQueued::TooLong(frame.len()));
         }
@@ -74,7 +83,11 @@ mod tests {
     use super::*;
 
     fn pending(i: u32) -> Pending {
-        Pending { id: ClientId::from_random([i, 0, 0]), text: MessageText::parse(&format!("m{i}")).unwrap() }
+        Pending {
+            id: ClientId::from_random([i, 0, 0]),
+            text: MessageText::parse(&format!("m{i}")).unwrap(),
+            reply_to: None,
+        }
     }
 
     #[test]
@@ -95,11 +108,11 @@ mod tests {
         let mut outbox = Outbox::default();
         // 4,096 bytes of text, allowed, but each quote escaped as \": over 8 KiB of JSON.
         let text = MessageText::parse(&"\"".repeat(MessageText::MAX_BYTES)).unwrap();
-        let refused = outbox.push(Pending { id: pending(1).id, text });
+        let refused = outbox.push(Pending { id: pending(1).id, text, reply_to: None });
         assert!(matches!(refused, Err(NotQueued::TooLong(n)) if n > MAX_FRAME_BYTES), "{refused:?}");
         assert!(outbox.is_empty());
         let text = MessageText::parse(&"é".repeat(2_000)).unwrap();
-        assert!(outbox.push(Pending { id: pending(2).id, text }).is_ok());
+        assert!(outbox.push(Pending { id: pending(2).id, text, reply_to: None }).is_ok());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! A client that offers no subprotocol gets the seeds' plain-text dialect instead.
 
 use crate::names::{ClientId, MessageText, Nickname, RoomName};
+use crate::quote::Quote;
 use crate::reactions::{Emoji, Reactions};
 use serde::{Deserialize, Serialize};
 
@@ -66,7 +67,13 @@ pub enum ClientMessage {
     /// Post `text` to the room this connection is in. `id` is the client's own name for the
     /// message: the server answers with [`ServerEvent::Ack`] once it is durably stored, and a
     /// resend with the same `id` (after a reconnect, say) is acknowledged but not stored again.
-    Send { id: ClientId, text: MessageText },
+    /// `reply_to`: the number of an earlier message of the room that this one answers.
+    Send {
+        id: ClientId,
+        text: MessageText,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<Seq>,
+    },
     /// Asks for a [`ServerEvent::Pong`]; lets a browser, which cannot send WebSocket pings,
     /// notice a dead connection.
     Ping { nonce: u64 },
@@ -255,6 +262,9 @@ pub enum ServerEvent {
         /// Its reactions as they stand (none for a deleted message).
         #[serde(default, skip_serializing_if = "Reactions::is_empty")]
         reactions: Reactions,
+        /// The message it answers, as that one reads now.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply: Option<Quote>,
     },
     /// The message numbered `target` now reads `text`, as `by` (its author) edited it at `at`.
     /// Numbered in the log like a message (`id`), so that a client that was away learns of it
@@ -442,9 +452,16 @@ mod tests {
 
     #[test]
     fn client_message_wire_shape() {
-        let msg = ClientMessage::Send { id: cid("c1"), text: MessageText::parse("hi").unwrap() };
+        let msg =
+            ClientMessage::Send { id: cid("c1"), text: MessageText::parse("hi").unwrap(), reply_to: None };
         assert_eq!(msg.to_json(), r#"{"type":"send","id":"c1","text":"hi"}"#);
         assert_eq!(ClientMessage::from_json(r#"{"type":"send","id":"c1","text":"hi"}"#).ok(), Some(msg));
+        let reply = ClientMessage::Send {
+            id: cid("c2"),
+            text: MessageText::parse("yes").unwrap(),
+            reply_to: Some(1),
+        };
+        assert_eq!(reply.to_json(), r#"{"type":"send","id":"c2","text":"yes","reply_to":1}"#);
         let ping = ClientMessage::Ping { nonce: 7 };
         assert_eq!(ping.to_json(), r#"{"type":"ping","nonce":7}"#);
         assert_eq!(ClientMessage::from_json(r#"{"type":"typing"}"#).ok(), Some(ClientMessage::Typing {}));
@@ -503,6 +520,7 @@ mod tests {
                 edited: Some(1_700_000_000_001),
                 deleted: false,
                 reactions: Reactions::default(),
+                reply: Some(Quote::of(3, nick("bob"), "lunch?")),
             },
             ServerEvent::Edited {
                 id: 8,
@@ -553,6 +571,7 @@ mod tests {
             edited: None,
             deleted: false,
             reactions: Reactions::default(),
+            reply: None,
         };
         assert_eq!(
             event.to_json(),

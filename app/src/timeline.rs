@@ -105,6 +105,7 @@ mod tests {
                 edited: false,
                 deleted: false,
                 reactions: Default::default(),
+                reply: None,
             },
         }
     }

@@ -15,7 +15,7 @@ pub async fn run(who: &Who, room: &RoomName, text: &str) -> anyhow::Result<()> {
     let text = MessageText::parse(text).map_err(|err| anyhow::anyhow!("{err}"))?;
     let id = ClientId::parse(&format!("cli-{:016x}", fastrand::u64(..)))
         .map_err(|err| anyhow::anyhow!("{err}"))?;
-    let message = ClientMessage::Send { id: id.clone(), text };
+    let message = ClientMessage::Send { id: id.clone(), text, reply_to: None };
     let deadline = tokio::time::Instant::now() + PATIENCE;
     let mut backoff = Backoff::default();
     loop {

@@ -147,3 +147,60 @@ test("people react to a message by keyboard and by pointer, see who reacted, and
   await expect(heart(bob).locator(".who")).toHaveText("alice");
   expect(await seriousViolations(bob), "reactions shown").toEqual([]);
 });
+
+test("a person answers a message, and its quote leads back to it even from far down the room", async ({
+  browser,
+}) => {
+  test.setTimeout(60_000);
+  const room = `/r/replies-${Date.now()}`;
+  const alice = await (await browser.newContext()).newPage();
+  const bob = await (await browser.newContext()).newPage();
+  await joinAs(alice, room, "alice");
+  await joinAs(bob, room, "bob");
+  await say(alice, "lunch at noon?");
+  await expect(messages(bob)).toHaveCount(1);
+
+  // With the pointer: the reply button, then the composer says what it answers.
+  await messages(bob).nth(0).hover();
+  await messages(bob).nth(0).getByRole("button", { name: "Reply" }).click();
+  const replying = bob.getByRole("group", { name: "Replying" });
+  await expect(replying).toContainText("Replying to alice: lunch at noon?");
+  await expect(bob.getByLabel("Message", { exact: true })).toBeFocused();
+  expect(await seriousViolations(bob), "replying").toEqual([]);
+  await say(bob, "noon works");
+  await expect(replying).toHaveCount(0);
+  for (const page of [alice, bob]) {
+    const quote = messages(page).nth(1).locator(".quote");
+    await expect(quote.locator(".quote-author")).toHaveText("alice");
+    await expect(quote.locator(".quote-text")).toHaveText("lunch at noon?");
+    await expect(messages(page).nth(1).locator(".text")).toHaveText("noon works");
+  }
+
+  // With the keyboard: Escape gives a reply up.
+  await messages(bob).nth(0).getByRole("button", { name: "Reply" }).focus();
+  await bob.keyboard.press("Enter");
+  await expect(replying).toBeVisible();
+  await expect(bob.getByLabel("Message", { exact: true })).toBeFocused();
+  await bob.keyboard.press("Escape");
+  await expect(replying).toHaveCount(0);
+
+  // Far down the room: the quote loads older history until what it answers is there.
+  // At the room's rate (5 a second): faster for long, and the server closes the sender.
+  for (let i = 1; i <= 50; i++) {
+    await say(alice, `filler ${i}`);
+    await alice.waitForTimeout(210);
+  }
+  await expect(messages(bob)).toHaveCount(52);
+  await messages(bob).nth(0).getByRole("button", { name: "Reply" }).focus();
+  await bob.keyboard.press("Enter");
+  await say(bob, "still on?");
+  await expect(messages(alice)).toHaveCount(53);
+  await bob.reload();
+  await waitForHydration(bob);
+  await expect(messages(bob)).toHaveCount(50);
+  await expect(bob.locator("#m1")).toHaveCount(0);
+  await messages(bob).last().locator(".quote").click();
+  await expect(bob.locator("#m1")).toBeFocused();
+  await expect(bob.locator("#m1")).toBeInViewport();
+  await expect(bob.locator("#m1 .text")).toHaveText("lunch at noon?");
+});

@@ -42,15 +42,15 @@ fuzz_target!(|data: &[u8]| {
     let Command::Say(message) = plain::parse(text) else { return };
     assert_eq!(MessageText::parse(message.as_str()).as_ref(), Ok(&message), "parsing is stable");
     let author = Nickname::parse("bob").expect("a nickname");
-    let lines = plain::message(&author, &message);
+    let lines = plain::message(&author, message.as_str());
     assert!(!lines.is_empty(), "a message that is not blank has a line");
     for line in &lines {
         assert!(line.starts_with("bob:"), "{line:?}");
         assert!(!line.chars().any(|c| c.is_control() && c != '\t'), "{line:?}");
     }
-    let verbatim = payloads(plain::message_frames(&author, &message, Lines::Verbatim).bytes());
+    let verbatim = payloads(plain::message_frames(&author, message.as_str(), Lines::Verbatim).bytes());
     assert_eq!(verbatim, lines);
-    let escaped = payloads(plain::message_frames(&author, &message, Lines::Html).bytes());
+    let escaped = payloads(plain::message_frames(&author, message.as_str(), Lines::Html).bytes());
     assert_eq!(escaped.len(), lines.len());
     for (html, line) in escaped.iter().zip(&lines) {
         assert!(!html.contains(['<', '>', '"', '\'']), "{html:?}");

@@ -1,6 +1,8 @@
 //! The message form. Without JavaScript it posts to a server function and the page comes back
 //! with the message in it; with JavaScript the same form sends over the WebSocket: Enter or the
-//! button sends, an empty message is refused with a hint, typing is announced to the room.
+//! button sends, an empty message is refused with a hint, typing is announced to the room. A
+//! reply shows what it answers above the field until it is sent, or Escape (or its button) gives
+//! it up.
 
 use crate::api::{url_error, PostMessage};
 use crate::connection::RoomLink;
@@ -29,17 +31,40 @@ pub fn Composer(link: RoomLink) -> impl IntoView {
     let from_url = url_error(PostMessage::PATH);
     let hint = RwSignal::new(None::<String>);
     let input = NodeRef::<leptos::html::Input>::new();
+    let focus = move || {
+        if let Some(el) = input.get_untracked() {
+            let _ = el.focus();
+        }
+    };
+    // Asked to answer a message, the reader is taken to the field to write the answer.
+    Effect::new(move |_| {
+        if link.replying.with(Option::is_some) {
+            focus();
+        }
+    });
+    let cancel_reply = move || {
+        link.replying.set(None);
+        focus();
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && link.replying.with_untracked(Option::is_some) {
+            ev.prevent_default();
+            cancel_reply();
+        }
+    };
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        let reply_to = link.replying.with_untracked(|r| r.as_ref().map(|q| q.id));
         let outcome = match MessageText::parse(&draft.get_untracked()) {
             Err(NameError::Empty { .. }) => Err("Type a message first.".to_owned()),
             Err(err) => Err(format!("Not sent: {err}.")),
-            Ok(text) => link.send(text).map_err(|full| full.to_string()),
+            Ok(text) => link.send(text, reply_to).map_err(|full| full.to_string()),
         };
         match outcome {
             Ok(()) => {
                 draft.set(String::new());
                 hint.set(None);
+                link.replying.set(None);
             }
             Err(why) => hint.set(Some(why)),
         }
@@ -48,8 +73,20 @@ pub fn Composer(link: RoomLink) -> impl IntoView {
         }
     };
     let room = link.room.get_value().to_string();
+    let replying = move || {
+        link.replying.get().map(|quote| {
+            let who = quote.author.map(|a| a.to_string()).unwrap_or_default();
+            view! {
+                <div class="replying" role="group" aria-label="Replying">
+                    <span>"Replying to "<b>{who}</b>": "<span class="quote-text">{quote.excerpt}</span></span>
+                    <button type="button" aria-label="Cancel the reply" on:click=move |_| cancel_reply()>"×"</button>
+                </div>
+            }
+        })
+    };
     view! {
-        <form class="composer" method="post" action=PostMessage::url() on:submit=on_submit>
+        <form class="composer" method="post" action=PostMessage::url() on:submit=on_submit on:keydown=on_keydown>
+            {replying}
             <input type="hidden" name="room" value=room/>
             <input type="hidden" name="id" value=form_message_id()/>
             <label for="message" class="visually-hidden">"Message"</label>

@@ -4,6 +4,7 @@
 
 use crate::components::message_actions::{EditForm, MessageActions};
 use crate::components::reactions::ReactionBar;
+use crate::components::reply::{line_id, QuoteLink, ReplyButton};
 use crate::connection::RoomLink;
 use crate::linkify::{segments, Segment};
 use crate::log::{LineKind, LogLine};
@@ -40,16 +41,18 @@ pub fn MessageLog(link: RoomLink) -> impl IntoView {
     // New lines: follow them if the reader is at the bottom (or just sent something);
     // otherwise count them for the "new messages" button. Older pages loaded above change
     // neither.
-    Effect::new(move |previous: Option<(Option<i64>, usize)>| {
-        let newest = log.with(|l| l.newest_key());
+    Effect::new(move |previous: Option<(Option<i64>, usize, Option<i64>)>| {
+        let (newest, oldest) = log.with(|l| (l.newest_key(), l.lines().next().map(|l| l.key)));
         let pending = outbox.with(|o| o.len());
-        if let Some((before, pending_before)) = previous {
+        if let Some((before, pending_before, oldest_before)) = previous {
             let added = match (before, newest) {
                 (Some(b), Some(n)) if n > b => (n - b) as usize,
                 (None, Some(_)) => 1,
                 _ => 0,
             };
-            if pending > pending_before || at_bottom.get_untracked() {
+            // A page loaded above moves nothing: whoever loaded it keeps their place.
+            let prepended = added == 0 && oldest != oldest_before;
+            if pending > pending_before || (at_bottom.get_untracked() && !prepended) {
                 request_animation_frame(scroll_to_bottom);
             } else if added > 0 {
                 unseen.update(|n| *n += added);
@@ -57,7 +60,7 @@ pub fn MessageLog(link: RoomLink) -> impl IntoView {
         } else {
             request_animation_frame(scroll_to_bottom);
         }
-        (newest, pending)
+        (newest, pending, oldest)
     });
     // Loads the page before the oldest message, keeping what the reader looks at in place.
     let load_older = move || {
@@ -134,7 +137,7 @@ fn Line(item: Item, link: RoomLink) -> impl IntoView {
         view! { <li class="day"><span>{move || label.get()}</span></li> }
     });
     let line = match kind {
-        LineKind::Message { seq, author, text, at, edited, deleted, reactions } => {
+        LineKind::Message { seq, author, text, at, edited, deleted, reactions, reply } => {
             // The server renders UTC; once hydrated, the reader's own time zone.
             let time = RwSignal::new(utc_time(at));
             #[cfg(feature = "hydrate")]
@@ -145,7 +148,10 @@ fn Line(item: Item, link: RoomLink) -> impl IntoView {
                 view! { <p class="text tombstone">"message deleted"</p> }.into_any()
             } else {
                 let shown = text.clone();
+                let answered = text.clone();
+                let quote = reply.map(|quote| view! { <QuoteLink link quote/> });
                 view! {
+                    {quote}
                     <Show
                         when=move || editing.get()
                         fallback=move || {
@@ -161,13 +167,14 @@ fn Line(item: Item, link: RoomLink) -> impl IntoView {
                         <EditForm link seq text=text.clone() editing/>
                     </Show>
                     <ReactionBar link seq reactions/>
+                    <ReplyButton link seq author=author.clone() text=answered/>
                     <MessageActions link seq author=author.clone() editing/>
                     <DeleteForm link seq author=author.clone()/>
                 }
                 .into_any()
             };
             view! {
-                <li class=class>
+                <li class=class id=line_id(seq) tabindex="-1">
                     <div class="meta" class:visually-hidden=continued>
                         <span class="author">{author.clone()}</span>
                         <time class="at">{move || time.get()}</time>

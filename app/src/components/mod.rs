@@ -10,6 +10,7 @@ pub mod message_actions;
 pub mod message_log;
 pub mod nickname;
 pub mod reactions;
+pub mod reply;
 pub mod room_audit;
 pub mod room_list;
 pub mod room_page;

@@ -158,7 +158,7 @@ impl Screen {
         if self.generation().is_none() {
             return Vec::new();
         }
-        self.outbox.iter().map(|p| ClientMessage::Send { id: p.id.clone(), text: p.text.clone() }).collect()
+        self.outbox.iter().map(Pending::request).collect()
     }
 
     /// Answers a key press; `now` decides whether typing is announced again.
@@ -260,14 +260,14 @@ impl Screen {
             }
         };
         let id = ClientId::from_random([fastrand::u32(..), fastrand::u32(..), fastrand::u32(..)]);
-        let pending = Pending { id: id.clone(), text: text.clone() };
+        let pending = Pending { id: id.clone(), text: text.clone(), reply_to: None };
         if let Err(refused) = self.outbox.push(pending) {
             self.notice(refused.to_string());
             return Vec::new();
         }
         self.quit_warned = false;
         match self.generation() {
-            Some(_) => vec![ClientMessage::Send { id, text }],
+            Some(_) => vec![ClientMessage::Send { id, text, reply_to: None }],
             None => Vec::new(),
         }
     }

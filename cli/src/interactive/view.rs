@@ -66,7 +66,7 @@ fn rows(screen: &Screen, width: usize) -> Vec<Line<'static>> {
     let mut rows = Vec::new();
     for line in screen.log.lines() {
         let spans = match &line.kind {
-            LineKind::Message { seq, author, text, at, edited, deleted, reactions } => {
+            LineKind::Message { seq, author, text, at, edited, deleted, reactions, reply } => {
                 let name =
                     if author == me { Style::new().bold().fg(Color::Cyan) } else { Style::new().bold() };
                 let mut spans = vec![
@@ -74,6 +74,13 @@ fn rows(screen: &Screen, width: usize) -> Vec<Line<'static>> {
                     (safe(author), name),
                     (": ".to_owned(), Style::new()),
                 ];
+                if let Some(quote) = reply.as_ref().filter(|_| !*deleted) {
+                    let quoted = match &quote.author {
+                        Some(author) => format!("↩ {}: {} │ ", safe(author.as_str()), safe(&quote.excerpt)),
+                        None => "↩ a deleted message │ ".to_owned(),
+                    };
+                    spans.push((quoted, dim));
+                }
                 if *deleted {
                     spans.push(("(deleted)".to_owned(), dim.add_modifier(Modifier::ITALIC)));
                 } else {

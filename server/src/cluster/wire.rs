@@ -96,6 +96,7 @@ mod tests {
                 text: MessageText::parse("<b>hi</b>\nthere").unwrap(),
                 edited: None,
                 reactions: Default::default(),
+                reply: Some(app::quote::Quote::of(2, nick("bob"), "lunch?")),
             },
             at: 5,
             client_id: Some(ClientId::parse("c-1").unwrap()),

@@ -53,9 +53,9 @@ pub fn logout(name: &Nickname) -> String {
 }
 
 /// Sent to the whole room for each message: `<name>:<line>` for each of its lines that is not
-/// blank.
-pub fn message(author: &Nickname, text: &MessageText) -> Vec<String> {
-    text.lines().filter(|line| !line.trim().is_empty()).map(|line| format!("{author}:{line}")).collect()
+/// blank (a reply's text as [`Quote::plain`](app::quote::Quote::plain) writes it).
+pub fn message(author: &Nickname, text: &str) -> Vec<String> {
+    text.split('\n').filter(|line| !line.trim().is_empty()).map(|line| format!("{author}:{line}")).collect()
 }
 
 /// Sent to the whole room when a message is edited: `<name>:* <line>` for each line of its new
@@ -71,7 +71,7 @@ pub fn line(text: &str, lines: Lines) -> Frame {
 }
 
 /// A message's lines as frames, in one buffer: they are always written together.
-pub fn message_frames(author: &Nickname, text: &MessageText, lines: Lines) -> Frame {
+pub fn message_frames(author: &Nickname, text: &str, lines: Lines) -> Frame {
     frames(&message(author, text), lines)
 }
 
@@ -137,24 +137,24 @@ mod tests {
     #[test]
     fn the_seed_lines() {
         assert_eq!(welcome(&nick("alice")), "Welcome, alice !");
-        assert_eq!(message(&nick("alice"), &text("hello there")), ["alice:hello there"]);
+        assert_eq!(message(&nick("alice"), text("hello there").as_str()), ["alice:hello there"]);
         assert_eq!(logout(&nick("alice")), "alice Logout");
     }
 
     #[test]
     fn a_line_break_cannot_forge_someone_elses_line() {
         let forged = text("hi\nalice:I am alice\r\n\n  \nbye");
-        assert_eq!(message(&nick("bob"), &forged), ["bob:hi", "bob:alice:I am alice", "bob:bye"]);
-        let frames = message_frames(&nick("bob"), &forged, Lines::Verbatim);
+        assert_eq!(message(&nick("bob"), forged.as_str()), ["bob:hi", "bob:alice:I am alice", "bob:bye"]);
+        let frames = message_frames(&nick("bob"), forged.as_str(), Lines::Verbatim);
         assert_eq!(payloads(&frames), ["bob:hi", "bob:alice:I am alice", "bob:bye"]);
     }
 
     #[test]
     fn programs_get_text_verbatim_and_pages_get_it_escaped() {
         let markup = text(r#"a:b  <img src=x onerror="alert(1)"> & 'c'"#);
-        let verbatim = message_frames(&nick("bob"), &markup, Lines::Verbatim);
+        let verbatim = message_frames(&nick("bob"), markup.as_str(), Lines::Verbatim);
         assert_eq!(payloads(&verbatim), [r#"bob:a:b  <img src=x onerror="alert(1)"> & 'c'"#]);
-        let escaped = message_frames(&nick("bob"), &markup, Lines::Html);
+        let escaped = message_frames(&nick("bob"), markup.as_str(), Lines::Html);
         assert_eq!(
             payloads(&escaped),
             ["bob:a:b  &lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &#x27;c&#x27;"]

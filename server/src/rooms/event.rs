@@ -62,8 +62,9 @@ impl RoomEvent {
     pub fn message(stored: &StoredMessage) -> Self {
         let event = stored.event();
         let (plain, plain_html) = match &stored.body {
-            Body::Text { text, .. } => {
-                both(plain_frames(text.as_str(), |lines| plain::message_frames(&stored.author, text, lines)))
+            Body::Text { text, reply, .. } => {
+                let text = shown(text, reply);
+                both(plain_frames(&text, |lines| plain::message_frames(&stored.author, &text, lines)))
             }
             Body::Edit { text: Some(text), .. } => both(plain_frames(text.as_str(), |lines| {
                 plain::correction_frames(&stored.author, text, lines)
@@ -154,8 +155,8 @@ impl RoomEvent {
             return None;
         }
         match ServerEvent::from_json(self.json.as_ref()?.payload_text()) {
-            Ok(ServerEvent::Message { author, text, deleted: false, .. }) => {
-                Some(tornado::fragment(&author, &text))
+            Ok(ServerEvent::Message { author, text, deleted: false, reply, .. }) => {
+                Some(tornado::fragment(&author, &shown(&text, &reply)))
             }
             _ => None,
         }
@@ -166,8 +167,8 @@ impl RoomEvent {
     pub fn logged(stored: &StoredMessage, dialect: Dialect) -> Option<Frame> {
         match (dialect, &stored.body) {
             (Dialect::Json | Dialect::Relay, _) => Some(json::encode(&stored.event())),
-            (Dialect::Plain(lines), Body::Text { text, .. }) => {
-                Some(plain::message_frames(&stored.author, text, lines))
+            (Dialect::Plain(lines), Body::Text { text, reply, .. }) => {
+                Some(plain::message_frames(&stored.author, &shown(text, reply), lines))
             }
             (Dialect::Plain(lines), Body::Edit { text: Some(text), .. }) => {
                 Some(plain::correction_frames(&stored.author, text, lines))
@@ -175,7 +176,9 @@ impl RoomEvent {
             (Dialect::Plain(lines), Body::Moderation(record)) => {
                 Some(plain::line(&record.action.describe(&stored.author), lines))
             }
-            (Dialect::Tornado, Body::Text { text, .. }) => Some(tornado::fragment(&stored.author, text)),
+            (Dialect::Tornado, Body::Text { text, reply, .. }) => {
+                Some(tornado::fragment(&stored.author, &shown(text, reply)))
+            }
             _ => None,
         }
     }
@@ -214,4 +217,16 @@ fn plain_frames(text: &str, encode: impl Fn(plain::Lines) -> Frame) -> (Frame, F
 
 fn both((verbatim, html): (Frame, Frame)) -> (Option<Frame>, Option<Frame>) {
     (Some(verbatim), Some(html))
+}
+
+/// A message's text for the dialects that know nothing of replies: a reply's quote goes first,
+/// in brackets.
+fn shown<'t>(
+    text: &'t app::names::MessageText,
+    reply: &Option<app::quote::Quote>,
+) -> std::borrow::Cow<'t, str> {
+    match reply {
+        None => std::borrow::Cow::Borrowed(text.as_str()),
+        Some(quote) => std::borrow::Cow::Owned(quote.plain(text.as_str())),
+    }
 }

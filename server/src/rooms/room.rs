@@ -356,6 +356,7 @@ mod tests {
                 text: MessageText::parse(text).unwrap(),
                 edited: None,
                 reactions: Default::default(),
+                reply: None,
             },
             at: 5,
             client_id: None,

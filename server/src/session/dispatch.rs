@@ -35,7 +35,7 @@ impl Session {
                 }
             },
             (Dialect::Json, Inbound::Text(text)) => match json::decode(&text) {
-                Ok(ClientMessage::Send { id, text }) => {
+                Ok(ClientMessage::Send { id, text, reply_to }) => {
                     crate::metrics::get().messages_received.inc();
                     if let Some(end) = self.admit_message().await {
                         return Some(end);
@@ -52,7 +52,7 @@ impl Session {
                             .reply(&ServerEvent::Error { code: not_now.code, message: not_now.why })
                             .await;
                     }
-                    let stored = self.store_message(room, text, Some(id.clone())).await;
+                    let stored = self.store_message(room, text, Some(id.clone()), reply_to).await;
                     self.reply(&json_reply(id, stored)).await
                 }
                 Ok(ClientMessage::Edit { target, text }) => {
@@ -125,7 +125,7 @@ impl Session {
         if let Err(not_now) = self.may_post(room) {
             return Some(End::Refused(Refusal::policy(not_now.why)));
         }
-        let stored = self.store_message(room, text, None).await;
+        let stored = self.store_message(room, text, None, None).await;
         stored.err().map(|err| End::Refused(plain_refusal(err)))
     }
 
@@ -135,6 +135,7 @@ impl Session {
         room: &Room,
         text: MessageText,
         client_id: Option<ClientId>,
+        reply_to: Option<Seq>,
     ) -> Result<Seq, WriteError> {
         let message = NewMessage {
             room: room.name().clone(),
@@ -143,6 +144,7 @@ impl Session {
             text,
             at: now_millis(),
             client_id,
+            reply_to,
         };
         Ok(self.deps.writer.append(message).await?.message().seq)
     }

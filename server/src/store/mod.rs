@@ -13,6 +13,7 @@ pub mod moderation;
 mod ops;
 mod plan;
 mod postgres;
+mod reply;
 pub mod retention;
 mod sqlite;
 pub mod transfer;
@@ -29,6 +30,7 @@ pub use writer::{DynPublish, Publish, WriteError, Writer};
 use crate::identity::SessionId;
 use app::names::{ClientId, MessageText, Nickname, RoomName};
 use app::protocol::{AuditEntry, Audited, Epoch, Millis, Seq, ServerEvent};
+use app::quote::Quote;
 use app::reactions::{Emoji, Reactions};
 use async_trait::async_trait;
 use std::path::Path;
@@ -51,6 +53,8 @@ pub struct NewMessage {
     /// The sender's id for it, unique within its session; `None` for clients that give none
     /// (the plain-text dialect).
     pub client_id: Option<ClientId>,
+    /// The earlier message of the room it answers.
+    pub reply_to: Option<Seq>,
 }
 
 /// An entry of the log: a message, or a change to one. Serialised as the nodes of a cluster
@@ -80,6 +84,9 @@ pub enum Body {
         edited: Option<Millis>,
         #[serde(default, skip_serializing_if = "Reactions::is_empty")]
         reactions: Reactions,
+        /// The message it answers, as that one reads now.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply: Option<Quote>,
     },
     /// A message deleted since: its text is gone from the log.
     Deleted,
@@ -107,29 +114,35 @@ impl StoredMessage {
     /// The protocol's event for this entry: live, in history, and in the JSON API alike.
     pub fn event(&self) -> ServerEvent {
         let (id, epoch, room, at) = (self.seq, self.epoch, self.room.clone(), self.at);
-        let message =
-            |text: MessageText, edited: Option<Millis>, reactions: &Reactions| ServerEvent::Message {
+        let by = self.author.clone();
+        let client_id = self.client_id.clone();
+        match &self.body {
+            Body::Text { text, edited, reactions, reply } => ServerEvent::Message {
                 id,
                 epoch,
-                room: room.clone(),
-                author: self.author.clone(),
-                text,
+                room,
+                author: by,
+                text: text.clone(),
                 at,
-                client_id: self.client_id.clone(),
-                edited,
+                client_id,
+                edited: *edited,
                 deleted: false,
                 reactions: reactions.clone(),
-            };
-        let by = self.author.clone();
-        match &self.body {
-            Body::Text { text, edited, reactions } => message(text.clone(), *edited, reactions),
-            Body::Deleted => {
-                let mut tombstone = message(MessageText::deleted(), None, &Reactions::default());
-                if let ServerEvent::Message { deleted, .. } = &mut tombstone {
-                    *deleted = true;
-                }
-                tombstone
-            }
+                reply: reply.clone(),
+            },
+            Body::Deleted => ServerEvent::Message {
+                id,
+                epoch,
+                room,
+                author: by,
+                text: MessageText::deleted(),
+                at,
+                client_id,
+                edited: None,
+                deleted: true,
+                reactions: Reactions::default(),
+                reply: None,
+            },
             Body::Edit { target, text: Some(text) } => {
                 ServerEvent::Edited { id, epoch, room, target: *target, text: text.clone(), by, at }
             }
@@ -171,14 +184,19 @@ impl StoredMessage {
 }
 
 impl NewMessage {
-    /// The message as stored under `seq` of `epoch`.
-    fn stored(&self, epoch: Epoch, seq: i64) -> Result<StoredMessage, StoreError> {
+    /// The message as stored under `seq` of `epoch`, answering what `reply` quotes.
+    fn stored(&self, epoch: Epoch, seq: i64, reply: Option<Quote>) -> Result<StoredMessage, StoreError> {
         Ok(StoredMessage {
             room: self.room.clone(),
             epoch,
             seq: Seq::try_from(seq).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             author: self.author.clone(),
-            body: Body::Text { text: self.text.clone(), edited: None, reactions: Reactions::default() },
+            body: Body::Text {
+                text: self.text.clone(),
+                edited: None,
+                reactions: Reactions::default(),
+                reply,
+            },
             at: self.at,
             client_id: self.client_id.clone(),
         })
@@ -456,7 +474,7 @@ fn original(
 ) -> Result<StoredMessage, StoreError> {
     read.or_else(|err| {
         tracing::warn!(room = %resent.room, seq, %err, "the original of a resend is damaged");
-        resent.stored(epoch, seq)
+        resent.stored(epoch, seq, None)
     })
 }
 
@@ -562,7 +580,13 @@ fn session_of(author: &Nickname, rows: Vec<(String, Option<String>)>) -> Option<
 
 /// The columns of a log entry, as both stores read them (`m`: messages, `r`: rooms).
 const COLUMNS: &str = "m.seq, m.author, m.text, m.at, m.client_id, m.kind, m.target, m.edited_at, \
-    m.deleted_at, m.reactions, r.epoch";
+    m.deleted_at, m.reactions, r.epoch, q.author AS quoted_author, q.text AS quoted_text, \
+    q.deleted_at AS quoted_deleted";
+
+/// Where [`COLUMNS`] are read from: a message's row (`m`), its room's (`r`) and, for a reply, the
+/// row of the message it answers (`q`), read as it is now.
+const LOG: &str = "messages m JOIN rooms r ON r.name = m.room
+    LEFT JOIN messages q ON q.room = m.room AND q.seq = m.target AND m.kind = 0 AND q.kind = 0";
 
 /// What the `kind` column holds. `DELETE` and `MODERATION` are actions, the room's audit (read
 /// through an index on `kind IN (2, 3)`); retention forgets every other kind.
@@ -587,6 +611,10 @@ struct Columns<'r> {
     edited_at: Option<i64>,
     deleted_at: Option<i64>,
     reactions: Option<&'r str>,
+    /// The answered message's author, text and deletion, for a reply.
+    quoted_author: Option<&'r str>,
+    quoted_text: Option<&'r str>,
+    quoted_deleted: Option<i64>,
 }
 
 /// Reads [`COLUMNS`] off a row, whichever the database.
@@ -604,6 +632,9 @@ macro_rules! columns {
             edited_at: $row.try_get("edited_at")?,
             deleted_at: $row.try_get("deleted_at")?,
             reactions: $row.try_get("reactions")?,
+            quoted_author: $row.try_get("quoted_author")?,
+            quoted_text: $row.try_get("quoted_text")?,
+            quoted_deleted: $row.try_get("quoted_deleted")?,
         }
     };
 }
@@ -624,6 +655,14 @@ fn stored_from_row(room: &RoomName, row: Columns<'_>) -> Result<StoredMessage, S
             text: text()?,
             edited: row.edited_at,
             reactions: reactions_of(row.seq, row.reactions),
+            reply: match row.target {
+                None => None,
+                Some(_) => Some(quote(
+                    target()?,
+                    row.quoted_author,
+                    row.quoted_text.filter(|_| row.quoted_deleted.is_none()),
+                )),
+            },
         },
         (kind::EDIT, _) if row.text.is_empty() => Body::Edit { target: target()?, text: None },
         (kind::EDIT, _) => Body::Edit { target: target()?, text: Some(text()?) },
@@ -658,6 +697,15 @@ fn reactions_of(seq: i64, column: Option<&str>) -> Reactions {
             tracing::warn!(seq, %err, "dropped a message's damaged reactions");
             Reactions::default()
         }
+    }
+}
+
+/// The quote of message `id` as its row reads (`None`: it is gone, or deleted). A damaged author
+/// reads as gone rather than losing the reply with it.
+fn quote(id: Seq, author: Option<&str>, text: Option<&str>) -> Quote {
+    match (author.map(Nickname::parse), text) {
+        (Some(Ok(author)), Some(text)) => Quote::of(id, author, text),
+        _ => Quote::gone(id),
     }
 }
 

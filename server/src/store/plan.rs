@@ -3,10 +3,11 @@
 //! batch with that one, and the rest are numbered in turn, room by room. Each store finds the
 //! originals and hands out the numbers in its own statements; the bookkeeping is here.
 
-use super::{Appended, NewMessage, StoreError, StoredMessage};
+use super::{seq_to_sql, Appended, NewMessage, StoreError, StoredMessage};
 use crate::identity::SessionId;
 use app::names::RoomName;
 use app::protocol::{Epoch, Millis};
+use app::quote::Quote;
 use std::collections::{BTreeMap, HashMap};
 
 /// A resend's key: the same session, room and client id.
@@ -65,16 +66,21 @@ pub fn plan<'a>(batch: &'a [NewMessage], mut stored: HashMap<ResendKey<'a>, Stor
     Plan { fates, new_per_room }
 }
 
+/// A new message's row: the message, its number, and the number of what it answers.
+pub type NewRow<'a> = (&'a NewMessage, i64, Option<i64>);
+
 /// Each message's result, and the rows to insert, given each room's epoch and its last number
-/// before the batch (`last`).
+/// before the batch (`last`), and the quote of what each message answers (see
+/// [`reply`](super::reply)).
 pub fn assign<'a>(
     batch: &'a [NewMessage],
     fates: Vec<Fate>,
     mut last: BTreeMap<&'a RoomName, (Epoch, i64)>,
-) -> Result<(Vec<Appended>, Vec<(&'a NewMessage, i64)>), StoreError> {
+    quotes: Vec<Option<Quote>>,
+) -> Result<(Vec<Appended>, Vec<NewRow<'a>>), StoreError> {
     let mut results: Vec<Appended> = Vec::with_capacity(batch.len());
     let mut rows = Vec::with_capacity(batch.len());
-    for (msg, fate) in batch.iter().zip(fates) {
+    for ((msg, fate), quote) in batch.iter().zip(fates).zip(quotes) {
         match fate {
             Fate::Stored(earlier) => results.push(Appended::Duplicate(earlier)),
             Fate::DuplicateInBatch(first) => {
@@ -88,8 +94,8 @@ pub fn assign<'a>(
                     .get_mut(&msg.room)
                     .ok_or_else(|| StoreError::Corrupt(format!("room {} was not numbered", msg.room)))?;
                 *seq += 1;
-                rows.push((msg, *seq));
-                results.push(Appended::New(msg.stored(*epoch, *seq)?));
+                rows.push((msg, *seq, quote.as_ref().map(|q| seq_to_sql(q.id))));
+                results.push(Appended::New(msg.stored(*epoch, *seq, quote)?));
             }
         }
     }

@@ -2,14 +2,14 @@
 //! locks each room's row for the length of the transaction, so they number a room's messages
 //! without gaps or races.
 
-use super::plan::{assign, plan, resend_key, Added, ResendKey};
+use super::plan::{assign, plan, resend_key, Added, NewRow, ResendKey};
 use super::retention::Kept;
 use super::transfer::Header;
 use super::webhooks::{Progress, Webhook};
 use super::{
     active_room, columns, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row, ActiveRoom,
     Appended, LogRow, ModerationRefusal, NewChange, NewMessage, NewModeration, Position, Refusal, RoomState,
-    Store, StoreError, StoredMessage, Tenancy, ACTIVE_ROOMS, COLUMNS, LOCK_PATIENCE, LOCK_WAIT,
+    Store, StoreError, StoredMessage, Tenancy, ACTIVE_ROOMS, COLUMNS, LOCK_PATIENCE, LOCK_WAIT, LOG,
 };
 use crate::identity::SessionId;
 use app::names::{Nickname, RoomName};
@@ -113,7 +113,7 @@ async fn originals<'a>(
     let sessions: Vec<String> = keys.iter().map(|(_, key)| key.1.to_string()).collect();
     let ids: Vec<&str> = keys.iter().map(|(_, key)| key.2).collect();
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS}, m.room, m.session FROM messages m JOIN rooms r ON r.name = m.room
+        "SELECT {COLUMNS}, m.room, m.session FROM {LOG}
          JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(room, session, client_id)
            ON m.room = k.room AND m.session = k.session AND m.client_id = k.client_id"
     ))
@@ -180,20 +180,23 @@ async fn number<'a>(
 }
 
 /// Inserts the new messages in one statement, however many.
-async fn insert(conn: &mut PgConnection, rows: &[(&NewMessage, i64)]) -> Result<(), StoreError> {
+async fn insert(conn: &mut PgConnection, rows: &[NewRow<'_>]) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
-    let rooms: Vec<&str> = rows.iter().map(|(m, _)| m.room.as_str()).collect();
-    let seqs: Vec<i64> = rows.iter().map(|(_, seq)| *seq).collect();
-    let authors: Vec<&str> = rows.iter().map(|(m, _)| m.author.as_str()).collect();
-    let sessions: Vec<String> = rows.iter().map(|(m, _)| m.session.to_string()).collect();
-    let texts: Vec<&str> = rows.iter().map(|(m, _)| m.text.as_str()).collect();
-    let ats: Vec<Millis> = rows.iter().map(|(m, _)| m.at).collect();
-    let ids: Vec<Option<&str>> = rows.iter().map(|(m, _)| m.client_id.as_ref().map(|c| c.as_str())).collect();
+    let rooms: Vec<&str> = rows.iter().map(|(m, _, _)| m.room.as_str()).collect();
+    let seqs: Vec<i64> = rows.iter().map(|(_, seq, _)| *seq).collect();
+    let authors: Vec<&str> = rows.iter().map(|(m, _, _)| m.author.as_str()).collect();
+    let sessions: Vec<String> = rows.iter().map(|(m, _, _)| m.session.to_string()).collect();
+    let texts: Vec<&str> = rows.iter().map(|(m, _, _)| m.text.as_str()).collect();
+    let ats: Vec<Millis> = rows.iter().map(|(m, _, _)| m.at).collect();
+    let ids: Vec<Option<&str>> =
+        rows.iter().map(|(m, _, _)| m.client_id.as_ref().map(|c| c.as_str())).collect();
+    let targets: Vec<Option<i64>> = rows.iter().map(|(_, _, target)| *target).collect();
     sqlx::query(
-        "INSERT INTO messages (room, seq, author, session, text, at, client_id)
-         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])",
+        "INSERT INTO messages (room, seq, author, session, text, at, client_id, target)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+                              $7::text[], $8::bigint[])",
     )
     .bind(&rooms)
     .bind(&seqs)
@@ -202,12 +205,14 @@ async fn insert(conn: &mut PgConnection, rows: &[(&NewMessage, i64)]) -> Result<
     .bind(&texts)
     .bind(&ats)
     .bind(&ids)
+    .bind(&targets)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
 super::ops::log_ops!(PgConnection, "BEGIN");
+super::reply::reply_ops!(PgConnection);
 super::retention::retention_ops!(PgConnection, "BEGIN");
 super::webhooks::webhook_ops!(PgConnection);
 super::transfer::transfer_ops!(PgConnection, "BEGIN");
@@ -224,8 +229,9 @@ impl Store for PgStore {
         }
         let mut tx = self.pool.begin().await?;
         let plan = plan(batch, originals(&mut tx, batch).await?);
+        let quotes = quotes(&mut tx, batch).await?;
         let last = number(&mut tx, &plan.new_per_room).await?;
-        let (results, rows) = assign(batch, plan.fates, last)?;
+        let (results, rows) = assign(batch, plan.fates, last, quotes)?;
         insert(&mut tx, &rows).await?;
         tx.commit().await?;
         Ok(results)
@@ -262,7 +268,7 @@ impl Store for PgStore {
     ) -> Result<Vec<StoredMessage>, StoreError> {
         read_past_damage(room, seq_to_sql(after), limit, |cursor, n| async move {
             let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+                "SELECT {COLUMNS} FROM {LOG}
                  WHERE m.room = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
             ))
             .bind(room.as_str())
@@ -284,7 +290,7 @@ impl Store for PgStore {
         let start = before.map_or(i64::MAX, seq_to_sql);
         let mut newest_first = read_past_damage(room, start, limit, |cursor, n| async move {
             let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+                "SELECT {COLUMNS} FROM {LOG}
                  WHERE m.room = $1 AND m.seq < $2 AND m.kind = 0 ORDER BY m.seq DESC LIMIT $3"
             ))
             .bind(room.as_str())
@@ -325,7 +331,7 @@ impl Store for PgStore {
         let start = before.map_or(i64::MAX, seq_to_sql);
         read_past_damage(room, start, limit, |cursor, n| async move {
             let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+                "SELECT {COLUMNS} FROM {LOG}
                  WHERE m.room = $1 AND m.seq < $2 AND m.kind IN (2, 3) ORDER BY m.seq DESC LIMIT $3"
             ))
             .bind(room.as_str())
@@ -509,6 +515,7 @@ mod tests {
             text: MessageText::parse(text).unwrap(),
             at: 0,
             client_id: None,
+            reply_to: None,
         };
         store.append(&[message("before")]).await.unwrap();
 

@@ -1,13 +1,13 @@
 //! The embedded default: one SQLite file in WAL mode, created and migrated on first start.
 
-use super::plan::{assign, plan, resend_key, Added, ResendKey};
+use super::plan::{assign, plan, resend_key, Added, NewRow, ResendKey};
 use super::retention::Kept;
 use super::transfer::Header;
 use super::webhooks::{Progress, Webhook};
 use super::{
     active_room, columns, new_epoch, original, read_past_damage, seq_to_sql, stored_from_row, ActiveRoom,
     Appended, LogRow, ModerationRefusal, NewChange, NewMessage, NewModeration, Position, Refusal, RoomState,
-    Store, StoreError, StoredMessage, ACTIVE_ROOMS, COLUMNS, LOCK_PATIENCE, LOCK_WAIT,
+    Store, StoreError, StoredMessage, ACTIVE_ROOMS, COLUMNS, LOCK_PATIENCE, LOCK_WAIT, LOG,
 };
 use crate::identity::SessionId;
 use app::names::{Nickname, RoomName};
@@ -159,7 +159,7 @@ async fn originals<'a>(
             continue;
         }
         let earlier = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+            "SELECT {COLUMNS} FROM {LOG}
              WHERE m.room = ? AND m.session = ? AND m.client_id = ?"
         ))
         .bind(msg.room.as_str())
@@ -219,13 +219,14 @@ async fn number<'a>(
 }
 
 /// Inserts the new messages, under their numbers, in one statement (per thousand).
-async fn insert(conn: &mut SqliteConnection, rows: &[(&NewMessage, i64)]) -> Result<(), StoreError> {
+async fn insert(conn: &mut SqliteConnection, rows: &[NewRow<'_>]) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut sql =
-            String::from("INSERT INTO messages (room, seq, author, session, text, at, client_id) VALUES ");
-        sql.push_str(&vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", "));
+        let mut sql = String::from(
+            "INSERT INTO messages (room, seq, author, session, text, at, client_id, target) VALUES ",
+        );
+        sql.push_str(&vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", "));
         let mut query = sqlx::query(&sql);
-        for (msg, seq) in chunk {
+        for (msg, seq, target) in chunk {
             query = query
                 .bind(msg.room.as_str())
                 .bind(*seq)
@@ -233,7 +234,8 @@ async fn insert(conn: &mut SqliteConnection, rows: &[(&NewMessage, i64)]) -> Res
                 .bind(msg.session.to_string())
                 .bind(msg.text.as_str())
                 .bind(msg.at)
-                .bind(msg.client_id.as_ref().map(|c| c.as_str()));
+                .bind(msg.client_id.as_ref().map(|c| c.as_str()))
+                .bind(*target);
         }
         query.execute(&mut *conn).await?;
     }
@@ -248,14 +250,16 @@ async fn append(conn: &mut SqliteConnection, batch: &[NewMessage]) -> Result<Vec
     // see the same log even with another process on the file.
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let plan = plan(batch, originals(&mut tx, batch).await?);
+    let quotes = quotes(&mut tx, batch).await?;
     let last = number(&mut tx, &plan.new_per_room).await?;
-    let (results, rows) = assign(batch, plan.fates, last)?;
+    let (results, rows) = assign(batch, plan.fates, last, quotes)?;
     insert(&mut tx, &rows).await?;
     tx.commit().await?;
     Ok(results)
 }
 
 super::ops::log_ops!(SqliteConnection, "BEGIN IMMEDIATE");
+super::reply::reply_ops!(SqliteConnection);
 super::retention::retention_ops!(SqliteConnection, "BEGIN IMMEDIATE");
 super::webhooks::webhook_ops!(SqliteConnection);
 super::transfer::transfer_ops!(SqliteConnection, "BEGIN IMMEDIATE");
@@ -316,7 +320,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<StoredMessage>, StoreError> {
         read_past_damage(room, seq_to_sql(after), limit, |cursor, n| async move {
             let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+                "SELECT {COLUMNS} FROM {LOG}
                  WHERE m.room = ? AND m.seq > ? ORDER BY m.seq LIMIT ?"
             ))
             .bind(room.as_str())
@@ -338,7 +342,7 @@ impl Store for SqliteStore {
         let start = before.map_or(i64::MAX, seq_to_sql);
         let mut newest_first = read_past_damage(room, start, limit, |cursor, n| async move {
             let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+                "SELECT {COLUMNS} FROM {LOG}
                  WHERE m.room = ? AND m.seq < ? AND m.kind = 0 ORDER BY m.seq DESC LIMIT ?"
             ))
             .bind(room.as_str())
@@ -379,7 +383,7 @@ impl Store for SqliteStore {
         let start = before.map_or(i64::MAX, seq_to_sql);
         read_past_damage(room, start, limit, |cursor, n| async move {
             let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM messages m JOIN rooms r ON r.name = m.room
+                "SELECT {COLUMNS} FROM {LOG}
                  WHERE m.room = ? AND m.seq < ? AND m.kind IN (2, 3) ORDER BY m.seq DESC LIMIT ?"
             ))
             .bind(room.as_str())
@@ -537,6 +541,7 @@ mod tests {
             text: MessageText::parse(&format!("m{i}")).unwrap(),
             at: 0,
             client_id: None,
+            reply_to: None,
         };
         let batch: Vec<_> = (0..2 * ROWS_PER_STATEMENT + 1).map(|i| message(["a", "b"][i % 2], i)).collect();
         let appended = store.append(&batch).await.unwrap();
@@ -588,6 +593,7 @@ mod tests {
             text: MessageText::parse(&format!("{i:04}{}", "x".repeat(4000))).unwrap(),
             at: 0,
             client_id: None,
+            reply_to: None,
         };
         let mut stored = 0;
         let err = loop {

@@ -20,6 +20,7 @@ fn msg(room_name: &str, author: &str, text: &str, client_id: Option<&str>) -> Ne
         text: MessageText::parse(text).unwrap(),
         at: 1_700_000_000_000,
         client_id: client_id.map(|c| ClientId::parse(c).unwrap()),
+        reply_to: None,
     }
 }
 
@@ -352,6 +353,7 @@ async fn edits_and_deletions(store: &dyn Store) {
                     text: MessageText::parse("first, fixed").unwrap(),
                     edited: Some(1_700_000_000_500),
                     reactions: Reactions::default(),
+                    reply: None,
                 }
             ),
             (2, Body::Deleted),

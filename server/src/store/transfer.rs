@@ -181,9 +181,15 @@ impl<'a> Row<'a> {
             reactions: None,
         };
         Ok(match &entry.body {
-            Body::Text { text, edited, reactions } => Row {
+            Body::Text { text, edited, reactions, reply } => Row {
                 reactions: super::reactions_column(reactions),
-                ..row(kind::MESSAGE, Cow::Borrowed(text.as_str()), None, *edited, None)
+                ..row(
+                    kind::MESSAGE,
+                    Cow::Borrowed(text.as_str()),
+                    reply.as_ref().map(|q| q.id).as_ref().and_then(target),
+                    *edited,
+                    None,
+                )
             },
             Body::Deleted => row(kind::MESSAGE, Cow::Borrowed(""), None, None, Some(entry.at)),
             Body::Edit { target: t, text } => row(

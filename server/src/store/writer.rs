@@ -365,6 +365,7 @@ pub(crate) mod tests {
             text: MessageText::parse(text).unwrap(),
             at: 0,
             client_id: None,
+            reply_to: None,
         }
     }
 

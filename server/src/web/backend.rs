@@ -179,7 +179,8 @@ impl Backend for PageBackend {
         Box::pin(async move {
             let poster =
                 Poster::admit(&state, identity, address, &room).await.map_err(|r| r.told("Not sent"))?;
-            poster.post(&state, room, text, client_id).await.map(|_| ()).map_err(|r| r.told("Not sent"))
+            let posted = poster.post(&state, room, text, client_id, None).await;
+            posted.map(|_| ()).map_err(|r| r.told("Not sent"))
         })
     }
 

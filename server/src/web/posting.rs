@@ -4,7 +4,8 @@
 //! that no rule of the WebSocket can be stepped around here.
 //!
 //! `POST /api/rooms/{room}/messages` with `Authorization: Bearer <token>` (or the session
-//! cookie) and `{"text": "...", "client_id": "..."}` (the id optional): 201 with the stored
+//! cookie) and `{"text": "...", "client_id": "...", "reply_to": 42}` (the id and the message
+//! it answers optional): 201 with the stored
 //! message, or 200 with the one already stored under that id (a resend stores nothing twice).
 //! Refused: 400 (bad text or room), 401 (no session), 403 (the nickname is registered to
 //! someone else, a ban, a timeout), 409 (someone else holds the nickname in the room now), 429
@@ -192,6 +193,7 @@ impl Poster {
         room: RoomName,
         text: MessageText,
         client_id: Option<ClientId>,
+        reply_to: Option<app::protocol::Seq>,
     ) -> Result<Appended, Refused> {
         crate::metrics::get().messages_received.inc();
         let identity = &self.identity;
@@ -218,6 +220,7 @@ impl Poster {
             text,
             at: now_millis(),
             client_id,
+            reply_to,
         };
         state.writer.append(message).await.map_err(Refused::NotStored)
     }
@@ -228,6 +231,7 @@ impl Poster {
 pub struct PostRequest {
     text: String,
     client_id: Option<String>,
+    reply_to: Option<app::protocol::Seq>,
 }
 
 /// `POST /api/rooms/{room}/messages` (see the module's documentation).
@@ -262,7 +266,7 @@ pub async fn post_message(
         Ok(poster) => poster,
         Err(refused) => return refused.response(VERB),
     };
-    match poster.post(&state, room, text, client_id).await {
+    match poster.post(&state, room, text, client_id, request.reply_to).await {
         Ok(Appended::New(message)) => (StatusCode::CREATED, Json(message.event())).into_response(),
         Ok(Appended::Duplicate(message)) => (StatusCode::OK, Json(message.event())).into_response(),
         Err(refused) => refused.response(VERB),

@@ -25,6 +25,7 @@ mod plain_dialect;
 mod postgres;
 mod reactions;
 mod relay;
+mod replies;
 mod retention;
 mod seed_004;
 mod shutdown;
