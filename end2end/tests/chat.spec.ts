@@ -67,3 +67,25 @@ test("the page is rendered on the server before the wasm runs", async ({ browser
   await expect(page.getByLabel("Choose a nickname to start chatting")).toBeVisible();
   await context.close();
 });
+
+test("Shift+Enter writes a message of several lines, Enter sends it, and it reads as written", async ({
+  browser,
+}) => {
+  const room = `/r/lines-${Date.now()}`;
+  const alice = await (await browser.newContext()).newPage();
+  const bob = await (await browser.newContext()).newPage();
+  await joinAs(alice, room, "alice");
+  await joinAs(bob, room, "bob");
+  const input = alice.getByLabel("Message", { exact: true });
+  await input.pressSequentially("first line");
+  await input.press("Shift+Enter");
+  await input.pressSequentially("second line");
+  await expect(input).toHaveValue("first line\nsecond line");
+  await expect(input).toHaveAttribute("rows", "2");
+  await input.press("Enter");
+  await expect(input).toHaveValue("");
+  await expect(input).toHaveAttribute("rows", "1");
+  const text = messages(bob).last().locator(".text");
+  // As rendered: two lines (innerText follows the layout, where toHaveText folds white space).
+  await expect.poll(() => text.evaluate((el) => (el as HTMLElement).innerText)).toBe("first line\nsecond line");
+});

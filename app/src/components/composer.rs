@@ -1,6 +1,7 @@
 //! The message form. Without JavaScript it posts to a server function and the page comes back
 //! with the message in it; with JavaScript the same form sends over the WebSocket: Enter or the
-//! button sends, an empty message is refused with a hint, typing is announced to the room. A
+//! button sends, Shift+Enter breaks the line (the field grows with its lines, up to a few), an
+//! empty message is refused with a hint, typing is announced to the room. A
 //! reply shows what it answers above the field until it is sent, or Escape (or its button) gives
 //! it up.
 
@@ -30,7 +31,7 @@ pub fn Composer(link: RoomLink) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let from_url = url_error(PostMessage::PATH);
     let hint = RwSignal::new(None::<String>);
-    let input = NodeRef::<leptos::html::Input>::new();
+    let input = NodeRef::<leptos::html::Textarea>::new();
     let focus = move || {
         if let Some(el) = input.get_untracked() {
             let _ = el.focus();
@@ -46,14 +47,7 @@ pub fn Composer(link: RoomLink) -> impl IntoView {
         link.replying.set(None);
         focus();
     };
-    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape" && link.replying.with_untracked(Option::is_some) {
-            ev.prevent_default();
-            cancel_reply();
-        }
-    };
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
+    let send = move || {
         let reply_to = link.replying.with_untracked(|r| r.as_ref().map(|q| q.id));
         let outcome = match MessageText::parse(&draft.get_untracked()) {
             Err(NameError::Empty { .. }) => Err("Type a message first.".to_owned()),
@@ -68,10 +62,28 @@ pub fn Composer(link: RoomLink) -> impl IntoView {
             }
             Err(why) => hint.set(Some(why)),
         }
-        if let Some(el) = input.get() {
-            let _ = el.focus();
+        focus();
+    };
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        send();
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && link.replying.with_untracked(Option::is_some) {
+            ev.prevent_default();
+            cancel_reply();
         }
     };
+    // In the field, Enter sends; Shift+Enter is a new line, and so is Enter while an input method
+    // composes.
+    let on_field_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            send();
+        }
+    };
+    // One row per line, up to six; the field scrolls beyond.
+    let rows = move || draft.with(|d| d.split('\n').count().clamp(1, 6)).to_string();
     let room = link.room.get_value().to_string();
     let replying = move || {
         link.replying.get().map(|quote| {
@@ -90,21 +102,22 @@ pub fn Composer(link: RoomLink) -> impl IntoView {
             <input type="hidden" name="room" value=room/>
             <input type="hidden" name="id" value=form_message_id()/>
             <label for="message" class="visually-hidden">"Message"</label>
-            <input
+            <textarea
                 id="message"
                 name="text"
-                type="text"
+                rows=rows
                 autocomplete="off"
                 placeholder="Write a message…"
                 aria-describedby="message-hint"
                 node_ref=input
                 prop:value=draft
+                on:keydown=on_field_keydown
                 on:input=move |ev| {
                     draft.set(event_target_value(&ev));
                     hint.set(None);
                     link.typing();
                 }
-            />
+            ></textarea>
             <button type="submit">"Send"</button>
             <p class="hint" id="message-hint" role="alert">{move || hint.get().or_else(|| from_url.get())}</p>
         </form>
