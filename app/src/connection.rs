@@ -50,6 +50,8 @@ pub struct RoomLink {
     pub roster: RwSignal<Roster>,
     /// Messages that arrived while the page was hidden.
     pub unread: RwSignal<u32>,
+    /// Of those, the ones that mention the reader.
+    pub mentioned: RwSignal<u32>,
     /// The newest message by someone else, for screen readers.
     pub announcement: RwSignal<String>,
     /// Why the last connection ended, when the server or the browser said.
@@ -81,6 +83,7 @@ impl RoomLink {
             me: RwSignal::new(String::new()),
             roster: RwSignal::new(Roster::default()),
             unread: RwSignal::new(0),
+            mentioned: RwSignal::new(0),
             announcement: RwSignal::new(String::new()),
             close_reason: RwSignal::new(None),
             loading_older: RwSignal::new(false),
@@ -151,6 +154,20 @@ impl RoomLink {
             let _ = request;
             false
         }
+    }
+
+    /// The reader's nickname: the one the server bound to the connection, and until it has, the
+    /// session's (so that the server's HTML and the hydrated page mark the same mentions).
+    pub fn my_name(self) -> Signal<String> {
+        let session = crate::session::use_session();
+        Signal::derive(move || {
+            let bound = self.me.get();
+            if bound.is_empty() {
+                session.nickname.get().unwrap_or_default()
+            } else {
+                bound
+            }
+        })
     }
 
     /// The reader's role in the room, as the page shows what it may do (the server decides).
@@ -383,7 +400,7 @@ mod runtime {
                 // Timed out: what is pending will not be posted; the notice says until when.
                 ServerEvent::Error { code: ErrorCode::TimedOut, .. } => self.outbox.update(|o| o.clear()),
                 ServerEvent::Ack { client_id, .. } => self.outbox.update(|o| o.acknowledge(client_id)),
-                ServerEvent::Message { author, text, at, client_id, deleted: false, .. } => {
+                ServerEvent::Message { id, author, text, at, client_id, deleted: false, .. } => {
                     if let Some(client_id) = client_id {
                         self.outbox.update(|o| o.acknowledge(client_id));
                     }
@@ -392,6 +409,12 @@ mod runtime {
                         self.announcement.set(format!("{author}: {text}"));
                         if document().hidden() {
                             self.unread.update(|n| *n += 1);
+                            if self.me.with_untracked(|me| crate::mention::mentions(text.as_str(), me)) {
+                                self.mentioned.update(|n| *n += 1);
+                                let room = self.room.with_value(|r| r.to_string());
+                                let line = crate::components::reply::line_id(*id);
+                                crate::client::notify::mention(&room, author.as_str(), text.as_str(), &line);
+                            }
                         }
                     }
                 }
@@ -442,6 +465,7 @@ mod runtime {
                 return;
             }
             self.unread.set(0);
+            self.mentioned.set(0);
             match self.state.get_untracked() {
                 ConnState::Connected => self.keepalive(),
                 ConnState::Idle => {}

@@ -230,7 +230,7 @@ impl RoomLog {
         self.lines.back().map(|l| l.key)
     }
 
-    pub fn lines(&self) -> impl Iterator<Item = &LogLine> {
+    pub fn lines(&self) -> impl DoubleEndedIterator<Item = &LogLine> {
         self.lines.iter()
     }
 

@@ -1,6 +1,7 @@
 //! Browser-only code: the WebSocket that carries the JSON dialect, and the little the page keeps
 //! in the browser's storage.
 
+pub mod notify;
 pub mod socket;
 pub mod storage;
 

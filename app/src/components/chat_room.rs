@@ -3,7 +3,8 @@
 
 use super::{
     composer::Composer, member_list::MemberList, message_log::MessageLog, nickname::NicknameForm,
-    room_settings::RoomSettings, status::ConnectionStatus, typing::TypingIndicator,
+    notifications::MentionNotifications, room_settings::RoomSettings, status::ConnectionStatus,
+    typing::TypingIndicator,
 };
 use crate::connection::RoomLink;
 use crate::names::RoomName;
@@ -39,9 +40,12 @@ pub fn ChatRoom(room: RoomName) -> impl IntoView {
 fn RoomView(room: RoomName, link: RoomLink) -> impl IntoView {
     let session = use_session();
     let base = format!("#{room} · Chat");
-    let title = move || match link.unread.get() {
-        0 => base.clone(),
-        unread => format!("({unread}) {base}"),
+    // What arrived while the page was hidden: "(3)", or "(@1 · 3)" when one of them calls the
+    // reader by name.
+    let title = move || match (link.unread.get(), link.mentioned.get()) {
+        (0, _) => base.clone(),
+        (unread, 0) => format!("({unread}) {base}"),
+        (unread, mentioned) => format!("(@{mentioned} · {unread}) {base}"),
     };
     view! {
         <Title text=title/>
@@ -52,6 +56,7 @@ fn RoomView(room: RoomName, link: RoomLink) -> impl IntoView {
                 (!topic.is_empty()).then(|| view! { <p class="topic">{topic}</p> })
             }}
             <RoomSettings link/>
+            <MentionNotifications/>
             <ConnectionStatus link/>
         </header>
         <div class="room-body">

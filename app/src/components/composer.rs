@@ -6,6 +6,9 @@
 //! it up.
 
 use crate::api::{url_error, PostMessage};
+use crate::components::completion::{
+    byte_offset, utf16_offset, Completion, KeyOutcome, MentionOptions, LIST_ID,
+};
 use crate::connection::RoomLink;
 use crate::names::{MessageText, NameError};
 use leptos::server_fn::ServerFn;
@@ -74,12 +77,58 @@ pub fn Composer(link: RoomLink) -> impl IntoView {
             cancel_reply();
         }
     };
+    let completion = Completion::new(link);
+    // Where the caret is in the draft (bytes).
+    let caret = move || {
+        let at = input.get_untracked().and_then(|el| el.selection_start().ok().flatten())?;
+        draft.with_untracked(|d| byte_offset(d, at))
+    };
+    let recomplete = move || match caret() {
+        Some(at) => draft.with_untracked(|d| completion.update(d, at)),
+        None => completion.close(),
+    };
+    // A name taken: the field shows the completed text, the caret after the name.
+    let completed = move |text: String, at: usize| {
+        if let Some(el) = input.get_untracked() {
+            el.set_value(&text);
+            let unit = utf16_offset(&text, at);
+            let _ = el.set_selection_range(unit, unit);
+        }
+        draft.set(text);
+    };
     // In the field, Enter sends; Shift+Enter is a new line, and so is Enter while an input method
-    // composes.
+    // composes. While names are offered, the keys choose among them first.
     let on_field_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
-            ev.prevent_default();
-            send();
+        if ev.is_composing() {
+            return;
+        }
+        let key = ev.key();
+        let choosing = if ev.shift_key() {
+            KeyOutcome::Ignored
+        } else {
+            draft.with_untracked(|d| completion.key(&key, d))
+        };
+        match choosing {
+            KeyOutcome::Handled => {
+                // Escape closes the list only, not the reply too.
+                ev.prevent_default();
+                ev.stop_propagation();
+            }
+            KeyOutcome::Completed(text, at) => {
+                ev.prevent_default();
+                completed(text, at);
+            }
+            KeyOutcome::Ignored if key == "Enter" && !ev.shift_key() => {
+                ev.prevent_default();
+                send();
+            }
+            KeyOutcome::Ignored => {}
+        }
+    };
+    // The caret moved without typing.
+    let on_field_keyup = move |ev: leptos::ev::KeyboardEvent| {
+        if matches!(ev.key().as_str(), "ArrowLeft" | "ArrowRight" | "Home" | "End") {
+            recomplete();
         }
     };
     // One row per line, up to six; the field scrolls beyond.
@@ -102,6 +151,7 @@ pub fn Composer(link: RoomLink) -> impl IntoView {
             <input type="hidden" name="room" value=room/>
             <input type="hidden" name="id" value=form_message_id()/>
             <label for="message" class="visually-hidden">"Message"</label>
+            <MentionOptions completion draft taken=completed/>
             <textarea
                 id="message"
                 name="text"
@@ -109,13 +159,20 @@ pub fn Composer(link: RoomLink) -> impl IntoView {
                 autocomplete="off"
                 placeholder="Write a message…"
                 aria-describedby="message-hint"
+                aria-autocomplete="list"
+                aria-controls=move || completion.is_open().then_some(LIST_ID)
+                aria-activedescendant=move || completion.active_id()
                 node_ref=input
                 prop:value=draft
                 on:keydown=on_field_keydown
+                on:keyup=on_field_keyup
+                on:click=move |_| recomplete()
+                on:blur=move |_| completion.close()
                 on:input=move |ev| {
                     draft.set(event_target_value(&ev));
                     hint.set(None);
                     link.typing();
+                    recomplete();
                 }
             ></textarea>
             <button type="submit">"Send"</button>

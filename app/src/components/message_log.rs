@@ -8,6 +8,7 @@ use crate::components::reply::{line_id, QuoteLink, ReplyButton};
 use crate::connection::RoomLink;
 use crate::linkify::{segments, Segment};
 use crate::log::{LineKind, LogLine};
+use crate::mention::{self, Piece};
 use crate::protocol::Millis;
 use crate::timeline::{layout, utc_day, utc_time, Item};
 use leptos::prelude::*;
@@ -19,6 +20,7 @@ const NEAR_BOTTOM_PX: i32 = 48;
 pub fn MessageLog(link: RoomLink) -> impl IntoView {
     let scroller = NodeRef::<leptos::html::Div>::new();
     let log = link.log;
+    let me = link.my_name();
     let outbox = link.outbox;
     // The server and the hydrating page lay out in UTC, so that both render the same; then the
     // page switches to the reader's zone.
@@ -97,7 +99,7 @@ pub fn MessageLog(link: RoomLink) -> impl IntoView {
                 </Show>
                 <ol class="log">
                     <For each=move || items.get() key=Item::key let:item>
-                        <Line item link/>
+                        <Line item link me/>
                     </For>
                     // Sent by this reader, not yet acknowledged by the server: shown until it is.
                     <For
@@ -128,7 +130,7 @@ pub fn MessageLog(link: RoomLink) -> impl IntoView {
 }
 
 #[component]
-fn Line(item: Item, link: RoomLink) -> impl IntoView {
+fn Line(item: Item, link: RoomLink, me: Signal<String>) -> impl IntoView {
     let Item { line: LogLine { kind, .. }, day, continued } = item;
     let separator = day.map(|day| {
         let label = RwSignal::new(utc_day(day));
@@ -143,6 +145,11 @@ fn Line(item: Item, link: RoomLink) -> impl IntoView {
             #[cfg(feature = "hydrate")]
             Effect::new(move |_| time.set(local_time(at)));
             let class = if continued { "line message continued" } else { "line message" };
+            // Someone else calling the reader by name: the line stands out, and says so.
+            let mentioned = {
+                let (author, text) = (author.clone(), text.clone());
+                Memo::new(move |_| me.with(|me| !deleted && author != *me && mention::mentions(&text, me)))
+            };
             let editing = RwSignal::new(false);
             let body = if deleted {
                 view! { <p class="text tombstone">"message deleted"</p> }.into_any()
@@ -158,7 +165,7 @@ fn Line(item: Item, link: RoomLink) -> impl IntoView {
                             let text = shown.clone();
                             view! {
                                 <p class="text">
-                                    <MessageText text/>
+                                    <MessageText text me/>
                                     {edited.then(|| view! { <span class="edited">" (edited)"</span> })}
                                 </p>
                             }
@@ -174,10 +181,11 @@ fn Line(item: Item, link: RoomLink) -> impl IntoView {
                 .into_any()
             };
             view! {
-                <li class=class id=line_id(seq) tabindex="-1">
+                <li class=class class:mentioned=move || mentioned.get() id=line_id(seq) tabindex="-1">
                     <div class="meta" class:visually-hidden=continued>
                         <span class="author">{author.clone()}</span>
                         <time class="at">{move || time.get()}</time>
+                        {move || mentioned.get().then(|| view! { <span class="visually-hidden">" mentions you"</span> })}
                     </div>
                     {body}
                 </li>
@@ -216,13 +224,25 @@ fn DeleteForm(link: RoomLink, seq: crate::protocol::Seq, author: String) -> impl
 }
 
 /// A message's text: web links become links that open apart from this page and tell the target
-/// nothing about it; everything else is text.
+/// nothing about it; mentions are marked (the reader's own more than others); everything else
+/// is text.
 #[component]
-fn MessageText(text: String) -> impl IntoView {
+fn MessageText(text: String, me: Signal<String>) -> impl IntoView {
     segments(&text)
         .into_iter()
         .map(|segment| match segment {
-            Segment::Text(text) => text.to_owned().into_any(),
+            Segment::Text(text) => mention::pieces(text)
+                .into_iter()
+                .map(|piece| match piece {
+                    Piece::Text(text) => text.to_owned().into_any(),
+                    Piece::Mention(name) => {
+                        let called = name.get(1..).unwrap_or_default().to_owned();
+                        let mine = move || me.with(|me| mention::calls(&called, me));
+                        view! { <span class="mention" class:me=mine>{name.to_owned()}</span> }.into_any()
+                    }
+                })
+                .collect_view()
+                .into_any(),
             Segment::Link(url) => {
                 view! { <a href=url.to_owned() target="_blank" rel="noopener noreferrer nofollow">{url.to_owned()}</a> }
                     .into_any()

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod chat_room;
+pub mod completion;
 pub mod composer;
 pub mod join_room;
 pub mod member_actions;
@@ -9,6 +10,7 @@ pub mod member_list;
 pub mod message_actions;
 pub mod message_log;
 pub mod nickname;
+pub mod notifications;
 pub mod reactions;
 pub mod reply;
 pub mod room_audit;
