@@ -10,6 +10,7 @@ mod connection;
 pub mod history;
 pub mod linkify;
 pub mod log;
+pub mod markup;
 pub mod mention;
 pub mod names;
 pub mod outbox;

@@ -1,6 +1,7 @@
 //! The client's view of a room: the lines of its log, built from server events. Kept apart from
 //! the components so that it can be unit-tested without a browser.
 
+use crate::markup::Markup;
 use crate::protocol::{Epoch, Millis, Seq, ServerEvent};
 use crate::quote::{excerpt, Quote};
 use crate::reactions::Reactions;
@@ -36,6 +37,8 @@ pub enum LineKind {
         reactions: Reactions,
         /// The message it answers, as that one reads now.
         reply: Option<Quote>,
+        /// The formatting of its text, as the server read it.
+        markup: Option<Markup>,
     },
     Joined {
         name: String,
@@ -137,9 +140,10 @@ impl RoomLog {
                     None => return,
                 }
             }
-            ServerEvent::Edited { id, epoch, target, text, .. } => {
-                if self.changed(*id, *epoch, *target, |line_text, edited, _, _| {
+            ServerEvent::Edited { id, epoch, target, text, markup, .. } => {
+                if self.changed(*id, *epoch, *target, |line_text, line_markup, edited, _, _| {
                     *line_text = text.to_string();
+                    *line_markup = markup.clone();
                     *edited = true;
                 }) {
                     self.requote(*target, |quote| quote.excerpt = excerpt(text.as_str()));
@@ -147,8 +151,9 @@ impl RoomLog {
                 return;
             }
             ServerEvent::Deleted { id, epoch, target, .. } => {
-                if self.changed(*id, *epoch, *target, |line_text, _, deleted, reactions| {
+                if self.changed(*id, *epoch, *target, |line_text, line_markup, _, deleted, reactions| {
                     line_text.clear();
+                    *line_markup = None;
                     *deleted = true;
                     *reactions = Reactions::default();
                 }) {
@@ -157,7 +162,7 @@ impl RoomLog {
                 return;
             }
             ServerEvent::Reacted { id, epoch, target, emoji, on, by, .. } => {
-                self.changed(*id, *epoch, *target, |_, _, _, reactions| {
+                self.changed(*id, *epoch, *target, |_, _, _, _, reactions| {
                     // Already so (this page's own click, shown before the server answered).
                     let _ = reactions.set(*emoji, by, *on);
                 });
@@ -185,7 +190,7 @@ impl RoomLog {
         id: Seq,
         epoch: Epoch,
         target: Seq,
-        change: impl FnOnce(&mut String, &mut bool, &mut bool, &mut Reactions),
+        change: impl FnOnce(&mut String, &mut Option<Markup>, &mut bool, &mut bool, &mut Reactions),
     ) -> bool {
         if epoch != self.epoch || id <= self.last_seq {
             return false;
@@ -196,11 +201,13 @@ impl RoomLog {
             .iter_mut()
             .find(|line| matches!(line.kind, LineKind::Message { seq, .. } if seq == target));
         if let Some(LogLine {
-            kind: LineKind::Message { text, edited, deleted, reactions, .. }, rev, ..
+            kind: LineKind::Message { text, markup, edited, deleted, reactions, .. },
+            rev,
+            ..
         }) = line
         {
             if !*deleted {
-                change(text, edited, deleted, reactions);
+                change(text, markup, edited, deleted, reactions);
                 *rev += 1;
             }
         }
@@ -245,7 +252,8 @@ impl RoomLog {
 
 /// The line of a message event as it reads now.
 fn message_line(event: &ServerEvent) -> Option<LineKind> {
-    let ServerEvent::Message { id, author, text, at, edited, deleted, reactions, reply, .. } = event else {
+    let ServerEvent::Message { id, author, text, at, edited, deleted, reactions, reply, markup, .. } = event
+    else {
         return None;
     };
     Some(LineKind::Message {
@@ -257,6 +265,7 @@ fn message_line(event: &ServerEvent) -> Option<LineKind> {
         deleted: *deleted,
         reactions: reactions.clone(),
         reply: reply.clone(),
+        markup: if *deleted { None } else { markup.clone() },
     })
 }
 
@@ -278,6 +287,7 @@ mod tests {
             deleted: false,
             reactions: Reactions::default(),
             reply: None,
+            markup: None,
         }
     }
 
@@ -295,6 +305,7 @@ mod tests {
             deleted,
             reactions: Reactions::default(),
             reply: None,
+            markup: None,
         }
     }
 
@@ -347,6 +358,7 @@ mod tests {
             text: MessageText::parse("fixed").unwrap(),
             by: by.clone(),
             at: 4,
+            markup: None,
         };
         log.apply(&edit);
         log.apply(&ServerEvent::Deleted { id: 4, epoch: 7, room, target: 2, by, at: 5 });

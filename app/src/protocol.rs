@@ -5,6 +5,7 @@
 //! WebSocket text message carries one JSON object whose `type` field names the variant.
 //! A client that offers no subprotocol gets the seeds' plain-text dialect instead.
 
+use crate::markup::Markup;
 use crate::names::{ClientId, MessageText, Nickname, RoomName};
 use crate::quote::Quote;
 use crate::reactions::{Emoji, Reactions};
@@ -265,11 +266,25 @@ pub enum ServerEvent {
         /// The message it answers, as that one reads now.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reply: Option<Quote>,
+        /// The formatting its text uses, read by the server; absent when it uses none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        markup: Option<Markup>,
     },
     /// The message numbered `target` now reads `text`, as `by` (its author) edited it at `at`.
     /// Numbered in the log like a message (`id`), so that a client that was away learns of it
     /// when it resumes.
-    Edited { id: Seq, epoch: Epoch, room: RoomName, target: Seq, text: MessageText, by: Nickname, at: Millis },
+    Edited {
+        id: Seq,
+        epoch: Epoch,
+        room: RoomName,
+        target: Seq,
+        text: MessageText,
+        by: Nickname,
+        at: Millis,
+        /// The formatting of the new text, as for a message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        markup: Option<Markup>,
+    },
     /// The message numbered `target` was deleted by `by` (its author or a moderator) at `at`:
     /// clients show a tombstone in its place. Numbered in the log like a message (`id`).
     Deleted { id: Seq, epoch: Epoch, room: RoomName, target: Seq, by: Nickname, at: Millis },
@@ -521,15 +536,19 @@ mod tests {
                 deleted: false,
                 reactions: Reactions::default(),
                 reply: Some(Quote::of(3, nick("bob"), "lunch?")),
+                markup: None,
             },
             ServerEvent::Edited {
                 id: 8,
                 epoch: 42,
                 room: room.clone(),
                 target: 7,
-                text: MessageText::parse("fixed").unwrap(),
+                text: MessageText::parse("*fixed*").unwrap(),
                 by: nick("alice"),
                 at: 3,
+                markup: Some(vec![crate::markup::Block::Paragraph(vec![crate::markup::Inline::Emphasis(
+                    vec![crate::markup::Inline::Text("fixed".into())],
+                )])]),
             },
             ServerEvent::Deleted { id: 9, epoch: 42, room: room.clone(), target: 7, by: nick("mod"), at: 4 },
             ServerEvent::Reacted {
@@ -572,6 +591,7 @@ mod tests {
             deleted: false,
             reactions: Reactions::default(),
             reply: None,
+            markup: None,
         };
         assert_eq!(
             event.to_json(),

@@ -106,6 +106,7 @@ mod tests {
                 deleted: false,
                 reactions: Default::default(),
                 reply: None,
+                markup: None,
             },
         }
     }

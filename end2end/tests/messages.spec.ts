@@ -204,3 +204,34 @@ test("a person answers a message, and its quote leads back to it even from far d
   await expect(bob.locator("#m1")).toBeInViewport();
   await expect(bob.locator("#m1 .text")).toHaveText("lunch at noon?");
 });
+
+test("a message's formatting shows as formatting, by the page and by the server, and the rest stays text", async ({
+  browser,
+}) => {
+  const room = `/r/formatting-${Date.now()}`;
+  const alice = await (await browser.newContext()).newPage();
+  const bob = await (await browser.newContext()).newPage();
+  await joinAs(alice, room, "alice");
+  await joinAs(bob, room, "bob");
+  const field = alice.getByLabel("Message", { exact: true });
+  await field.fill("> lunch at noon?\n\n**yes**, *at* `noon`\n```\nlet x = 1;\n  x + 1\n```\n# not a heading\n- nor a list");
+  await field.press("Enter");
+  for (const page of [alice, bob]) {
+    const text = messages(page).nth(0).locator(".text");
+    await expect(text.locator("blockquote")).toHaveText("lunch at noon?");
+    await expect(text.locator("strong")).toHaveText("yes");
+    await expect(text.locator("em")).toHaveText("at");
+    await expect(text.locator("p > code")).toHaveText("noon");
+    await expect(text.locator("pre > code")).toHaveText("let x = 1;\n  x + 1");
+    // As written, on lines of their own.
+    await expect(text.locator(":scope > p").nth(-2)).toHaveText("# not a heading");
+    await expect(text.locator(":scope > p").nth(-1)).toHaveText("- nor a list");
+    await expect(text.locator("h1, ul, li")).toHaveCount(0);
+  }
+  // The server's page, without a script, shows the same elements.
+  const carol = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+  await carol.goto(room);
+  await expect(messages(carol).nth(0).locator(".text strong")).toHaveText("yes");
+  await expect(messages(carol).nth(0).locator(".text pre > code")).toHaveText("let x = 1;\n  x + 1");
+  expect(await seriousViolations(bob), "formatting shown").toEqual([]);
+});

@@ -1,14 +1,14 @@
-//! The room's log: day separators, messages grouped by author, links made safe, and scrolling
+//! The room's log: day separators, messages grouped by author, and scrolling
 //! that follows new messages only while the reader is at the bottom (otherwise a "new messages"
 //! button appears). Every piece of user text goes into a text node, never into markup.
 
 use crate::components::message_actions::{EditForm, MessageActions};
+use crate::components::message_text::MessageText;
 use crate::components::reactions::ReactionBar;
 use crate::components::reply::{line_id, QuoteLink, ReplyButton};
 use crate::connection::RoomLink;
-use crate::linkify::{segments, Segment};
 use crate::log::{LineKind, LogLine};
-use crate::mention::{self, Piece};
+use crate::mention;
 use crate::protocol::Millis;
 use crate::timeline::{layout, utc_day, utc_time, Item};
 use leptos::prelude::*;
@@ -139,7 +139,7 @@ fn Line(item: Item, link: RoomLink, me: Signal<String>) -> impl IntoView {
         view! { <li class="day"><span>{move || label.get()}</span></li> }
     });
     let line = match kind {
-        LineKind::Message { seq, author, text, at, edited, deleted, reactions, reply } => {
+        LineKind::Message { seq, author, text, at, edited, deleted, reactions, reply, markup } => {
             // The server renders UTC; once hydrated, the reader's own time zone.
             let time = RwSignal::new(utc_time(at));
             #[cfg(feature = "hydrate")]
@@ -163,12 +163,9 @@ fn Line(item: Item, link: RoomLink, me: Signal<String>) -> impl IntoView {
                         when=move || editing.get()
                         fallback=move || {
                             let text = shown.clone();
-                            view! {
-                                <p class="text">
-                                    <MessageText text me/>
-                                    {edited.then(|| view! { <span class="edited">" (edited)"</span> })}
-                                </p>
-                            }
+                            let markup = markup.clone();
+                            let tail = edited.then(|| view! { <span class="edited">" (edited)"</span> }.into_any());
+                            view! { <MessageText text markup me tail/> }
                         }
                     >
                         <EditForm link seq text=text.clone() editing/>
@@ -221,34 +218,6 @@ fn DeleteForm(link: RoomLink, seq: crate::protocol::Seq, author: String) -> impl
             </form>
         </Show>
     }
-}
-
-/// A message's text: web links become links that open apart from this page and tell the target
-/// nothing about it; mentions are marked (the reader's own more than others); everything else
-/// is text.
-#[component]
-fn MessageText(text: String, me: Signal<String>) -> impl IntoView {
-    segments(&text)
-        .into_iter()
-        .map(|segment| match segment {
-            Segment::Text(text) => mention::pieces(text)
-                .into_iter()
-                .map(|piece| match piece {
-                    Piece::Text(text) => text.to_owned().into_any(),
-                    Piece::Mention(name) => {
-                        let called = name.get(1..).unwrap_or_default().to_owned();
-                        let mine = move || me.with(|me| mention::calls(&called, me));
-                        view! { <span class="mention" class:me=mine>{name.to_owned()}</span> }.into_any()
-                    }
-                })
-                .collect_view()
-                .into_any(),
-            Segment::Link(url) => {
-                view! { <a href=url.to_owned() target="_blank" rel="noopener noreferrer nofollow">{url.to_owned()}</a> }
-                    .into_any()
-            }
-        })
-        .collect_view()
 }
 
 #[cfg(feature = "hydrate")]

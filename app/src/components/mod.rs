@@ -9,6 +9,7 @@ pub mod member_actions;
 pub mod member_list;
 pub mod message_actions;
 pub mod message_log;
+pub mod message_text;
 pub mod nickname;
 pub mod notifications;
 pub mod reactions;

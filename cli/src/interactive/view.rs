@@ -66,7 +66,7 @@ fn rows(screen: &Screen, width: usize) -> Vec<Line<'static>> {
     let mut rows = Vec::new();
     for line in screen.log.lines() {
         let spans = match &line.kind {
-            LineKind::Message { seq, author, text, at, edited, deleted, reactions, reply } => {
+            LineKind::Message { seq, author, text, at, edited, deleted, reactions, reply, .. } => {
                 let name =
                     if author == me { Style::new().bold().fg(Color::Cyan) } else { Style::new().bold() };
                 let mut spans = vec![

@@ -129,6 +129,7 @@ impl StoredMessage {
                 deleted: false,
                 reactions: reactions.clone(),
                 reply: reply.clone(),
+                markup: app::markup::formatting(text.as_str()),
             },
             Body::Deleted => ServerEvent::Message {
                 id,
@@ -142,10 +143,18 @@ impl StoredMessage {
                 deleted: true,
                 reactions: Reactions::default(),
                 reply: None,
+                markup: None,
             },
-            Body::Edit { target, text: Some(text) } => {
-                ServerEvent::Edited { id, epoch, room, target: *target, text: text.clone(), by, at }
-            }
+            Body::Edit { target, text: Some(text) } => ServerEvent::Edited {
+                id,
+                epoch,
+                room,
+                target: *target,
+                text: text.clone(),
+                by,
+                at,
+                markup: app::markup::formatting(text.as_str()),
+            },
             // An edit of a message deleted since tells what became of it.
             Body::Edit { target, text: None } | Body::Delete { target } => {
                 ServerEvent::Deleted { id, epoch, room, target: *target, by, at }

@@ -9,6 +9,7 @@ mod churn;
 mod cluster;
 mod crash;
 mod echo;
+mod formatting;
 mod framing;
 mod guard;
 mod helpers;
