@@ -88,8 +88,8 @@ test("screenshots: lobby and room, desktop and phone, light and dark", async ({ 
       const page = await context.newPage();
       const me = `${device}-${scheme}`;
       await joinAs(page, room, me);
-      await say(other, `Hello ${me}! Notes are at https://example.org/notes`);
-      await say(page, "Thanks, reading them now.");
+      await say(other, `Hello @${me}! Notes are at https://example.org/notes`);
+      await say(page, "Thanks, reading them now.\n> the **second** part\n\nwhat does `retain` do there?");
       await other.getByLabel("Message", { exact: true }).pressSequentially("One more thing");
       await expect(page.locator(".typing")).toHaveText("sam is typing…");
       await expect(page.locator(".log .pending")).toHaveCount(0);
