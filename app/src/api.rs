@@ -47,8 +47,9 @@ mod backend {
         ) -> BoxFuture<Result<HeaderValue, String>>;
         /// The room's recent messages, each a [`ServerEvent::Message`], oldest first.
         fn recent_history(&self, room: RoomName) -> BoxFuture<Vec<ServerEvent>>;
-        /// Rooms with people or messages in them, the most recently active first.
-        fn rooms(&self) -> BoxFuture<Vec<RoomSummary>>;
+        /// Rooms with people or messages in them, the most recently active first, with what is
+        /// new in each for the request's reader.
+        fn rooms(&self, request: &Parts) -> BoxFuture<Vec<RoomSummary>>;
         /// Stores a message by the request's session; `Ok` once it is durable.
         fn post(
             &self,
@@ -137,8 +138,8 @@ pub async fn set_nickname(nickname: String, room: Option<String>) -> Result<Stri
 /// Rooms with people or messages in them, the most recently active first.
 #[server(prefix = "/fn", endpoint = "rooms", input = GetUrl)]
 pub async fn list_rooms() -> Result<Vec<RoomSummary>, ServerFnError> {
-    let (backend, _) = backend()?;
-    Ok(backend.0.rooms().await)
+    let (backend, request) = backend()?;
+    Ok(backend.0.rooms(&request).await)
 }
 
 /// Posts `text` to `room`: what the composer's form does without JavaScript. (With JavaScript

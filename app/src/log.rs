@@ -169,7 +169,7 @@ impl RoomLog {
                 return;
             }
             ServerEvent::Error { message, .. } => LineKind::Notice { text: message.clone() },
-            ServerEvent::Rules { .. } => return,
+            ServerEvent::Rules { .. } | ServerEvent::Read { .. } => return,
             ServerEvent::Moderated { id, epoch, by, action, .. } => {
                 if *epoch == self.epoch && *id <= self.last_seq {
                     return;

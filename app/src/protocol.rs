@@ -96,6 +96,10 @@ pub enum ClientMessage {
     /// Answered by a [`ServerEvent::Reacted`] to everyone once it is stored; one that changes
     /// nothing (a second click of a slow connection) is answered by nothing.
     React { target: Seq, emoji: Emoji, on: bool },
+    /// The reader has read the room up to the message numbered `seq` (the newest they have
+    /// seen): kept for them, so that every device of theirs opens the room there, and told to
+    /// their other connections to the room as a [`ServerEvent::Read`]. A mark never moves back.
+    Read { seq: Seq },
 }
 
 /// What moderators and owners do. `name` is the person's nickname in the room: a registered
@@ -326,6 +330,10 @@ pub enum ServerEvent {
     /// `name` left the room (the plain dialect's `<name> Logout`): on purpose, or a few seconds
     /// after their last connection dropped (a reload in that time announces nothing).
     Left { room: RoomName, name: Nickname, at: Millis },
+    /// The reader has read the room up to the message numbered `seq`: sent after `members` when
+    /// they have read it before, and whenever another of their connections (another tab or
+    /// device) reads further.
+    Read { room: RoomName, seq: Seq },
     /// Everyone typing in the room now (an empty list: nobody). Sent whenever that changes.
     Typing { room: RoomName, names: Vec<Nickname> },
     /// The server refused something this client sent; nothing was posted. The connection stays
@@ -426,7 +434,17 @@ pub struct RoomSummary {
     /// Its topic; empty for none.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub topic: String,
+    /// For a reader who has read the room before: the messages by others since (at most
+    /// [`UNREAD_COUNTED`]; `None`: never read, nothing counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<u32>,
+    /// Of those, the ones that mention the reader.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub mentions: u32,
 }
+
+/// How many new messages a room's count goes up to ("99+" past it).
+pub const UNREAD_COUNTED: u32 = 99;
 
 impl ClientMessage {
     pub fn to_json(&self) -> String {

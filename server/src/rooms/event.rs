@@ -22,6 +22,9 @@ pub enum Kind {
     Typing,
     /// Who runs the room, its topic, slow mode: for the JSON dialect.
     Rules,
+    /// What one of a person's connections tells their others (how far they have read): for the
+    /// JSON dialect.
+    Personal,
     Relay,
 }
 
@@ -190,6 +193,19 @@ impl RoomEvent {
             Dialect::Plain(lines) => plain::line(line, lines),
             Dialect::Json | Dialect::Relay => Frame::text(line),
             Dialect::Tornado => plain::line(line, Lines::Html),
+        }
+    }
+
+    /// A JSON event for some members only (see [`Kind::Personal`]).
+    pub fn personal(json: Frame) -> Self {
+        Self {
+            seq: None,
+            kind: Kind::Personal,
+            plain: None,
+            plain_html: None,
+            json: Some(json),
+            relay: None,
+            tornado: OnceLock::new(),
         }
     }
 

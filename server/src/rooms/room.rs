@@ -199,6 +199,16 @@ impl Room {
         drop(inner);
     }
 
+    /// Gives `frame` (JSON) to `person`'s connections here but `except`: what one of their
+    /// devices tells the others.
+    pub fn tell_person(&self, person: SessionId, except: &Member, frame: Frame) {
+        let event = [Arc::new(RoomEvent::personal(frame))];
+        let inner = self.inner();
+        for member in inner.members.iter().filter(|m| m.is_person(person) && !std::ptr::eq(&***m, except)) {
+            member.deliver(&event, true);
+        }
+    }
+
     /// Closes the connections of `session` here.
     pub fn end_session(&self, session: SessionId) {
         let inner = self.inner();

@@ -65,6 +65,10 @@ impl Session {
                     self.change_message(room, target, Alteration::React { emoji, on }).await
                 }
                 Ok(ClientMessage::Moderate { action }) => self.moderate(room, action).await,
+                Ok(ClientMessage::Read { seq }) => {
+                    self.mark_read(room, seq).await;
+                    None
+                }
                 Ok(ClientMessage::Ping { nonce }) => self.reply(&ServerEvent::Pong { nonce }).await,
                 Ok(ClientMessage::Typing {}) => {
                     self.membership.room().typing(&self.identity.nickname, self.deps.limits.typing_ttl);

@@ -47,6 +47,15 @@ impl Session {
                 })
                 .await?;
             }
+            // Where the reader left the room, on this device or another: the page opens there.
+            match self.deps.store.read_mark(self.identity.session, room.name()).await {
+                Ok(Some(seq)) => {
+                    self.send_event(&ServerEvent::Read { room: room.name().clone(), seq }).await?
+                }
+                Ok(None) => {}
+                // Not worth refusing the connection for: it opens at the end.
+                Err(err) => tracing::warn!(%err, "reading a read mark failed"),
+            }
         }
         self.send_history_for(room, position, resume).await?;
         if !first && self.dialect.is_plain() {

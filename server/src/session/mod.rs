@@ -11,6 +11,7 @@ pub mod flood;
 mod greeting;
 pub(crate) mod moderation;
 pub mod quota;
+mod reading;
 mod resume;
 
 pub use resume::Resume;
@@ -60,6 +61,8 @@ pub struct Session {
     /// A plain-dialect newcomer's own `Welcome` was announced while it was catching up: if the
     /// connection fell behind the room meanwhile, and missed it, it is sent directly.
     welcome_pending: bool,
+    /// How far the reader has said they read.
+    reading: reading::Reading,
 }
 
 /// What a session needs besides its socket and its name.
@@ -106,6 +109,7 @@ impl Session {
             room_is_new: false,
             deps,
             welcome_pending: false,
+            reading: reading::Reading::default(),
         }
     }
 

@@ -13,6 +13,7 @@ pub mod moderation;
 mod ops;
 mod plan;
 mod postgres;
+pub mod read_marks;
 mod reply;
 pub mod retention;
 mod sqlite;
@@ -24,6 +25,7 @@ pub use accounts::{Account, AccountStore, Login, Standing};
 pub use change::{Alteration, NewChange, Refusal};
 pub use moderation::{ModerationRefusal, NewModeration, Person, Record, RoomState, SanctionKind, Subject};
 pub use postgres::PgStore;
+pub use read_marks::ReadMarkStore;
 pub use sqlite::SqliteStore;
 pub use writer::{DynPublish, Publish, WriteError, Writer};
 
@@ -332,7 +334,7 @@ impl StoreError {
 }
 
 #[async_trait]
-pub trait Store: AccountStore + Send + Sync + std::fmt::Debug {
+pub trait Store: AccountStore + ReadMarkStore + Send + Sync + std::fmt::Debug {
     /// Appends `batch` in one transaction (one commit for many messages: group commit), in
     /// order. Returns one result per message, in the same order; on error nothing was stored.
     async fn append(&self, batch: &[NewMessage]) -> Result<Vec<Appended>, StoreError>;

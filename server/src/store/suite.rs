@@ -39,6 +39,34 @@ pub async fn run_all(store: &dyn Store) {
     reactions(store).await;
     rooms_run_by_people(store).await;
     retention_forgets_from_the_start(store).await;
+    read_marks(store).await;
+}
+
+/// A person's read mark in a room moves forward only, never past the room's last entry, and is
+/// theirs alone; a room without a log takes none.
+async fn read_marks(store: &dyn Store) {
+    let (ann, bob) = (SessionId::named("reader-ann"), SessionId::named("reader-bob"));
+    let r = room("marked");
+    let batch: Vec<_> = (1..=3).map(|i| msg("marked", "cid", &format!("m{i}"), None)).collect();
+    store.append(&batch).await.unwrap();
+    assert_eq!(store.read_mark(ann, &r).await.unwrap(), None);
+    assert_eq!(store.mark_read(ann, &r, 2, 10).await.unwrap(), Some(2));
+    assert_eq!(store.mark_read(ann, &r, 1, 11).await.unwrap(), None, "never back");
+    assert_eq!(store.mark_read(ann, &r, 2, 11).await.unwrap(), None, "moved nothing");
+    assert_eq!(store.mark_read(ann, &r, 99, 12).await.unwrap(), Some(3), "never past the end");
+    assert_eq!(store.mark_read(ann, &r, 100, 12).await.unwrap(), None);
+    assert_eq!(store.read_mark(ann, &r).await.unwrap(), Some(3));
+    assert_eq!(store.read_mark(bob, &r).await.unwrap(), None, "ann's alone");
+    assert_eq!(store.mark_read(bob, &room("no-log-here"), 5, 13).await.unwrap(), None);
+    assert_eq!(store.read_mark(bob, &room("no-log-here")).await.unwrap(), None);
+    store.append(&[msg("runs", "cid", "hello", None)]).await.unwrap();
+    store.mark_read(ann, &room("runs"), 1, 14).await.unwrap();
+    let marks = store.read_marks(ann).await.unwrap();
+    assert!(
+        marks.contains(&(r.clone(), 3)) && marks.iter().any(|(room, _)| room.as_str() == "runs"),
+        "{marks:?}"
+    );
+    assert!(store.read_marks(bob).await.unwrap().is_empty());
 }
 
 /// A message of `text` written at `at`.

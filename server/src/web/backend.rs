@@ -96,6 +96,8 @@ async fn room_list(state: &AppState) -> Vec<RoomSummary> {
             members: 0,
             last_at: None,
             topic: String::new(),
+            unread: None,
+            mentions: 0,
         })
     }
     let mut rooms = BTreeMap::new();
@@ -161,9 +163,16 @@ impl Backend for PageBackend {
         })
     }
 
-    fn rooms(&self) -> Pin<Box<dyn Future<Output = Vec<RoomSummary>> + Send>> {
+    fn rooms(&self, request: &Parts) -> Pin<Box<dyn Future<Output = Vec<RoomSummary>> + Send>> {
         let state = self.0.clone();
-        Box::pin(async move { room_list(&state).await })
+        let reader = state.keys.from_cookies(&request.headers);
+        Box::pin(async move {
+            let mut list = room_list(&state).await;
+            if let Some(reader) = reader {
+                crate::web::unread::count(&state, reader, &mut list).await;
+            }
+            list
+        })
     }
 
     fn post(

@@ -14,6 +14,7 @@ mod posting;
 pub mod routes;
 pub mod site;
 pub mod state;
+mod unread;
 
 pub use routes::app;
 pub use state::AppState;

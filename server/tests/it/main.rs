@@ -25,6 +25,7 @@ mod moderation;
 mod plain_dialect;
 mod postgres;
 mod reactions;
+mod read_marks;
 mod relay;
 mod replies;
 mod retention;
