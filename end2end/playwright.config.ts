@@ -61,9 +61,9 @@ export default defineConfig({
     },
     {
       // The seed-style page is served from its own port: another origin, allowed by name. Every
-      // person in every test comes from one address, so its quotas of new sessions and rooms
-      // are raised (they are tested in the server's own tests).
-      command: `${server} --addr 127.0.0.1:${port} --data-dir ${dataDir} --allowed-origins http://127.0.0.1:${pagesPort} --echo-addr 127.0.0.1:${echoPort} --tornado-addr 127.0.0.1:${tornadoPort} --new-sessions-per-minute 10000 --new-rooms-per-hour 10000`,
+      // person in every test comes from one address, so its quotas of new sessions, rooms and
+      // registrations are raised (they are tested in the server's own tests).
+      command: `${server} --addr 127.0.0.1:${port} --data-dir ${dataDir} --allowed-origins http://127.0.0.1:${pagesPort} --echo-addr 127.0.0.1:${echoPort} --tornado-addr 127.0.0.1:${tornadoPort} --new-sessions-per-minute 10000 --new-rooms-per-hour 10000 --registrations-per-hour 1000`,
       url: `http://127.0.0.1:${port}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,

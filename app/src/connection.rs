@@ -62,6 +62,12 @@ pub struct RoomLink {
     pub rules: RwSignal<RoomRules>,
     /// The message the composer answers, if it answers one.
     pub replying: RwSignal<Option<crate::quote::Quote>>,
+    /// How far the reader had read the room when the page connected, or has read since on
+    /// another device (the server says; this page's own reading does not move it, so that the
+    /// "new messages" line stays where the reader found it).
+    pub read_mark: RwSignal<Option<Seq>>,
+    /// The page is shown (not a background tab).
+    pub visible: RwSignal<bool>,
     #[cfg(feature = "hydrate")]
     runtime: StoredValue<runtime::Runtime, LocalStorage>,
 }
@@ -89,6 +95,8 @@ impl RoomLink {
             loading_older: RwSignal::new(false),
             rules: RwSignal::new(RoomRules::default()),
             replying: RwSignal::new(None),
+            read_mark: RwSignal::new(None),
+            visible: RwSignal::new(true),
             #[cfg(feature = "hydrate")]
             runtime: StoredValue::new_local(runtime::Runtime::default()),
         };
@@ -182,6 +190,17 @@ impl RoomLink {
         self.runtime.update_value(runtime::Runtime::typing);
     }
 
+    /// The reader has seen the room up to `seq`: the server keeps it for their other devices (at
+    /// most once a second; the newest wins).
+    pub fn read_up_to(self, seq: Seq) {
+        #[cfg(feature = "hydrate")]
+        self.runtime.update_value(|rt| rt.pending_read = rt.pending_read.max(seq));
+        #[cfg(feature = "hydrate")]
+        self.send_read();
+        #[cfg(not(feature = "hydrate"))]
+        let _ = seq;
+    }
+
     /// Fetches the page of history before the oldest message shown and puts it above;
     /// `then` runs once it is in the log.
     pub fn load_older(self, then: impl FnOnce() + 'static) {
@@ -250,6 +269,8 @@ mod runtime {
     const STORAGE_RETRY: Duration = Duration::from_secs(3);
     /// Messages older than this when they arrive are history, not news for a screen reader.
     const FRESH_MS: f64 = 30_000.0;
+    /// Read marks go out at most this often.
+    const READ_EVERY_MS: f64 = 1_000.0;
 
     #[derive(Default)]
     pub struct Runtime {
@@ -264,6 +285,12 @@ mod runtime {
         /// When the server was last heard from (ms since the epoch).
         last_heard: f64,
         next_nonce: u64,
+        /// How far the reader has read, to be told to the server; and how far it was told.
+        pub(super) pending_read: crate::protocol::Seq,
+        read_sent: crate::protocol::Seq,
+        /// When a read mark last went out (ms since the epoch), and the timer for the next.
+        read_sent_at: f64,
+        read_timer: Option<TimeoutHandle>,
     }
 
     impl Runtime {
@@ -302,6 +329,9 @@ mod runtime {
         /// Everything off: the page is leaving the room.
         pub fn stop(&mut self) {
             self.cancel_retry();
+            if let Some(handle) = self.read_timer.take() {
+                handle.clear();
+            }
             if let Some(handle) = self.keepalive.take() {
                 handle.clear();
             }
@@ -319,6 +349,7 @@ mod runtime {
     impl RoomLink {
         /// Once, after hydration: the first connection, the keepalive, the page listeners.
         pub(super) fn start(self, connect: bool) {
+            self.visible.set(!document().hidden());
             let keepalive = set_interval_with_handle(move || self.keepalive(), PING_EVERY).ok();
             let listeners = vec![
                 window_event_listener_untyped("online", move |_| self.reconnect_now()),
@@ -388,8 +419,13 @@ mod runtime {
                     self.state.set(ConnState::Connected);
                     // Everything still unacknowledged goes out again, oldest first, with its
                     // original id: what the server already has is acknowledged, not stored twice.
-                    self.runtime.update_value(|rt| rt.attempt = 0);
+                    self.runtime.update_value(|rt| {
+                        rt.attempt = 0;
+                        // A new connection: its server has not been told.
+                        rt.read_sent = 0;
+                    });
                     self.resend_pending();
+                    self.send_read();
                 }
                 // Storage failed the last message, or slow mode holds it back: the server keeps
                 // the connection open, so the pending messages are sent again after a pause
@@ -408,6 +444,11 @@ mod runtime {
                     if !mine && now_ms() - (*at as f64) < FRESH_MS {
                         self.announcement.set(format!("{author}: {text}"));
                         if document().hidden() {
+                            // The first to arrive unseen: the "new messages" line goes above it.
+                            let seen = self.runtime.with_value(|rt| rt.pending_read);
+                            if self.read_mark.get_untracked().is_none_or(|mark| mark < seen) {
+                                self.read_mark.set(Some(seen));
+                            }
                             self.unread.update(|n| *n += 1);
                             if self.me.with_untracked(|me| crate::mention::mentions(text.as_str(), me)) {
                                 self.mentioned.update(|n| *n += 1);
@@ -419,6 +460,15 @@ mod runtime {
                     }
                 }
                 ServerEvent::Rules { rules, .. } => self.rules.set(rules.clone()),
+                ServerEvent::Read { seq, .. } => {
+                    self.read_mark.set(Some(*seq));
+                    // Read elsewhere up to the end: nothing here is news any more.
+                    let newest = self.log.with_untracked(|log| log.resume_position().map(|(_, s)| s));
+                    if newest.is_some_and(|newest| *seq >= newest) {
+                        self.unread.set(0);
+                        self.mentioned.set(0);
+                    }
+                }
                 ServerEvent::Members { .. }
                 | ServerEvent::Joined { .. }
                 | ServerEvent::Left { .. }
@@ -459,8 +509,43 @@ mod runtime {
             self.runtime.update_value(Runtime::cancel_retry);
         }
 
+        /// Tells the server how far the reader has read, now or as soon as a second has passed
+        /// since the last time.
+        pub(super) fn send_read(self) {
+            let now = now_ms();
+            let due = self.runtime.try_update_value(|rt| {
+                if rt.pending_read <= rt.read_sent || rt.read_timer.is_some() {
+                    return None;
+                }
+                let wait = rt.read_sent_at + READ_EVERY_MS - now;
+                if wait > 0.0 {
+                    return Some(Err(wait));
+                }
+                let open = rt.socket.as_ref().filter(|s| s.is_open());
+                if let Some(socket) = open {
+                    if socket.send(&ClientMessage::Read { seq: rt.pending_read }).is_ok() {
+                        rt.read_sent = rt.pending_read;
+                        rt.read_sent_at = now;
+                    }
+                }
+                Some(Ok(()))
+            });
+            if let Some(Some(Err(wait))) = due {
+                let handle = set_timeout_with_handle(
+                    move || {
+                        self.runtime.update_value(|rt| rt.read_timer = None);
+                        self.send_read();
+                    },
+                    Duration::from_millis(wait as u64),
+                )
+                .ok();
+                self.runtime.update_value(|rt| rt.read_timer = handle);
+            }
+        }
+
         fn became_visible(self) {
             let visible = document().visibility_state() == web_sys::VisibilityState::Visible;
+            self.visible.set(visible);
             if !visible {
                 return;
             }

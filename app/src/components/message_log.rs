@@ -64,6 +64,44 @@ pub fn MessageLog(link: RoomLink) -> impl IntoView {
         }
         (newest, pending, oldest)
     });
+    // The "new messages" line: above the first message by someone else after the reader's mark.
+    let marker = Memo::new(move |_| {
+        let mark = link.read_mark.get()?;
+        me.with(|me| {
+            log.with(|l| {
+                l.lines().find_map(|line| match &line.kind {
+                    LineKind::Message { seq, author, .. } if *seq > mark && author != me => Some(*seq),
+                    _ => None,
+                })
+            })
+        })
+    });
+    // The room opens there, once, when it is further up than the bottom.
+    let opened_at_marker = StoredValue::new(false);
+    Effect::new(move |_| {
+        let Some(seq) = marker.get() else { return };
+        if opened_at_marker.get_value() {
+            return;
+        }
+        opened_at_marker.set_value(true);
+        #[cfg(feature = "hydrate")]
+        request_animation_frame(move || {
+            if let Some(line) = document().get_element_by_id(&line_id(seq)) {
+                line.scroll_into_view();
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = seq;
+    });
+    // What the reader has seen, the server keeps: the newest entry, once the page is shown, at
+    // the bottom, and connected.
+    Effect::new(move |_| {
+        let newest = log.with(|l| l.resume_position().map(|(_, seq)| seq));
+        let connected = link.state.get() == crate::connection::ConnState::Connected;
+        if let Some(seq) = newest.filter(|_| connected && at_bottom.get() && link.visible.get()) {
+            link.read_up_to(seq);
+        }
+    });
     // Loads the page before the oldest message, keeping what the reader looks at in place.
     let load_older = move || {
         let Some(el) = scroller.get_untracked() else { return };
@@ -99,7 +137,7 @@ pub fn MessageLog(link: RoomLink) -> impl IntoView {
                 </Show>
                 <ol class="log">
                     <For each=move || items.get() key=Item::key let:item>
-                        <Line item link me/>
+                        <Line item link me marker/>
                     </For>
                     // Sent by this reader, not yet acknowledged by the server: shown until it is.
                     <For
@@ -130,7 +168,12 @@ pub fn MessageLog(link: RoomLink) -> impl IntoView {
 }
 
 #[component]
-fn Line(item: Item, link: RoomLink, me: Signal<String>) -> impl IntoView {
+fn Line(
+    item: Item,
+    link: RoomLink,
+    me: Signal<String>,
+    marker: Memo<Option<crate::protocol::Seq>>,
+) -> impl IntoView {
     let Item { line: LogLine { kind, .. }, day, continued } = item;
     let separator = day.map(|day| {
         let label = RwSignal::new(utc_day(day));
@@ -177,7 +220,13 @@ fn Line(item: Item, link: RoomLink, me: Signal<String>) -> impl IntoView {
                 }
                 .into_any()
             };
+            let new_here = move || {
+                (marker.get() == Some(seq)).then(|| {
+                    view! { <li class="unread-marker"><span>"New messages"</span></li> }
+                })
+            };
             view! {
+                {new_here}
                 <li class=class class:mentioned=move || mentioned.get() id=line_id(seq) tabindex="-1">
                     <div class="meta" class:visually-hidden=continued>
                         <span class="author">{author.clone()}</span>

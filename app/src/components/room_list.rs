@@ -2,7 +2,7 @@
 //! page is open.
 
 use crate::names::RoomName;
-use crate::protocol::{Millis, RoomSummary};
+use crate::protocol::{Millis, RoomSummary, UNREAD_COUNTED};
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
@@ -50,14 +50,17 @@ pub fn RoomList() -> impl IntoView {
                                 .into_iter()
                                 .map(|room| {
                                     let href = room_href(&room.name);
+                                    let room_news = (room.unread, room.mentions);
                                     let current = {
                                         let href = href.clone();
                                         move || (location.pathname.get() == href).then_some("page")
                                     };
+                                    let here = current.clone();
+                                    let news = move || (here().is_none()).then(|| news(&room_news)).flatten();
                                     view! {
                                         <li>
                                             <a href=href.clone() aria-current=current>
-                                                <span class="room-name">"#" {room.name.to_string()}</span>
+                                                <span class="room-name">"#" {room.name.to_string()} {news}</span>
                                                 <span class="room-meta">{summary(&room)}</span>
                                                 {(!room.topic.is_empty())
                                                     .then(|| view! { <span class="room-topic">{room.topic.clone()}</span> })}
@@ -72,6 +75,26 @@ pub fn RoomList() -> impl IntoView {
             </Transition>
         </section>
     }
+}
+
+/// What is new in a room for the reader (none for a room they never read): the count of
+/// messages by others since they last read it, and of mentions of them among those.
+fn news(&(unread, mentions): &(Option<u32>, u32)) -> Option<impl IntoView> {
+    let unread = unread.filter(|n| *n > 0)?;
+    let count = |n: u32| if n > UNREAD_COUNTED { format!("{UNREAD_COUNTED}+") } else { n.to_string() };
+    let label = match (unread, mentions) {
+        (1, 0) => "1 new message".to_owned(),
+        (n, 0) => format!("{} new messages", count(n)),
+        (n, m) => format!("{} new, {} mentioning you", count(n), count(m)),
+    };
+    let title = label.clone();
+    Some(view! {
+        <span class="news" title=title>
+            <span class="visually-hidden">", " {label}</span>
+            {(mentions > 0).then(|| view! { <span class="mentions" aria-hidden="true">"@" {count(mentions)}</span> })}
+            <span class="unread" aria-hidden="true">{count(unread)}</span>
+        </span>
+    })
 }
 
 /// "2 online · 5 min ago".
