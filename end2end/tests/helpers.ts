@@ -1,4 +1,4 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, type BrowserContext, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 
 /** Opens a room page, chooses `nickname` (the first visit asks for one), and waits until the
@@ -39,4 +39,18 @@ export async function seriousViolations(page: Page) {
   return results.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+}
+
+/** Lets a test hide the pages of `context` as a background tab would be:
+ * `window.__setHidden(true)` (and back with `false`). */
+export async function hideable(context: BrowserContext) {
+  await context.addInitScript(() => {
+    let hidden = false;
+    Object.defineProperty(document, "hidden", { get: () => hidden });
+    Object.defineProperty(document, "visibilityState", { get: () => (hidden ? "hidden" : "visible") });
+    (window as any).__setHidden = (value: boolean) => {
+      hidden = value;
+      document.dispatchEvent(new Event("visibilitychange", { bubbles: true }));
+    };
+  });
 }

@@ -1,8 +1,7 @@
 import { test, expect, type BrowserContext } from "@playwright/test";
-import { joinAs, messages, say, seriousViolations, waitForHydration } from "./helpers";
+import { hideable, joinAs, messages, say, seriousViolations, waitForHydration } from "./helpers";
 
-/** Lets the test hide the page as a background tab would be, and records the notifications the
- * page creates (the real constructor still runs). */
+/** Records the notifications the pages of `context` create (the real constructor still runs). */
 async function watchNotifications(context: BrowserContext) {
   await context.addInitScript(() => {
     const w = window as any;
@@ -16,13 +15,6 @@ async function watchNotifications(context: BrowserContext) {
         }
       };
     }
-    let hidden = false;
-    Object.defineProperty(document, "hidden", { get: () => hidden });
-    Object.defineProperty(document, "visibilityState", { get: () => (hidden ? "hidden" : "visible") });
-    w.__setHidden = (value: boolean) => {
-      hidden = value;
-      document.dispatchEvent(new Event("visibilitychange", { bubbles: true }));
-    };
   });
 }
 
@@ -32,6 +24,7 @@ test("a person completes a name by keyboard, and the person named is told even w
   const room = `/r/mentions-${Date.now()}`;
   const aliceContext = await browser.newContext();
   await watchNotifications(aliceContext);
+  await hideable(aliceContext);
   const alice = await aliceContext.newPage();
   const bob = await (await browser.newContext()).newPage();
   await joinAs(alice, room, "alice");

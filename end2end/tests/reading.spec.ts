@@ -1,18 +1,5 @@
-import { test, expect, type BrowserContext, type Page } from "@playwright/test";
-import { joinAs, messages, say, seriousViolations, waitForHydration } from "./helpers";
-
-/** Lets the test hide a page as a background tab would be. */
-async function hideable(context: BrowserContext) {
-  await context.addInitScript(() => {
-    let hidden = false;
-    Object.defineProperty(document, "hidden", { get: () => hidden });
-    Object.defineProperty(document, "visibilityState", { get: () => (hidden ? "hidden" : "visible") });
-    (window as any).__setHidden = (value: boolean) => {
-      hidden = value;
-      document.dispatchEvent(new Event("visibilitychange", { bubbles: true }));
-    };
-  });
-}
+import { test, expect, type Page } from "@playwright/test";
+import { hideable, joinAs, messages, say, seriousViolations, waitForHydration } from "./helpers";
 
 async function account(page: Page, heading: "Register a nickname" | "Log in", name: string) {
   await page.goto("/account");
