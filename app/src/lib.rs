@@ -18,6 +18,7 @@ pub mod protocol;
 pub mod quote;
 pub mod reactions;
 pub mod roster;
+pub mod search;
 mod session;
 pub mod timeline;
 

@@ -16,6 +16,7 @@ mod postgres;
 pub mod read_marks;
 mod reply;
 pub mod retention;
+pub mod search;
 mod sqlite;
 pub mod transfer;
 pub mod webhooks;
@@ -26,6 +27,7 @@ pub use change::{Alteration, NewChange, Refusal};
 pub use moderation::{ModerationRefusal, NewModeration, Person, Record, RoomState, SanctionKind, Subject};
 pub use postgres::PgStore;
 pub use read_marks::ReadMarkStore;
+pub use search::SearchStore;
 pub use sqlite::SqliteStore;
 pub use writer::{DynPublish, Publish, WriteError, Writer};
 
@@ -334,7 +336,7 @@ impl StoreError {
 }
 
 #[async_trait]
-pub trait Store: AccountStore + ReadMarkStore + Send + Sync + std::fmt::Debug {
+pub trait Store: AccountStore + ReadMarkStore + SearchStore + Send + Sync + std::fmt::Debug {
     /// Appends `batch` in one transaction (one commit for many messages: group commit), in
     /// order. Returns one result per message, in the same order; on error nothing was stored.
     async fn append(&self, batch: &[NewMessage]) -> Result<Vec<Appended>, StoreError>;

@@ -89,7 +89,7 @@ fn millis(duration: Duration) -> String {
     format!("{}ms", duration.as_millis())
 }
 
-fn from_row(room: &RoomName, row: &sqlx::postgres::PgRow) -> Result<StoredMessage, StoreError> {
+pub(super) fn from_row(room: &RoomName, row: &sqlx::postgres::PgRow) -> Result<StoredMessage, StoreError> {
     stored_from_row(room, columns!(row))
 }
 
@@ -430,6 +430,25 @@ mod tests {
     async fn the_storage_suite() {
         let store = PgStore::connect(&fresh_database().await, Tenancy::Alone).await.unwrap();
         suite::run_all(&store).await;
+    }
+
+    /// However large the log, a search reads the word index, never the log through.
+    #[tokio::test]
+    #[cfg_attr(not(feature = "postgres-tests"), ignore = "needs PostgreSQL: run scripts/test.sh")]
+    async fn search_reads_the_word_index() {
+        let store = PgStore::connect(&fresh_database().await, Tenancy::Alone).await.unwrap();
+        let mut conn = store.pool.acquire().await.unwrap();
+        // A table this small would be read through otherwise: what matters is that it can be not.
+        sqlx::query("SET enable_seqscan = off").execute(&mut *conn).await.unwrap();
+        let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {}", crate::store::search::pg_search()))
+            .bind("'x':*")
+            .bind(None::<&str>)
+            .bind(10_i64)
+            .bind(0_i64)
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        assert!(plan.iter().any(|step| step.contains("messages_words")), "{plan:#?}");
     }
 
     /// A room moves from the embedded store to PostgreSQL and back, each time whole.

@@ -133,7 +133,7 @@ async fn set_quota(conn: &mut SqliteConnection, max_bytes: u64) -> Result<(), sq
     Ok(())
 }
 
-fn from_row(room: &RoomName, row: &sqlx::sqlite::SqliteRow) -> Result<StoredMessage, StoreError> {
+pub(super) fn from_row(room: &RoomName, row: &sqlx::sqlite::SqliteRow) -> Result<StoredMessage, StoreError> {
     stored_from_row(room, columns!(row))
 }
 
@@ -585,14 +585,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("chat.db");
         // The schema's tables and indexes take a page each of it before any message.
-        const QUOTA: u64 = 160 * 1024;
+        const QUOTA: u64 = 200 * 1024;
         let store = SqliteStore::open_with_quota(&path, Some(QUOTA)).await.unwrap();
         let lobby = RoomName::lobby();
         let big = |i: usize| NewMessage {
             room: lobby.clone(),
             author: Nickname::parse("ann").unwrap(),
             session: crate::identity::SessionId::named("ann"),
-            text: MessageText::parse(&format!("{i:04}{}", "x".repeat(4000))).unwrap(),
+            text: MessageText::parse(&format!("{i:04} {}", "words ".repeat(665))).unwrap(),
             at: 0,
             client_id: None,
             reply_to: None,

@@ -40,6 +40,63 @@ pub async fn run_all(store: &dyn Store) {
     rooms_run_by_people(store).await;
     retention_forgets_from_the_start(store).await;
     read_marks(store).await;
+    search(store).await;
+}
+
+/// What a search finds, in every room or one, the newest first.
+async fn found(store: &dyn Store, query: &str, room_name: Option<&str>) -> Vec<(String, u64)> {
+    let terms = app::search::Terms::parse(query).unwrap();
+    let found = store.search(&terms, room_name.map(room).as_ref(), 0, 50).await.unwrap();
+    found.iter().map(|m| (m.room.to_string(), m.seq)).collect()
+}
+
+/// Search finds every word of a query, each as a word or the start of one, without case, in
+/// what messages say now (edits and deletions alike), newest first, in one room or all; its
+/// query language is words only.
+async fn search(store: &dyn Store) {
+    let at = |room_name: &str, text: &str, at: i64| NewMessage { at, ..msg(room_name, "ann", text, None) };
+    store
+        .append(&[
+            at("sought-a", "Quokka deploy tonight", 1_000),
+            at("sought-a", "the quokkas deployed fine", 2_000),
+            at("sought-a", "nothing to see", 3_000),
+            at("sought-b", "QUOKKA <b>deploy</b> café", 4_000),
+            at("sought-b", "and or not near * \"quokka\"", 5_000),
+        ])
+        .await
+        .unwrap();
+    let (a, b) = (|seq| ("sought-a".to_owned(), seq), |seq| ("sought-b".to_owned(), seq));
+    assert_eq!(found(store, "quokka", None).await, vec![b(2), b(1), a(2), a(1)]);
+    assert_eq!(found(store, "QUOKKA", Some("sought-a")).await, vec![a(2), a(1)]);
+    assert_eq!(found(store, "deploy quokka", None).await, vec![b(1), a(2), a(1)], "every word");
+    assert_eq!(found(store, "quokka tonight", None).await, vec![a(1)]);
+    assert_eq!(found(store, "okka", None).await, vec![], "the start of a word, not its middle");
+    assert_eq!(found(store, "café", None).await, vec![b(1)]);
+    assert_eq!(found(store, "and OR not NEAR", None).await, vec![b(2)], "words, not operators");
+    assert_eq!(found(store, "quokka\" OR \"near", None).await, vec![b(2)], "quotes are not syntax");
+    assert_eq!(found(store, "b", Some("sought-b")).await, vec![b(1)], "markup is text");
+    assert_eq!(found(store, "quokka", Some("no-such-room")).await, vec![]);
+    let terms = app::search::Terms::parse("quokka").unwrap();
+    let page: Vec<u64> = store.search(&terms, None, 1, 2).await.unwrap().iter().map(|m| m.seq).collect();
+    assert_eq!(page, vec![1, 2], "a page from an offset");
+    // Edits and deletions change what is found.
+    let alter =
+        |target, alteration| NewChange { room: room("sought-a"), ..change("ann", target, alteration, false) };
+    store.change(&alter(1, edit("a wombat now"))).await.unwrap().unwrap();
+    assert_eq!(found(store, "quokka", Some("sought-a")).await, vec![a(2)]);
+    assert_eq!(found(store, "wombat", None).await, vec![a(1)]);
+    store.change(&alter(2, Alteration::Delete)).await.unwrap().unwrap();
+    assert_eq!(found(store, "quokka", Some("sought-a")).await, vec![]);
+    assert_eq!(found(store, "quokkas", None).await, vec![], "a deletion takes its words out");
+    // A reaction changes nothing of it.
+    let react = alter(1, Alteration::React { emoji: Emoji::ThumbsUp, on: true });
+    store.change(&react).await.unwrap().unwrap();
+    assert_eq!(found(store, "wombat", None).await, vec![a(1)]);
+    // Nor do edits of edits: what an edit entry says is not a message of its own.
+    assert_eq!(found(store, "now", Some("sought-a")).await, vec![a(1)]);
+    // Retention forgets the words with the message.
+    assert_eq!(store.forget_before(&room("sought-a"), 1_500, 100).await.unwrap(), 1);
+    assert_eq!(found(store, "wombat", None).await, vec![]);
 }
 
 /// A person's read mark in a room moves forward only, never past the room's last entry, and is
