@@ -61,6 +61,15 @@ mod backend {
         /// Deletes the message numbered `target` in `room` for the request's session (its
         /// author's, or a moderator's); `Ok` once the deletion is stored.
         fn delete(&self, request: &Parts, room: RoomName, target: Seq) -> BoxFuture<Result<(), String>>;
+        /// A page of what `query` finds in `room` (every room the reader may read for `None`),
+        /// from the `offset`th result on; or why not, as a sentence.
+        fn search(
+            &self,
+            request: &Parts,
+            query: String,
+            room: Option<RoomName>,
+            offset: u32,
+        ) -> BoxFuture<Result<crate::search::Results, String>>;
         /// The account the request's session is logged in to, with its sessions.
         fn account(&self, request: &Parts) -> BoxFuture<Option<AccountView>>;
         /// Registers `nickname` with `password` and logs in: the `Set-Cookie` value, or why not.
@@ -163,6 +172,21 @@ pub async fn delete_message(room: String, target: u64) -> Result<(), ServerFnErr
     let room = RoomName::parse(&room).map_err(|e| ServerFnError::new(format!("Not deleted: {e}.")))?;
     let (backend, request) = backend()?;
     backend.0.delete(&request, room, target).await.map_err(ServerFnError::new)
+}
+
+/// A page of what `q` finds in `room` (every room the reader may read when empty), from the
+/// `offset`th result: what the search form asks for, with JavaScript or without.
+#[server(prefix = "/fn", endpoint = "search", input = GetUrl)]
+pub async fn search(
+    q: String,
+    room: Option<String>,
+    offset: Option<u32>,
+) -> Result<crate::search::Results, ServerFnError> {
+    use crate::names::RoomName;
+    let room = room.filter(|r| !r.is_empty()).map(|r| RoomName::parse(&r)).transpose();
+    let room = room.map_err(|e| ServerFnError::new(format!("Not searched: {e}.")))?;
+    let (backend, request) = backend()?;
+    backend.0.search(&request, q, room, offset.unwrap_or(0)).await.map_err(ServerFnError::new)
 }
 
 /// An account as its owner sees it.

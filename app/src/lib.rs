@@ -28,6 +28,7 @@ mod components;
 
 use components::account::AccountPage;
 use components::room_page::{JoinPage, LobbyPage, RoomPage};
+use components::search::SearchPage;
 use components::shell::Sidebar;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
@@ -103,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("r"), ParamSegment("room")) view=RoomPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("join") view=JoinPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("search") view=SearchPage ssr=SsrMode::Async/>
                 </Routes>
             </div>
         </Router>

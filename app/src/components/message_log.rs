@@ -84,6 +84,11 @@ pub fn MessageLog(link: RoomLink) -> impl IntoView {
             return;
         }
         opened_at_marker.set_value(true);
+        // A link to one message opens the room there instead.
+        #[cfg(feature = "hydrate")]
+        if window().location().hash().is_ok_and(|hash| hash.starts_with("#m")) {
+            return;
+        }
         #[cfg(feature = "hydrate")]
         request_animation_frame(move || {
             if let Some(line) = document().get_element_by_id(&line_id(seq)) {
@@ -93,6 +98,25 @@ pub fn MessageLog(link: RoomLink) -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = seq;
     });
+    // A link to one message (`#m12`: a search result's): once the history is here, the room
+    // opens there, loading older pages until it is shown.
+    #[cfg(feature = "hydrate")]
+    {
+        let linked = StoredValue::new(false);
+        Effect::new(move |_| {
+            let loaded = log.with(|l| l.resume_position().is_some());
+            if !loaded || linked.get_value() {
+                return;
+            }
+            linked.set_value(true);
+            let hash = window().location().hash().unwrap_or_default();
+            if let Some(id) = hash.strip_prefix('#').and_then(crate::components::reply::line_seq) {
+                request_animation_frame(move || {
+                    crate::components::reply::jump(link, id, crate::components::reply::PAGES_TO_SEARCH)
+                });
+            }
+        });
+    }
     // What the reader has seen, the server keeps: the newest entry, once the page is shown, at
     // the bottom, and connected.
     Effect::new(move |_| {

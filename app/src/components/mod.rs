@@ -18,6 +18,7 @@ pub mod room_audit;
 pub mod room_list;
 pub mod room_page;
 pub mod room_settings;
+pub mod search;
 pub mod shell;
 pub mod status;
 pub mod theme;

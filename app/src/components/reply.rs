@@ -9,11 +9,17 @@ use leptos::prelude::*;
 
 /// How many older pages a quote's link loads, at most, looking for what it quotes.
 #[cfg(feature = "hydrate")]
-const PAGES_TO_SEARCH: u32 = 20;
+pub const PAGES_TO_SEARCH: u32 = 20;
 
-/// The id of message `seq`'s line, which a quote links to.
+/// The id of message `seq`'s line, which a quote and a search result link to.
 pub fn line_id(seq: Seq) -> String {
     format!("m{seq}")
+}
+
+/// The message a line's id names (`m12` → 12).
+#[cfg(any(feature = "hydrate", test))]
+pub fn line_seq(id: &str) -> Option<Seq> {
+    id.strip_prefix('m')?.parse().ok()
 }
 
 /// Makes the composer answer message `seq`.
@@ -61,7 +67,7 @@ pub fn QuoteLink(link: RoomLink, quote: Quote) -> impl IntoView {
 /// Brings message `id` into view and gives it the focus, loading up to `pages` older pages of
 /// history first if it is not shown.
 #[cfg(feature = "hydrate")]
-fn jump(link: RoomLink, id: Seq, pages: u32) {
+pub fn jump(link: RoomLink, id: Seq, pages: u32) {
     use wasm_bindgen::JsCast;
     let found = web_sys::window()
         .and_then(|w| w.document())
@@ -78,9 +84,17 @@ fn jump(link: RoomLink, id: Seq, pages: u32) {
         link.load_older(move || request_animation_frame(move || jump(link, id, pages - 1)));
     } else {
         link.log.update(|log| {
-            log.push(crate::log::LineKind::Notice {
-                text: "The message this answers is no longer in the room.".into(),
-            })
+            log.push(crate::log::LineKind::Notice { text: format!("Message {id} is no longer in the room.") })
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_line_id_names_its_message() {
+        assert_eq!(super::line_seq(&super::line_id(12)), Some(12));
+        assert_eq!(super::line_seq("main"), None);
+        assert_eq!(super::line_seq("m"), None);
     }
 }

@@ -1,6 +1,12 @@
 //! The sidebar beside every page: rooms, joining a room, the reader's nickname, the theme.
 
-use super::{join_room::JoinRoomForm, nickname::NicknameForm, room_list::RoomList, theme::ThemeToggle};
+use super::{
+    join_room::JoinRoomForm,
+    nickname::NicknameForm,
+    room_list::RoomList,
+    search::{room_of_path, SidebarSearch},
+    theme::ThemeToggle,
+};
 use crate::session::use_session;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
@@ -10,17 +16,11 @@ pub fn Sidebar() -> impl IntoView {
     let session = use_session();
     let location = use_location();
     // The room being shown, where a new nickname must be free.
-    let room = move || {
-        let path = location.pathname.get();
-        match path.strip_prefix("/r/") {
-            Some(room) => Some(room.to_owned()),
-            None if path == "/" => Some(crate::names::RoomName::LOBBY.to_owned()),
-            None => None,
-        }
-    };
+    let room = move || location.pathname.with(|path| room_of_path(path)).map(|room| room.to_string());
     view! {
         <nav class="sidebar" aria-label="Rooms and settings">
             <a class="brand" href="/">"Chat"</a>
+            <SidebarSearch/>
             <RoomList/>
             <JoinRoomForm field_id="join-room"/>
             // Shown once the reader has a nickname; a first visit chooses one in the room.

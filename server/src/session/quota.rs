@@ -83,7 +83,12 @@ pub struct Quotas {
     messages_per_address: Keyed<AddressKey>,
     new_sessions: Keyed<AddressKey>,
     new_rooms: Keyed<AddressKey>,
+    searches: Keyed<AddressKey>,
 }
+
+/// Searches one address may make a minute (each is a query of the store's index): more than a
+/// person types, fewer than a script scraping the rooms would like.
+const SEARCHES_PER_MINUTE: u32 = 60;
 
 /// Something refused for now, and how long until it would not be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +102,7 @@ pub enum Quota {
     Messages,
     Sessions,
     Rooms,
+    Searches,
 }
 
 impl TooFast {
@@ -115,6 +121,7 @@ impl std::fmt::Display for TooFast {
             Quota::Messages => write!(f, "you are sending too fast: try again in {wait}"),
             Quota::Sessions => write!(f, "too many new sessions from your address: try again in {wait}"),
             Quota::Rooms => write!(f, "too many new rooms from your address: try again in {wait}"),
+            Quota::Searches => write!(f, "too many searches from your address: try again in {wait}"),
         }
     }
 }
@@ -137,6 +144,7 @@ impl Quotas {
             messages_per_address: Keyed::new(address),
             new_sessions: Keyed::new(per(limits.new_sessions_per_minute, Duration::from_secs(60))),
             new_rooms: Keyed::new(per(limits.new_rooms_per_hour, Duration::from_secs(3600))),
+            searches: Keyed::new(per(SEARCHES_PER_MINUTE, Duration::from_secs(60))),
         }
     }
 
@@ -167,6 +175,13 @@ impl Quotas {
         self.new_sessions
             .try_take(address, now)
             .map_err(|retry_after| TooFast { what: Quota::Sessions, retry_after })
+    }
+
+    /// A search from `address`.
+    pub fn take_search(&self, address: AddressKey, now: Instant) -> Result<(), TooFast> {
+        self.searches
+            .try_take(address, now)
+            .map_err(|retry_after| TooFast { what: Quota::Searches, retry_after })
     }
 
     /// A new room (its first message) from `address`.

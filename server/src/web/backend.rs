@@ -193,6 +193,23 @@ impl Backend for PageBackend {
         })
     }
 
+    fn search(
+        &self,
+        request: &Parts,
+        query: String,
+        room: Option<RoomName>,
+        offset: u32,
+    ) -> Answer<Result<app::search::Results, String>> {
+        let state = self.0.clone();
+        let identity = self.0.keys.from_cookies(&request.headers);
+        let address = address_of(request);
+        Box::pin(async move {
+            super::search::search(&state, identity, address, &query, room, offset)
+                .await
+                .map_err(|refused| refused.told("Not searched"))
+        })
+    }
+
     fn delete(&self, request: &Parts, room: RoomName, target: Seq) -> Answer<Result<(), String>> {
         let state = self.0.clone();
         let identity = self.0.keys.from_cookies(&request.headers);

@@ -12,6 +12,7 @@ pub mod metrics;
 mod peer;
 mod posting;
 pub mod routes;
+mod search;
 pub mod site;
 pub mod state;
 mod unread;

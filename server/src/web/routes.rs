@@ -1,7 +1,7 @@
 //! The HTTP surface: pages, WebSocket endpoints, history pages, health, static files.
 
 use super::state::AppState;
-use super::{accounts, audit, backend, history, posting};
+use super::{accounts, audit, backend, history, posting, search};
 use crate::codec::Dialect;
 use crate::transport;
 use app::{shell, App};
@@ -20,6 +20,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/rooms", get(backend::rooms))
         .route("/api/rooms/{room}/messages", get(history::messages).post(posting::post_message))
         .route("/api/rooms/{room}/audit", get(audit::audit))
+        .route("/api/search", get(search::search_api))
         .route("/api/session", post(backend::create_session))
         .route("/api/accounts", post(accounts::register))
         .route("/api/login", post(accounts::log_in))

@@ -29,6 +29,7 @@ mod read_marks;
 mod relay;
 mod replies;
 mod retention;
+mod search;
 mod seed_004;
 mod shutdown;
 mod slow_reader;
