@@ -74,30 +74,6 @@ fn sqlite_search() -> String {
     )
 }
 
-#[async_trait]
-impl SearchStore for SqliteStore {
-    async fn search(
-        &self,
-        terms: &Terms,
-        room: Option<&RoomName>,
-        offset: u32,
-        limit: u32,
-    ) -> Result<Vec<StoredMessage>, StoreError> {
-        let rows = sqlx::query(&sqlite_search())
-            .bind(fts5_query(terms))
-            .bind(room.map(RoomName::as_str))
-            .bind(i64::from(limit))
-            .bind(i64::from(offset))
-            .fetch_all(&self.pool)
-            .await?;
-        let mut messages = Vec::with_capacity(rows.len());
-        for row in &rows {
-            messages.extend(found(row.try_get("found_in"), |room| super::sqlite::from_row(room, row))?);
-        }
-        Ok(messages)
-    }
-}
-
 /// PostgreSQL's search: the word index answers the match (its expression given as it was
 /// indexed); the matches are ordered by time.
 pub(super) fn pg_search() -> String {
@@ -111,29 +87,37 @@ pub(super) fn pg_search() -> String {
     )
 }
 
-#[async_trait]
-impl SearchStore for PgStore {
-    async fn search(
-        &self,
-        terms: &Terms,
-        room: Option<&RoomName>,
-        offset: u32,
-        limit: u32,
-    ) -> Result<Vec<StoredMessage>, StoreError> {
-        let rows = sqlx::query(&pg_search())
-            .bind(tsquery(terms))
-            .bind(room.map(RoomName::as_str))
-            .bind(i64::from(limit))
-            .bind(i64::from(offset))
-            .fetch_all(&self.pool)
-            .await?;
-        let mut messages = Vec::with_capacity(rows.len());
-        for row in &rows {
-            messages.extend(found(row.try_get("found_in"), |room| super::postgres::from_row(room, row))?);
+/// The search of a store: its statement, its query of the terms, and how it reads a row.
+macro_rules! search_store {
+    ($store:ty, $statement:path, $query:path, $from_row:path) => {
+        #[async_trait]
+        impl SearchStore for $store {
+            async fn search(
+                &self,
+                terms: &Terms,
+                room: Option<&RoomName>,
+                offset: u32,
+                limit: u32,
+            ) -> Result<Vec<StoredMessage>, StoreError> {
+                let rows = sqlx::query(&$statement())
+                    .bind($query(terms))
+                    .bind(room.map(RoomName::as_str))
+                    .bind(i64::from(limit))
+                    .bind(i64::from(offset))
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut messages = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    messages.extend(found(row.try_get("found_in"), |room| $from_row(room, row))?);
+                }
+                Ok(messages)
+            }
         }
-        Ok(messages)
-    }
+    };
 }
+
+search_store!(SqliteStore, sqlite_search, fts5_query, super::sqlite::from_row);
+search_store!(PgStore, pg_search, tsquery, super::postgres::from_row);
 
 #[cfg(test)]
 mod tests {
