@@ -476,6 +476,27 @@ mod tests {
         (dir, store)
     }
 
+    /// However large the log, a search reads the index first and each message it found by its
+    /// key, never the log through.
+    #[tokio::test]
+    async fn search_reads_the_index_first() {
+        let (_dir, store) = fresh().await;
+        let plan: Vec<String> =
+            sqlx::query(&format!("EXPLAIN QUERY PLAN {}", crate::store::search::sqlite_search()))
+                .bind("\"x\"*")
+                .bind(None::<&str>)
+                .bind(10_i64)
+                .bind(0_i64)
+                .fetch_all(&store.pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| row.get::<String, _>("detail"))
+                .collect();
+        assert!(plan[0].starts_with("SCAN search_words VIRTUAL TABLE"), "{plan:#?}");
+        assert!(plan[1..].iter().all(|step| !step.starts_with("SCAN")), "{plan:#?}");
+    }
+
     #[tokio::test]
     async fn the_storage_suite() {
         let (_dir, store) = fresh().await;
