@@ -11,6 +11,10 @@ use crate::quote::Quote;
 use crate::reactions::{Emoji, Reactions};
 use serde::{Deserialize, Serialize};
 
+// Serde's derived readers buffer internally tagged enums; the events, actions and audit entries
+// are read in one pass instead (see `read`).
+mod read;
+
 /// The `Sec-WebSocket-Protocol` token of this dialect. A breaking change gets a new token
 /// (`chat.v2.json`), so that old and new clients can be served side by side.
 pub const SUBPROTOCOL: &str = "chat.v1.json";
@@ -105,28 +109,18 @@ pub enum ClientMessage {
 /// What moderators and owners do. `name` is the person's nickname in the room: a registered
 /// one stands for its account (every session of it), a guest's for its session; bans and
 /// timeouts hold for the address its connections come from too.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
     /// Disconnects them; they may come back.
-    Kick {
-        name: Nickname,
-        #[serde(default)]
-        reason: String,
-    },
+    Kick { name: Nickname, reason: String },
     /// They cannot post for `seconds`.
-    Timeout {
-        name: Nickname,
-        seconds: u64,
-        #[serde(default)]
-        reason: String,
-    },
+    Timeout { name: Nickname, seconds: u64, reason: String },
     /// They cannot enter (and are put out) for `seconds`, or for good without it.
     Ban {
         name: Nickname,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         seconds: Option<u64>,
-        #[serde(default)]
         reason: String,
     },
     /// Lifts their ban and timeout.
@@ -232,7 +226,7 @@ impl RoomRules {
 }
 
 /// What the server sends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerEvent {
     /// The first event on every connection: the dialect version, the room, the nickname the
@@ -255,23 +249,23 @@ pub enum ServerEvent {
         author: Nickname,
         text: MessageText,
         at: Millis,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         client_id: Option<ClientId>,
         /// When its text was last edited; `None` if never.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         edited: Option<Millis>,
         /// The message was deleted: `text` is then [`MessageText::deleted`], a placeholder for
         /// clients that know nothing of deletions, and the rest of the event what it was.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
         deleted: bool,
         /// Its reactions as they stand (none for a deleted message).
-        #[serde(default, skip_serializing_if = "Reactions::is_empty")]
+        #[serde(skip_serializing_if = "Reactions::is_empty")]
         reactions: Reactions,
         /// The message it answers, as that one reads now.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         reply: Option<Quote>,
         /// The formatting its text uses, read by the server; absent when it uses none.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         markup: Option<Markup>,
     },
     /// The message numbered `target` now reads `text`, as `by` (its author) edited it at `at`.
@@ -286,7 +280,7 @@ pub enum ServerEvent {
         by: Nickname,
         at: Millis,
         /// The formatting of the new text, as for a message.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         markup: Option<Markup>,
     },
     /// The message numbered `target` was deleted by `by` (its author or a moderator) at `at`:
@@ -316,7 +310,7 @@ pub enum ServerEvent {
         room: RoomName,
         by: Nickname,
         action: Action,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         until: Option<Millis>,
         at: Millis,
     },
@@ -354,7 +348,7 @@ pub struct HistoryPage {
 
 /// One entry of a room's audit: an action a moderator took, or a deletion (by its author or a
 /// moderator). `GET /api/rooms/{room}/audit` returns them, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditEntry {
     /// Its number in the room's log.
     pub seq: Seq,
@@ -366,7 +360,7 @@ pub struct AuditEntry {
 }
 
 /// What an [`AuditEntry`] records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Audited {
     Moderated {
@@ -467,6 +461,10 @@ impl ServerEvent {
     }
 
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        // As for client messages: objects only (serde reads structs from arrays too).
+        if !text.trim_start().starts_with('{') {
+            return Err(serde::de::Error::custom("expected a JSON object"));
+        }
         serde_json::from_str(text)
     }
 }
