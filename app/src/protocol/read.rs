@@ -27,18 +27,6 @@ fn need<T, E: Error>(value: Option<T>, field: &'static str) -> Result<T, E> {
     value.ok_or_else(|| E::missing_field(field))
 }
 
-/// For objects that refuse fields they do not know (what clients send): the first field given
-/// that this variant does not take, as serde's "unknown field" error.
-fn refuse_others<E: Error>(
-    others: &[(&'static str, bool)],
-    expected: &'static [&'static str],
-) -> Result<(), E> {
-    match others.iter().find(|(_, given)| *given) {
-        Some((field, _)) => Err(E::unknown_field(field, expected)),
-        None => Ok(()),
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum EventType {
@@ -222,80 +210,44 @@ impl<'de> Deserialize<'de> for Action {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let ActionFields { kind, name, reason, seconds, text, days, role } =
             ActionFields::deserialize(deserializer)?;
-        let (given_name, given_reason, given_seconds) = (name.is_some(), reason.is_some(), seconds.is_some());
-        let (given_text, given_days, given_role) = (text.is_some(), days.is_some(), role.is_some());
-        let refuse = |others: &[(&'static str, bool)]| refuse_others::<D::Error>(others, ACTION_FIELDS);
+        // The fields each action takes besides `kind`: any other one given is refused.
+        let takes: &[&str] = match kind {
+            ActionKind::Kick => &["name", "reason"],
+            ActionKind::Timeout | ActionKind::Ban => &["name", "seconds", "reason"],
+            ActionKind::Pardon => &["name"],
+            ActionKind::SlowMode => &["seconds"],
+            ActionKind::Topic => &["text"],
+            ActionKind::Retention => &["days"],
+            ActionKind::Role => &["name", "role"],
+        };
+        let given = [
+            ("name", name.is_some()),
+            ("reason", reason.is_some()),
+            ("seconds", seconds.is_some()),
+            ("text", text.is_some()),
+            ("days", days.is_some()),
+            ("role", role.is_some()),
+        ];
+        if let Some((field, _)) = given.iter().find(|(field, given)| *given && !takes.contains(field)) {
+            return Err(D::Error::unknown_field(field, ACTION_FIELDS));
+        }
         Ok(match kind {
             ActionKind::Kick => {
-                refuse(&[
-                    ("seconds", given_seconds),
-                    ("text", given_text),
-                    ("days", given_days),
-                    ("role", given_role),
-                ])?;
                 Action::Kick { name: need(name, "name")?, reason: reason.unwrap_or_default() }
             }
-            ActionKind::Timeout => {
-                refuse(&[("text", given_text), ("days", given_days), ("role", given_role)])?;
-                Action::Timeout {
-                    name: need(name, "name")?,
-                    seconds: need(seconds, "seconds")?,
-                    reason: reason.unwrap_or_default(),
-                }
-            }
+            ActionKind::Timeout => Action::Timeout {
+                name: need(name, "name")?,
+                seconds: need(seconds, "seconds")?,
+                reason: reason.unwrap_or_default(),
+            },
             ActionKind::Ban => {
-                refuse(&[("text", given_text), ("days", given_days), ("role", given_role)])?;
                 Action::Ban { name: need(name, "name")?, seconds, reason: reason.unwrap_or_default() }
             }
-            ActionKind::Pardon => {
-                refuse(&[
-                    ("reason", given_reason),
-                    ("seconds", given_seconds),
-                    ("text", given_text),
-                    ("days", given_days),
-                    ("role", given_role),
-                ])?;
-                Action::Pardon { name: need(name, "name")? }
-            }
-            ActionKind::SlowMode => {
-                refuse(&[
-                    ("name", given_name),
-                    ("reason", given_reason),
-                    ("text", given_text),
-                    ("days", given_days),
-                    ("role", given_role),
-                ])?;
-                Action::SlowMode { seconds: need(seconds, "seconds")? }
-            }
-            ActionKind::Topic => {
-                refuse(&[
-                    ("name", given_name),
-                    ("reason", given_reason),
-                    ("seconds", given_seconds),
-                    ("days", given_days),
-                    ("role", given_role),
-                ])?;
-                Action::Topic { text: need(text, "text")? }
-            }
-            ActionKind::Retention => {
-                refuse(&[
-                    ("name", given_name),
-                    ("reason", given_reason),
-                    ("seconds", given_seconds),
-                    ("text", given_text),
-                    ("role", given_role),
-                ])?;
-                Action::Retention { days: need(days, "days")? }
-            }
-            ActionKind::Role => {
-                refuse(&[
-                    ("reason", given_reason),
-                    ("seconds", given_seconds),
-                    ("text", given_text),
-                    ("days", given_days),
-                ])?;
-                Action::Role { name: need(name, "name")?, role: need(role, "role")? }
-            }
+            ActionKind::Pardon => Action::Pardon { name: need(name, "name")? },
+            ActionKind::SlowMode => Action::SlowMode { seconds: need(seconds, "seconds")? },
+            ActionKind::Topic => Action::Topic { text: need(text, "text")? },
+            ActionKind::Retention => Action::Retention { days: need(days, "days")? },
+            ActionKind::Role => Action::Role { name: need(name, "name")?, role: need(role, "role")? },
         })
     }
 }
